@@ -1,0 +1,513 @@
+"""Answer handlers: one pure function per intent, from the care data and the recognised slots
+to a short spoken-style reply that cites every record it used."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from device.answers.phrases import LANGUAGE_NAMES, capitalize, join, say, term
+from device.answers.saytime import say_day, say_time
+from device.care.model import CareData, Client, RoleKind, Visit
+from device.nlu.numbers import EN_HOUR_WORDS, SV_HOUR_WORDS
+from device.nlu.recognizer import Recognition
+
+# Text about a delegated health task is read as recorded and must be verified (care-data.md).
+_HEALTH_WORDS = re.compile(
+    r"medicin|läkemedel|dosett|\bdos|insulin|blodsocker|injektion|tablett|sårvård|"
+    r"medication|medicine|insulin|blood sugar|injection|tablet",
+    re.IGNORECASE,
+)
+_TOPIC_WORDS = {
+    "allergy": re.compile(r"allerg", re.IGNORECASE),
+    "pet": re.compile(r"hund|katt|husdjur|djur|fågel|\bdog|\bcat|\bpet", re.IGNORECASE),
+    "equipment": re.compile(
+        r"rollator|rullstol|lyft|hjälpmedel|sänggrind|larm|syrgas|kateter|walker|wheelchair|hoist",
+        re.IGNORECASE,
+    ),
+    "risk": re.compile(r"risk|fara|varning|hazard|danger", re.IGNORECASE),
+}
+_PARTS = {"morning": (5, 10), "forenoon": (0, 12), "afternoon": (12, 18), "evening": (18, 24)}
+AT_WINDOW = timedelta(minutes=30)
+MAX_LISTED = 8
+
+
+@dataclass(frozen=True)
+class Ask:
+    """Everything a handler may read: the care data, the time, the device's worker, the asker."""
+
+    care: CareData
+    now: datetime
+    tz: ZoneInfo
+    lang: str
+    worker: str = ""
+    confirmed: bool = False
+    confirmation: str = "button"
+
+    def local(self, moment: datetime) -> datetime:
+        return moment.astimezone(self.tz)
+
+    @property
+    def today(self) -> date:
+        return self.local(self.now).date()
+
+    def when(self, moment: datetime) -> str:
+        """ "halv tre" today, "i morgon klockan åtta" on another day."""
+        local = self.local(moment)
+        day = say_day(local.date(), self.today, self.lang)
+        return f"{day} {say_time(local, self.lang)}".strip()
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    sources: tuple[str, ...] = ()
+    gated: bool = False
+    must_verify: bool = False
+    outcome: str = "answered"
+
+
+@dataclass
+class _Cite:
+    refs: list[str] = field(default_factory=list)
+
+    def add(self, *refs: str) -> None:
+        for ref in refs:
+            if ref and ref not in self.refs:
+                self.refs.append(ref)
+
+    def reply(self, text: str, **kwargs: bool | str) -> Reply:
+        return Reply(text, tuple(self.refs), **kwargs)  # type: ignore[arg-type]
+
+
+# -- shared lookups ------------------------------------------------------------------------
+
+
+def my_visits(ask: Ask) -> list[Visit]:
+    """Visits that are the device's: its worker's, or every visit when no worker is set."""
+    worker = ask.worker if "/" in ask.worker else f"Practitioner/{ask.worker}"
+    return [
+        v
+        for v in ask.care.visits
+        if not ask.worker or not v.practitioners or worker in v.practitioners
+    ]
+
+
+def _current_and_next(visits: list[Visit], now: datetime) -> tuple[Visit | None, Visit | None]:
+    booked = [v for v in visits if v.booked]
+    current = next((v for v in booked if v.start <= now < v.end), None)
+    upcoming = next((v for v in booked if v.start >= now), None)
+    return current, upcoming
+
+
+def _name(ask: Ask, ref: str) -> str:
+    client = ask.care.client(ref)
+    return client.full_name if client else ref
+
+
+def _one_client(ask: Ask, rec: Recognition) -> Client | Reply:
+    refs = rec.clients
+    clients = [c for c in (ask.care.client(r) for r in refs) if c is not None]
+    if not clients:
+        return Reply(say(ask.lang, "unknown_client"), outcome="unknown")
+    if len(clients) > 1:
+        names = join(ask.lang, [c.full_name for c in clients])
+        return Reply(say(ask.lang, "which_client", names=names), outcome="ambiguous")
+    return clients[0]
+
+
+def _sentences(texts: list[str]) -> str:
+    return " ".join(t if t.endswith((".", "!", "?")) else f"{t}." for t in texts)
+
+
+def _verify(reply_text: str, ask: Ask) -> str:
+    return f"{reply_text} {say(ask.lang, 'verify')}"
+
+
+# -- the schedule --------------------------------------------------------------------------
+
+
+def next_visit(ask: Ask, rec: Recognition) -> Reply:
+    cite = _Cite()
+    mine = my_visits(ask)
+    current, upcoming = _current_and_next(mine, ask.now)
+    parts = []
+    if current:
+        cite.add(current.ref, current.client)
+        end = say_time(ask.local(current.end), ask.lang)
+        parts.append(say(ask.lang, "current", name=_name(ask, current.client), end=end))
+    if upcoming is None:
+        parts.append(say(ask.lang, "no_more"))
+        return cite.reply(" ".join(parts))
+    for visit in mine:
+        if visit.cancelled and ask.now <= visit.start <= upcoming.start:
+            cite.add(visit.ref, visit.client)
+            parts.append(
+                say(
+                    ask.lang, "cancelled", name=_name(ask, visit.client), when=ask.when(visit.start)
+                )
+            )
+    client = ask.care.client(upcoming.client)
+    cite.add(upcoming.ref, upcoming.client)
+    name = client.full_name if client else upcoming.client
+    parts.append(
+        say(
+            ask.lang,
+            "next",
+            name=name,
+            when=ask.when(upcoming.start),
+            kind=term(ask.lang, upcoming.kind),
+        )
+    )
+    if client and client.address:
+        parts.append(say(ask.lang, "next_where", address=client.address))
+    return cite.reply(" ".join(parts))
+
+
+def _day_visits(ask: Ask, rec: Recognition) -> tuple[list[Visit], str]:
+    """The visits a schedule question is about, and how to say the period."""
+    today = [v for v in my_visits(ask) if ask.local(v.start).date() == ask.today]
+    period = say(ask.lang, "period_today")
+    part = rec.slots.get("part_of_day")
+    if isinstance(part, str) and part in _PARTS:
+        low, high = _PARTS[part]
+        today = [v for v in today if low <= ask.local(v.start).hour < high]
+        period = say(ask.lang, f"part_{part}")
+    after = rec.clock("after")
+    if after is not None:
+        moment = _at(ask, after.resolve(ask.local(ask.now)))
+        today = [v for v in today if v.start >= moment]
+        period = say(ask.lang, "after", when=say_time(ask.local(moment), ask.lang))
+    return today, period
+
+
+def _at(ask: Ask, clock: time) -> datetime:
+    return datetime.combine(ask.today, clock, tzinfo=ask.tz)
+
+
+def _count(ask: Ask, n: int) -> str:
+    if n == 1:
+        return say(ask.lang, "visits_1")
+    words = SV_HOUR_WORDS if ask.lang == "sv" else EN_HOUR_WORDS
+    return say(ask.lang, "visits_n", n=words.get(n, str(n)) if n else n)
+
+
+def schedule(ask: Ask, rec: Recognition) -> Reply:
+    cite = _Cite()
+    at = rec.clock("at")
+    if at is not None:
+        moment = _at(ask, at.resolve(ask.local(ask.now)))
+        when = say_time(ask.local(moment), ask.lang)
+        hits = [
+            v
+            for v in my_visits(ask)
+            if v.booked and (v.start <= moment < v.end or moment <= v.start < moment + AT_WINDOW)
+        ]
+        if not hits:
+            return cite.reply(say(ask.lang, "at_none", when=when))
+        texts = []
+        for visit in hits:
+            cite.add(visit.ref, visit.client)
+            start = say_time(ask.local(visit.start), ask.lang)
+            end = say_time(ask.local(visit.end), ask.lang)
+            name = _name(ask, visit.client)
+            texts.append(say(ask.lang, "at_time", when=when, name=name, start=start, end=end))
+        return cite.reply(capitalize(" ".join(texts)))
+    visits, period = _day_visits(ask, rec)
+    booked = [v for v in visits if v.booked or v.cancelled]
+    if not booked:
+        return cite.reply(capitalize(say(ask.lang, "schedule_none", period=period)))
+    items = []
+    for visit in booked[:MAX_LISTED]:
+        cite.add(visit.ref, visit.client)
+        item = say(
+            ask.lang,
+            "schedule_item",
+            name=_name(ask, visit.client),
+            when=say_time(ask.local(visit.start), ask.lang),
+        )
+        if visit.cancelled:
+            item += f" ({say(ask.lang, 'cancelled_mark')})"
+        items.append(item)
+    count = _count(ask, sum(v.booked for v in visits))
+    text = say(ask.lang, "schedule", period=period, count=count, items=join(ask.lang, items))
+    return cite.reply(capitalize(text))
+
+
+def schedule_count(ask: Ask, rec: Recognition) -> Reply:
+    cite = _Cite()
+    visits, period = _day_visits(ask, rec)
+    booked = [v for v in visits if v.booked]
+    cite.add(*(v.ref for v in booked))
+    return cite.reply(
+        capitalize(say(ask.lang, "count", period=period, count=_count(ask, len(booked))))
+    )
+
+
+def visit_time(ask: Ask, rec: Recognition) -> Reply:
+    client = _one_client(ask, rec)
+    if isinstance(client, Reply):
+        return client
+    cite = _Cite()
+    visits = [v for v in my_visits(ask) if v.client == client.ref and v.booked]
+    if not visits:
+        cite.add(client.ref)
+        return cite.reply(say(ask.lang, "no_visit_for", name=client.full_name))
+    visit = next((v for v in visits if v.end > ask.now), visits[-1])
+    cite.add(visit.ref, client.ref)
+    local_start = ask.local(visit.start)
+    day = say_day(local_start.date(), ask.today, ask.lang)
+    day = f" {day}" if day else ""
+    if rec.slots.get("boundary") == "end":
+        end = say_time(ask.local(visit.end), ask.lang)
+        return cite.reply(say(ask.lang, "ends", name=client.full_name, end=end, day=day))
+    start = say_time(local_start, ask.lang)
+    return cite.reply(say(ask.lang, "starts", name=client.full_name, start=start, day=day))
+
+
+# -- facts about one client ----------------------------------------------------------------
+
+
+def routine(ask: Ask, rec: Recognition) -> Reply:
+    cite = _Cite()
+    visit: Visit | None = None
+    if rec.slots.get("next"):
+        current, upcoming = _current_and_next(my_visits(ask), ask.now)
+        visit = current or upcoming
+        if visit is None:
+            return cite.reply(say(ask.lang, "no_more"))
+        client = ask.care.client(visit.client)
+        if client is None:
+            return Reply(say(ask.lang, "unknown_client"), outcome="unknown")
+    else:
+        found = _one_client(ask, rec)
+        if isinstance(found, Reply):
+            return found
+        client = found
+        theirs = [v for v in my_visits(ask) if v.client == client.ref and v.booked]
+        visit = next((v for v in theirs if v.end > ask.now), None)
+    kind_slot = rec.slots.get("visit_kind")
+    kind = str(kind_slot) if kind_slot else (visit.kind if visit else "")
+    plans = ask.care.careplans_of(client.ref)
+    activities = [(plan, a) for plan in plans for a in plan.activities]
+    if not activities:
+        cite.add(client.ref)
+        return cite.reply(say(ask.lang, "no_routine", name=client.full_name))
+    chosen = [(p, a) for p, a in activities if kind and a.kind.lower() == kind.lower()]
+    if chosen:
+        if visit is not None and not kind_slot:
+            cite.add(visit.ref)
+        cite.add(*(p.ref for p, _ in chosen), client.ref)
+        spoken = [a.description for _, a in chosen]
+        text = say(
+            ask.lang,
+            "routine",
+            name=client.full_name,
+            kind=term(ask.lang, kind),
+            text=_sentences(spoken),
+        )
+        others = sorted({term(ask.lang, a.kind) for _, a in activities if (_, a) not in chosen})
+        others = [k for k in others if k and k != term(ask.lang, kind)]
+        if others:
+            text += " " + say(ask.lang, "routine_other", kinds=join(ask.lang, others))
+    else:
+        cite.add(*(p.ref for p, _ in activities), client.ref)
+        spoken = [
+            f"{capitalize(term(ask.lang, a.kind))}: {a.description}" if a.kind else a.description
+            for _, a in activities
+        ]
+        text = say(ask.lang, "routine_all", name=client.full_name, text=_sentences(spoken))
+    if any(_HEALTH_WORDS.search(s) for s in spoken):
+        return cite.reply(_verify(text, ask), must_verify=True, outcome="must_verify")
+    return cite.reply(text)
+
+
+def notes(ask: Ask, rec: Recognition) -> Reply:
+    client = _one_client(ask, rec)
+    if isinstance(client, Reply):
+        return client
+    cite = _Cite()
+    texts: list[str] = []
+    for plan in ask.care.careplans_of(client.ref):
+        if plan.notes:
+            cite.add(plan.ref)
+            texts.extend(plan.notes)
+    cite.add(client.ref)
+    extra = []
+    if client.nicknames:
+        extra.append(say(ask.lang, "called", name=client.given, nick=client.nicknames[0]))
+    names = LANGUAGE_NAMES[ask.lang]
+    spoken_languages = [names.get(code.split("-")[0], code) for code in client.languages]
+    spoken_languages = [lang for lang in spoken_languages if lang != names["sv"]]
+    if spoken_languages:
+        extra.append(
+            say(ask.lang, "speaks", name=client.given, languages=join(ask.lang, spoken_languages))
+        )
+    if not texts and not extra:
+        return cite.reply(say(ask.lang, "no_notes", name=client.full_name))
+    body = say(ask.lang, "notes", name=client.full_name, text=_sentences(texts)) if texts else ""
+    return cite.reply(" ".join(x for x in (body, *extra) if x))
+
+
+def flags(ask: Ask, rec: Recognition) -> Reply:
+    client = _one_client(ask, rec)
+    if isinstance(client, Reply):
+        return client
+    cite = _Cite()
+    topic = str(rec.slots.get("flag_topic") or "any")
+    found = ask.care.flags_of(client.ref)
+    if topic == "risk":
+        found = [
+            f
+            for f in found
+            if f.category.lower() == "safety" or _TOPIC_WORDS["risk"].search(f.text)
+        ]
+    elif topic in _TOPIC_WORDS:
+        found = [f for f in found if _TOPIC_WORDS[topic].search(f.text)]
+    if not found:
+        cite.add(client.ref)
+        key = f"no_flags_{topic}" if topic in _TOPIC_WORDS or topic == "any" else "no_flags_any"
+        return cite.reply(say(ask.lang, key, name=client.full_name))
+    cite.add(*(f.ref for f in found), client.ref)
+    text = say(ask.lang, "flags", name=client.full_name, text=_sentences([f.text for f in found]))
+    if any(f.clinical for f in found):
+        return cite.reply(_verify(text, ask), must_verify=True, outcome="must_verify")
+    return cite.reply(text)
+
+
+def medication(ask: Ask, rec: Recognition) -> Reply:
+    client = _one_client(ask, rec)
+    if isinstance(client, Reply):
+        return client
+    cite = _Cite()
+    meds = ask.care.medications_of(client.ref)
+    if not meds:
+        cite.add(client.ref)
+        text = say(ask.lang, "no_medication", name=client.full_name)
+    else:
+        cite.add(*(m.ref for m in meds), client.ref)
+        items = [f"{m.name}: {'; '.join(m.dosage)}" if m.dosage else m.name for m in meds]
+        text = say(ask.lang, "medication", name=client.full_name, text=_sentences(items))
+    return cite.reply(_verify(text, ask), must_verify=True, outcome="must_verify")
+
+
+def access(ask: Ask, rec: Recognition) -> Reply:
+    client = _one_client(ask, rec)
+    if isinstance(client, Reply):
+        return client
+    cite = _Cite()
+    cite.add(client.ref)
+    if not client.access_code:
+        return cite.reply(say(ask.lang, "no_access", name=client.full_name))
+    if not ask.confirmed:
+        key = f"access_gated_{ask.confirmation}"
+        return cite.reply(say(ask.lang, key, name=client.full_name), gated=True, outcome="gated")
+    return cite.reply(
+        say(ask.lang, "access", name=client.full_name, code=_sentences([client.access_code]))
+    )
+
+
+def address(ask: Ask, rec: Recognition) -> Reply:
+    client = _one_client(ask, rec)
+    if isinstance(client, Reply):
+        return client
+    cite = _Cite()
+    cite.add(client.ref)
+    if not client.address:
+        return cite.reply(say(ask.lang, "no_address", name=client.full_name))
+    return cite.reply(say(ask.lang, "address", name=client.full_name, address=client.address))
+
+
+def relative_phone(ask: Ask, rec: Recognition) -> Reply:
+    client = _one_client(ask, rec)
+    if isinstance(client, Reply):
+        return client
+    cite = _Cite()
+    relatives = ask.care.relatives_of(client.ref)
+    wanted = rec.slots.get("relation", "any")
+    if wanted != "any":
+        words = {w.lower() for w in (wanted if isinstance(wanted, tuple) else (str(wanted),))}
+        matching = [r for r in relatives if r.relation.lower() in words]
+        if not matching:
+            cite.add(client.ref, *(r.ref for r in relatives))
+            relation = term(ask.lang, sorted(words)[0])
+            text = say(ask.lang, "no_relative", relation=relation, client=client.full_name)
+            others = [f"{term(ask.lang, r.relation)} {r.full_name}" for r in relatives]
+            return cite.reply(f"{text} {_sentences([join(ask.lang, others)])}" if others else text)
+        relatives = matching
+    if not relatives:
+        cite.add(client.ref)
+        return cite.reply(say(ask.lang, "no_relatives", client=client.full_name))
+    texts = []
+    for relative in relatives[:3]:
+        cite.add(relative.ref)
+        key = "relative" if relative.phone else "relative_no_phone"
+        texts.append(
+            say(
+                ask.lang,
+                key,
+                client=_possessive(client.given, ask.lang),
+                relation=term(ask.lang, relative.relation),
+                name=relative.full_name,
+                phone=relative.phone or "",
+            )
+        )
+    cite.add(client.ref)
+    return cite.reply(" ".join(texts))
+
+
+def _possessive(name: str, lang: str) -> str:
+    if lang == "en":
+        return name  # the phrase adds "'s"
+    return name if name.endswith(("s", "x", "z")) else f"{name}s"
+
+
+def escalation(ask: Ask, rec: Recognition) -> Reply:
+    cite = _Cite()
+    kind: RoleKind = "nurse" if rec.slots.get("role") == "nurse" else "coordinator"
+    roles = ask.care.roles_of_kind(kind)
+    if not roles:
+        return cite.reply(say(ask.lang, f"no_role_{kind}"), outcome="escalated")
+    texts = []
+    for role in roles[:2]:
+        person = ask.care.practitioner(role.practitioner)
+        cite.add(role.ref, role.practitioner)
+        name = person.full_name if person else role.practitioner
+        phone = role.phone or (person.phone if person else None)
+        title = term(ask.lang, role.title) if ask.lang == "en" else role.title
+        key = "role" if phone else "role_no_phone"
+        texts.append(capitalize(say(ask.lang, key, title=title, name=name, phone=phone or "")))
+    return cite.reply(" ".join(texts), outcome="escalated")
+
+
+def help_(ask: Ask, rec: Recognition) -> Reply:
+    return Reply(f"{say(ask.lang, 'disclosure')} {say(ask.lang, 'help')}")
+
+
+def unknown(ask: Ask, rec: Recognition) -> Reply:
+    return Reply(say(ask.lang, "unknown"), outcome="unknown")
+
+
+Handler = Callable[[Ask, Recognition], Reply]
+
+HANDLERS: dict[str, Handler] = {
+    "next_visit": next_visit,
+    "schedule": schedule,
+    "schedule_count": schedule_count,
+    "visit_time": visit_time,
+    "routine": routine,
+    "notes": notes,
+    "flags": flags,
+    "medication": medication,
+    "access": access,
+    "address": address,
+    "relative_phone": relative_phone,
+    "escalation": escalation,
+    "help": help_,
+    "unknown": unknown,
+}
+# Intents that need care data; without it they get the "no data" answer.
+NEEDS_DATA = frozenset(HANDLERS) - {"help", "unknown", "escalation"}

@@ -1,0 +1,235 @@
+"""Every sentence the assistant says, in Swedish and English. ``say(lang, key, **values)``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+PHRASES: dict[str, dict[str, str]] = {
+    "sv": {
+        "disclosure": "Det här är en automatisk assistent.",
+        "no_data": "Det finns ingen vårddata inläst. Kontakta IT eller samordnaren.",
+        "unknown": "Det kan jag tyvärr inte svara på. Fråga samordnaren om du behöver hjälp.",
+        "unknown_client": "Jag hittar ingen brukare med det namnet i vårddatan.",
+        "which_client": "Jag hittar flera: {names}. Vilken menar du?",
+        "help": (
+            "Du kan fråga om ditt nästa besök, dagens schema, vad du ska göra hos en brukare, "
+            "anteckningar och önskemål, allergier och risker, medicin, portkoder, adresser, "
+            "anhörigas nummer, sjuksköterskan och samordnaren."
+        ),
+        "current": "Du är hos {name} nu, till {end}.",
+        "next": "Nästa besök: {name}, {when}, {kind}.",
+        "next_where": "Adress: {address}.",
+        "no_more": "Du har inga fler besök i schemat.",
+        "cancelled_mark": "inställt",
+        "period_today": "i dag",
+        "cancelled": "Besöket hos {name} {when} är inställt.",
+        "schedule": "{period} har du {count}: {items}.",
+        "schedule_item": "{name} {when}",
+        "schedule_none": "{period} har du inga besök.",
+        "count": "{period} har du {count}.",
+        "visits_1": "ett besök",
+        "visits_n": "{n} besök",
+        "at_time": "{when} är du hos {name}, {start} till {end}.",
+        "at_none": "{when} har du inget besök.",
+        "after": "efter {when}",
+        "part_morning": "på morgonen",
+        "part_forenoon": "på förmiddagen",
+        "part_afternoon": "på eftermiddagen",
+        "part_evening": "på kvällen",
+        "starts": "Besöket hos {name} börjar {start}{day}.",
+        "ends": "Besöket hos {name} slutar {end}{day}.",
+        "no_visit_for": "Du har inget besök hos {name} i schemat.",
+        "routine": "Hos {name}, {kind}: {text}",
+        "routine_other": "Det finns också rutiner för {kinds}.",
+        "routine_all": "Rutiner hos {name}: {text}",
+        "no_routine": "Det finns ingen rutin registrerad för {name}.",
+        "notes": "Om {name}: {text}",
+        "called": "{name} vill bli kallad {nick}.",
+        "speaks": "{name} talar {languages}.",
+        "no_notes": "Det finns inga anteckningar för {name}.",
+        "flags": "{name}: {text}",
+        "no_flags_allergy": "Det finns inga allergier registrerade för {name}.",
+        "no_flags_risk": "Det finns inga risker registrerade för {name}.",
+        "no_flags_pet": "Det finns inga husdjur registrerade hos {name}.",
+        "no_flags_equipment": "Det finns inga hjälpmedel registrerade för {name}.",
+        "no_flags_any": "Det finns inget särskilt registrerat för {name}.",
+        "medication": "Läkemedel för {name}, enligt ordinationen: {text}",
+        "no_medication": "Det finns inga läkemedel registrerade för {name}.",
+        "verify": "Måste kontrolleras: jämför med signeringslistan eller ring sjuksköterskan.",
+        "access_gated_button": (
+            "Det finns kodinformation för {name}. Tryck på knappen för att bekräfta, "
+            "så läser jag den."
+        ),
+        "access_gated_spoken": (
+            "Det finns kodinformation för {name}. Säg ja för att höra den, eller tryck på knappen."
+        ),
+        "access": "Kod för {name}: {code}",
+        "no_access": "Det finns ingen kod eller nyckelinformation registrerad för {name}.",
+        "nothing_to_confirm": "Det finns inget att bekräfta just nu.",
+        "address": "{name} bor på {address}.",
+        "no_address": "Det finns ingen adress registrerad för {name}.",
+        "relative": "{client} {relation} {name}, telefon {phone}.",
+        "relative_no_phone": "{client} {relation} {name} har inget telefonnummer registrerat.",
+        "no_relative": "Jag hittar ingen {relation} för {client}.",
+        "no_relatives": "Det finns inga anhöriga registrerade för {client}.",
+        "role": "{title} är {name}, telefon {phone}.",
+        "role_no_phone": "{title} är {name}.",
+        "no_role_nurse": "Ingen sjuksköterska finns registrerad. Fråga samordnaren.",
+        "no_role_coordinator": "Ingen samordnare finns registrerad.",
+        "and": "och",
+    },
+    "en": {
+        "disclosure": "This is an automated assistant.",
+        "no_data": "No care data has been loaded. Contact IT or the coordinator.",
+        "unknown": "Sorry, I can't answer that. Ask the coordinator if you need help.",
+        "unknown_client": "I can't find a client with that name in the care data.",
+        "which_client": "I found more than one: {names}. Which one do you mean?",
+        "help": (
+            "You can ask about your next visit, today's schedule, what to do at a client's, "
+            "notes and preferences, allergies and risks, medication, door codes, addresses, "
+            "relatives' numbers, the nurse and the coordinator."
+        ),
+        "current": "You are at {name}'s now, until {end}.",
+        "next": "Next visit: {name}, {when}, {kind}.",
+        "next_where": "Address: {address}.",
+        "no_more": "You have no more visits in the schedule.",
+        "cancelled_mark": "cancelled",
+        "period_today": "today",
+        "cancelled": "The visit to {name} {when} is cancelled.",
+        "schedule": "{period} you have {count}: {items}.",
+        "schedule_item": "{name} at {when}",
+        "schedule_none": "{period} you have no visits.",
+        "count": "{period} you have {count}.",
+        "visits_1": "one visit",
+        "visits_n": "{n} visits",
+        "at_time": "At {when} you are with {name}, {start} to {end}.",
+        "at_none": "At {when} you have no visit.",
+        "after": "after {when}",
+        "part_morning": "in the morning",
+        "part_forenoon": "in the late morning",
+        "part_afternoon": "in the afternoon",
+        "part_evening": "in the evening",
+        "starts": "The visit to {name} starts at {start}{day}.",
+        "ends": "The visit to {name} ends at {end}{day}.",
+        "no_visit_for": "You have no visit to {name} in the schedule.",
+        "routine": "At {name}'s, {kind}: {text}",
+        "routine_other": "There are also routines for {kinds}.",
+        "routine_all": "Routines at {name}'s: {text}",
+        "no_routine": "There is no routine recorded for {name}.",
+        "notes": "About {name}: {text}",
+        "called": "{name} wants to be called {nick}.",
+        "speaks": "{name} speaks {languages}.",
+        "no_notes": "There are no notes for {name}.",
+        "flags": "{name}: {text}",
+        "no_flags_allergy": "No allergies are recorded for {name}.",
+        "no_flags_risk": "No risks are recorded for {name}.",
+        "no_flags_pet": "No pets are recorded for {name}.",
+        "no_flags_equipment": "No equipment is recorded for {name}.",
+        "no_flags_any": "Nothing special is recorded for {name}.",
+        "medication": "Medication for {name}, as ordered: {text}",
+        "no_medication": "No medication is recorded for {name}.",
+        "verify": "Must verify: check the signing list or call the nurse.",
+        "access_gated_button": (
+            "There is access information for {name}. Press the button to confirm and I will "
+            "read it."
+        ),
+        "access_gated_spoken": (
+            "There is access information for {name}. Say yes to hear it, or press the button."
+        ),
+        "access": "Access for {name}: {code}",
+        "no_access": "No code or key information is recorded for {name}.",
+        "nothing_to_confirm": "There is nothing to confirm right now.",
+        "address": "{name} lives at {address}.",
+        "no_address": "No address is recorded for {name}.",
+        "relative": "{client}'s {relation} {name}, phone {phone}.",
+        "relative_no_phone": "{client}'s {relation} {name} has no phone number recorded.",
+        "no_relative": "I can't find a {relation} for {client}.",
+        "no_relatives": "No relatives are recorded for {client}.",
+        "role": "The {title} is {name}, phone {phone}.",
+        "role_no_phone": "The {title} is {name}.",
+        "no_role_nurse": "No nurse is recorded. Ask the coordinator.",
+        "no_role_coordinator": "No coordinator is recorded.",
+        "and": "and",
+    },
+}
+
+# Visit kinds and relations are recorded in Swedish; English answers translate the usual ones.
+EN_TERMS = {
+    "morgon": "morning",
+    "lunch": "lunch",
+    "förmiddag": "late morning",
+    "eftermiddag": "afternoon",
+    "kväll": "evening",
+    "natt": "night",
+    "dotter": "daughter",
+    "son": "son",
+    "fru": "wife",
+    "make": "husband",
+    "man": "husband",
+    "systerdotter": "niece",
+    "brorsdotter": "niece",
+    "systerson": "nephew",
+    "brorson": "nephew",
+    "syster": "sister",
+    "bror": "brother",
+    "barnbarn": "grandchild",
+    "sambo": "partner",
+    "sjuksköterska": "nurse",
+    "samordnare": "coordinator",
+    "anhörig": "relative",
+}
+LANGUAGE_NAMES = {
+    "sv": {
+        "so": "somaliska",
+        "fa": "persiska",
+        "ar": "arabiska",
+        "fi": "finska",
+        "en": "engelska",
+        "sv": "svenska",
+        "es": "spanska",
+        "pl": "polska",
+        "tr": "turkiska",
+        "ti": "tigrinja",
+        "bs": "bosniska",
+        "de": "tyska",
+        "ru": "ryska",
+        "uk": "ukrainska",
+    },
+    "en": {
+        "so": "Somali",
+        "fa": "Persian",
+        "ar": "Arabic",
+        "fi": "Finnish",
+        "en": "English",
+        "sv": "Swedish",
+        "es": "Spanish",
+        "pl": "Polish",
+        "tr": "Turkish",
+        "ti": "Tigrinya",
+        "bs": "Bosnian",
+        "de": "German",
+        "ru": "Russian",
+        "uk": "Ukrainian",
+    },
+}
+
+
+def say(lang: str, key: str, **values: Any) -> str:
+    return PHRASES[lang][key].format(**values)
+
+
+def term(lang: str, word: str) -> str:
+    """A recorded Swedish term (visit kind, relation) in the answer's language, lower case."""
+    lowered = word.lower()
+    return EN_TERMS.get(lowered, lowered) if lang == "en" else lowered
+
+
+def join(lang: str, items: list[str]) -> str:
+    """ "a, b och c" / "a, b and c"."""
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {PHRASES[lang]['and']} {items[-1]}"
+
+
+def capitalize(text: str) -> str:
+    return text[:1].upper() + text[1:]

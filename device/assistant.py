@@ -1,0 +1,185 @@
+"""One conversation with the assistant: text in, answer with sources out.
+
+Holds what a session remembers: whether the automated-assistant notice has been given, an access
+code waiting for a spoken confirmation, and a question waiting for the worker to say which client.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from device.answers.handlers import HANDLERS, NEEDS_DATA, Ask, Reply
+from device.answers.phrases import say
+from device.care.model import CareData
+from device.care.store import CareStore
+from device.nlu.clock import ClockTime
+from device.nlu.recognizer import Recognition, Recognizer, Templates
+from device.settings import Settings
+
+# A spoken "ja" releases an access code only right after the question.
+CONFIRM_WINDOW = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One question and its answer: what ``hemassist ask --json`` prints."""
+
+    text: str
+    language: str
+    intent: str
+    slots: dict[str, Any]
+    answer: str
+    sources: tuple[str, ...]
+    gated: bool
+    must_verify: bool
+    outcome: str
+    path: str
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "language": self.language,
+            "intent": self.intent,
+            "slots": self.slots,
+            "answer": self.answer,
+            "sources": list(self.sources),
+            "gated": self.gated,
+            "must_verify": self.must_verify,
+            "outcome": self.outcome,
+            "path": self.path,
+            "timings_ms": self.timings_ms,
+        }
+
+
+@dataclass
+class _Waiting:
+    recognition: Recognition
+    since: datetime
+
+
+class Assistant:
+    """Recognise, look up, phrase. Reloads the care data when an import has replaced it."""
+
+    def __init__(self, settings: Settings, templates: Templates, store: CareStore | None) -> None:
+        self._settings = settings
+        self._templates = templates
+        self._store = store
+        self._version: tuple[int, int | None] | None = None
+        self.care = CareData.empty()
+        self._recognizer = Recognizer(templates, self.care, settings.answers.name_match_threshold)
+        self._greeted = False
+        self._gated: _Waiting | None = None
+        self._choosing: _Waiting | None = None
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Load the care data again if another process imported a new bundle."""
+        if self._store is None:
+            return
+        version = (self._store.data_version(), self._store.active_snapshot())
+        if version == self._version:
+            return
+        self.use_care(self._store.load())
+        self._version = version
+
+    def use_care(self, care: CareData) -> None:
+        self.care = care
+        self._recognizer = Recognizer(
+            self._templates, care, self._settings.answers.name_match_threshold
+        )
+
+    def ask(self, text: str, now: datetime | None = None, confirmed: bool = False) -> Turn:
+        started = time.perf_counter()
+        self.refresh()
+        now = now or datetime.now(self._settings.tz)
+        loaded = time.perf_counter()
+        rec = self._recognizer.recognize(
+            text, self._settings.language, self._settings.detect_language
+        )
+        recognized = time.perf_counter()
+        rec, confirmed = self._follow_up(rec, now, confirmed)
+        ask = Ask(
+            care=self.care,
+            now=now,
+            tz=self._settings.tz,
+            lang=rec.language,
+            worker=self._settings.worker,
+            confirmed=confirmed,
+            confirmation=self._settings.answers.access_confirmation,
+        )
+        reply = self._reply(ask, rec)
+        self._remember(rec, reply, now)
+        answer = reply.text
+        if not self._greeted:
+            self._greeted = True
+            if rec.intent != "help":  # help says it already
+                answer = f"{say(rec.language, 'disclosure')} {answer}"
+        done = time.perf_counter()
+        return Turn(
+            text=text,
+            language=rec.language,
+            intent=rec.intent,
+            slots=_plain_slots(rec, ask),
+            answer=answer,
+            sources=reply.sources,
+            gated=reply.gated,
+            must_verify=reply.must_verify,
+            outcome=reply.outcome,
+            path="template-fuzzy"
+            if rec.fuzzy
+            else ("template" if rec.intent != "unknown" else "none"),
+            timings_ms={
+                "load": round((loaded - started) * 1000, 3),
+                "recognize": round((recognized - loaded) * 1000, 3),
+                "answer": round((done - recognized) * 1000, 3),
+                "total": round((done - started) * 1000, 3),
+            },
+        )
+
+    def _follow_up(
+        self, rec: Recognition, now: datetime, confirmed: bool
+    ) -> tuple[Recognition, bool]:
+        """A "ja" after a gated code, or a name after "which one do you mean?"."""
+        if rec.intent == "confirm":
+            waiting = self._gated
+            spoken_ok = self._settings.answers.access_confirmation == "spoken" or confirmed
+            if waiting and spoken_ok and now - waiting.since <= CONFIRM_WINDOW:
+                self._gated = None
+                return replace(waiting.recognition, language=rec.language), True
+            return rec, confirmed
+        if rec.intent == "choose_client" and self._choosing is not None:
+            waiting = self._choosing
+            self._choosing = None
+            slots = {**waiting.recognition.slots, "client": rec.clients}
+            return replace(waiting.recognition, slots=slots, language=rec.language), confirmed
+        return rec, confirmed
+
+    def _reply(self, ask: Ask, rec: Recognition) -> Reply:
+        if rec.intent == "confirm":
+            return Reply(say(ask.lang, "nothing_to_confirm"), outcome="unknown")
+        if rec.intent == "choose_client":
+            return Reply(say(ask.lang, "unknown"), outcome="unknown")
+        if rec.intent in NEEDS_DATA and not self.care.clients:
+            return Reply(say(ask.lang, "no_data"), outcome="no_data")
+        return HANDLERS.get(rec.intent, HANDLERS["unknown"])(ask, rec)
+
+    def _remember(self, rec: Recognition, reply: Reply, now: datetime) -> None:
+        self._gated = _Waiting(rec, now) if reply.gated else None
+        self._choosing = _Waiting(rec, now) if reply.outcome == "ambiguous" else None
+
+
+def _plain_slots(rec: Recognition, ask: Ask) -> dict[str, Any]:
+    """Slots as JSON values: one client as its reference, clock times as HH:MM."""
+    plain: dict[str, Any] = {}
+    for name, value in rec.slots.items():
+        if isinstance(value, ClockTime):
+            plain[name] = value.resolve(ask.local(ask.now)).strftime("%H:%M")
+        elif isinstance(value, tuple):
+            plain[name] = value[0] if len(value) == 1 else list(value)
+        else:
+            plain[name] = value
+    return plain

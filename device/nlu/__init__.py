@@ -1,0 +1,1 @@
+"""Understanding questions: text normalisation, spoken clock times, names and intent templates."""

@@ -1,0 +1,158 @@
+"""Intent recognition with hassil sentence templates (the only module that imports hassil).
+
+``Recognizer.recognize`` is a pure function of the text, the templates and the slot lists built
+from the care data: first an exact pass with the known names, then a pass where the name is a
+wildcard snapped to the closest known person (speech-to-text misspells names).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from hassil import (
+    Intents,
+    RecognizeResult,
+    SlotList,
+    TextSlotList,
+    WildcardSlotList,
+    recognize_all,
+)
+
+from device.care.model import CareData
+from device.nlu.clock import ClockTime, parse_clock
+from device.nlu.names import NameIndex, genitive
+from device.nlu.text import guess_language, normalize
+
+LANGUAGES = ("sv", "en")
+TIME_SLOTS = ("after", "at")
+MAX_TEXT_CHARS = 300  # a spoken question is short; longer input is not a question
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """What was asked: the intent, its slots (plain values), the language and how it matched."""
+
+    intent: str
+    language: str
+    slots: Mapping[str, Any] = field(default_factory=dict)
+    fuzzy: bool = False
+
+    @property
+    def clients(self) -> tuple[str, ...]:
+        value = self.slots.get("client", ())
+        return tuple(value)
+
+    def clock(self, name: str) -> ClockTime | None:
+        value = self.slots.get(name)
+        return value if isinstance(value, ClockTime) else None
+
+
+UNKNOWN = "unknown"
+Templates = Mapping[str, Intents]
+
+
+def load_templates(sentences_dir: Path) -> Templates:
+    """The sentence templates per language, parsed once at start-up."""
+    templates = {}
+    for lang in LANGUAGES:
+        with (sentences_dir / f"{lang}.yaml").open(encoding="utf-8") as handle:
+            templates[lang] = Intents.from_dict(yaml.safe_load(handle))
+    return templates
+
+
+class Recognizer:
+    """Templates plus the slot lists of one care-data snapshot."""
+
+    def __init__(self, templates: Templates, care: CareData, name_threshold: float) -> None:
+        self._templates = templates
+        self._threshold = name_threshold
+        self._names = NameIndex.of_clients(care)
+        clients = TextSlotList.from_tuples(
+            ((form, refs) for form, refs in self._names.forms.items()),
+            allow_template=False,
+            name="client",
+        )
+        relations = _relation_list(r.relation for r in care.relatives)
+        self._exact: dict[str, dict[str, SlotList]] = {
+            "sv": {"client": clients, "relation": relations},
+            "en": {"client": clients},
+        }
+        self._fuzzy: dict[str, dict[str, SlotList]] = {
+            lang: {**lists, "client": WildcardSlotList(name="client")}
+            for lang, lists in self._exact.items()
+        }
+
+    def recognize(self, text: str, preferred: str = "sv", detect: bool = True) -> Recognition:
+        normalized = normalize(text[: MAX_TEXT_CHARS * 2])
+        if not normalized or len(normalized) > MAX_TEXT_CHARS:
+            return Recognition(UNKNOWN, guess_language(text, preferred) if detect else preferred)
+        order = (
+            [preferred, *(lang for lang in LANGUAGES if lang != preferred)]
+            if detect
+            else [preferred]
+        )
+        for fuzzy in (False, True):
+            for lang in order:
+                found = self._match(normalized, lang, fuzzy)
+                if found is not None:
+                    return found
+        return Recognition(UNKNOWN, guess_language(text, preferred) if detect else preferred)
+
+    def _match(self, text: str, lang: str, fuzzy: bool) -> Recognition | None:
+        lists = (self._fuzzy if fuzzy else self._exact)[lang]
+        best: tuple[int, Recognition] | None = None
+        for result in recognize_all(text, self._templates[lang], slot_lists=lists, language=lang):
+            recognition = self._to_recognition(result, lang, fuzzy)
+            if recognition is None:
+                continue
+            score = result.text_chunks_matched
+            if best is None or score > best[0]:
+                best = (score, recognition)
+        return None if best is None else best[1]
+
+    def _to_recognition(
+        self, result: RecognizeResult, lang: str, fuzzy: bool
+    ) -> Recognition | None:
+        slots: dict[str, Any] = {}
+        for name, entity in result.entities.items():
+            if name in TIME_SLOTS:
+                clock = parse_clock(str(entity.value), lang)
+                if clock is None:
+                    return None
+                slots[name] = clock
+            elif name == "client":
+                if entity.is_wildcard:
+                    refs = self._names.snap(str(entity.value), self._threshold)
+                    if not refs:
+                        return None
+                    slots[name] = refs
+                else:
+                    slots[name] = tuple(entity.value)
+            elif isinstance(entity.value, list):
+                slots[name] = tuple(entity.value)
+            else:
+                slots[name] = entity.value
+        if fuzzy and "client" not in slots:
+            return None  # the fuzzy pass exists only to snap names
+        return Recognition(result.intent.name, lang, slots, fuzzy)
+
+
+def _relation_list(relations: Iterable[str]) -> TextSlotList:
+    """Swedish relations as recorded, with their definite and genitive forms."""
+    forms: dict[str, set[str]] = defaultdict(set)
+    for relation in relations:
+        word = normalize(relation)
+        if not word:
+            continue
+        for form in (word, genitive(word), f"{word}n", f"{word}ns", f"{word}en", f"{word}ens"):
+            forms[form].add(word)
+    return TextSlotList.from_tuples(
+        ((form, tuple(sorted(words))) for form, words in forms.items()),
+        allow_template=False,
+        name="relation",
+    )

@@ -1,0 +1,41 @@
+"""Text normalisation shared by the recogniser and the name matcher."""
+
+from __future__ import annotations
+
+import re
+
+_CLOCK_DOT = re.compile(r"\b(\d{1,2})\.(\d{2})\b")
+_APOSTROPHE = re.compile(r"(\w)['’](s?)\b")
+_DROP = re.compile(r"[^\w\s:'-]+")
+_SPACES = re.compile(r"\s+")
+_SV_CHARS = set("åäö")
+_SV_WORDS = frozenset(
+    "vem vad var när hur har är jag mitt min nästa besök ska hos till och inte det finns några "
+    "vilka vilken kan du med på efter idag om".split()
+)
+_EN_WORDS = frozenset(
+    "who what where when how is are my next visit do does the to at with any have has i you "
+    "can after today about for".split()
+)
+
+
+def normalize(text: str) -> str:
+    """Lower case, clock times as 14:30, apostrophes folded (Greta's → gretas), no punctuation."""
+    text = text.replace("\u00a0", " ").strip().lower()
+    text = _CLOCK_DOT.sub(r"\1:\2", text)
+    text = _APOSTROPHE.sub(r"\1\2", text)
+    text = _DROP.sub(" ", text)
+    text = text.replace("-", " ").replace("'", " ")
+    return _SPACES.sub(" ", text).strip()
+
+
+def guess_language(text: str, default: str) -> str:
+    """ "sv" or "en" for text no template matched, from letters and common words."""
+    words = normalize(text).split()
+    if any(ch in _SV_CHARS for ch in text.lower()):
+        return "sv"
+    sv = sum(w in _SV_WORDS for w in words)
+    en = sum(w in _EN_WORDS for w in words)
+    if sv == en:
+        return default
+    return "sv" if sv > en else "en"

@@ -1,0 +1,144 @@
+"""Device settings: config/defaults.toml, then the site file named by HEMASSIST_CONFIG, then
+HEMASSIST_… environment variables (``__`` between section and key). Settings are frozen."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CONFIG_DIR = PROJECT_ROOT / "config"
+DEFAULTS_FILE = CONFIG_DIR / "defaults.toml"
+SITE_FILE_ENV = "HEMASSIST_CONFIG"
+
+
+class SettingsError(Exception):
+    """The settings can't be loaded; the message names the file or setting that is wrong."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class StoreSettings(_Section):
+    retention_days: int = Field(
+        14,
+        ge=1,
+        le=3650,
+        description="Purge visits that ended, and bundles exported, more than this many days ago.",
+    )
+    max_bundle_mb: float = Field(
+        50, gt=0, description="Refuse a care-data bundle larger than this many megabytes."
+    )
+
+
+class AnswerSettings(_Section):
+    access_confirmation: Literal["button", "spoken"] = Field(
+        "button",
+        description='How an access code is released: "button" (a press or --confirmed) '
+        'or "spoken" ("ja"/"yes" right after the question, or a press).',
+    )
+    name_match_threshold: float = Field(
+        80,
+        ge=0,
+        le=100,
+        description="Lowest rapidfuzz score at which a misheard name snaps to a known person.",
+    )
+
+
+class Settings(BaseSettings):
+    """All settings of the device process."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HEMASSIST_",
+        env_nested_delimiter="__",
+        frozen=True,
+        extra="forbid",
+    )
+
+    data_dir: Path = Field(
+        Path("~/.local/share/hemassist"),
+        description="The device's data directory: encrypted store and key file.",
+    )
+    language: Literal["sv", "en"] = Field(
+        "sv", description="Answer language when a question's language can't be told."
+    )
+    detect_language: bool = Field(
+        True, description="Tell Swedish from English per question; false: always `language`."
+    )
+    timezone: str = Field("Europe/Stockholm", description="Time zone that answers speak in.")
+    worker: str = Field(
+        "", description='Practitioner id of the worker carrying the device ("" = whole team).'
+    )
+    store: StoreSettings = Field(
+        default_factory=StoreSettings, description="The encrypted care-data store."
+    )
+    answers: AnswerSettings = Field(
+        default_factory=AnswerSettings, description="How answers are given."
+    )
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand_home(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        files = [DEFAULTS_FILE, *_site_files()]
+        # TomlConfigSettingsSource merges a list of files, later files winning.
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, files))
+
+
+def _site_files() -> list[Path]:
+    site = os.environ.get(SITE_FILE_ENV, "").strip()
+    return [Path(site).expanduser()] if site else []
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Load the settings, turning every problem into a SettingsError that names its source."""
+    for path in [DEFAULTS_FILE, *_site_files()]:
+        if not path.is_file():
+            raise SettingsError(f"settings file {path} does not exist ({SITE_FILE_ENV}?)")
+        try:
+            with path.open("rb") as handle:
+                tomllib.load(handle)
+        except (tomllib.TOMLDecodeError, OSError) as exc:
+            raise SettingsError(f"settings file {path} can't be read: {exc}") from None
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise SettingsError(f"invalid setting: {problems}") from None

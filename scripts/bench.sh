@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Set up, then run the benchmarks (not part of the tests: timings need a quiet machine).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+.venv/bin/python -m bench.bench_templates "$@"

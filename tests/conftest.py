@@ -1,0 +1,74 @@
+"""Shared fixtures: an isolated data directory and settings per test, the example bundle."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from device.assistant import Assistant
+from device.care.fhir_import import read_bundle
+from device.care.store import CareStore
+from device.nlu.recognizer import Templates, load_templates
+from device.settings import CONFIG_DIR, Settings, load_settings
+
+DATA = Path(__file__).parent / "data"
+EXAMPLE = DATA / "example-bundle.json"
+TZ = ZoneInfo("Europe/Stockholm")
+# The example bundle's day, early morning: every visit is still ahead.
+MORNING = datetime(2026, 11, 24, 7, 30, tzinfo=TZ)
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """No HEMASSIST_* from the machine leaks in; each test has its own data directory.
+
+    Retention is long so that the example bundle (exported 2026-11-23) is never purged by the
+    wall clock; purge tests pass their own time.
+    """
+    for name in list(os.environ):
+        if name.startswith("HEMASSIST_"):
+            monkeypatch.delenv(name)
+    data_dir = tmp_path / "data"
+    monkeypatch.setenv("HEMASSIST_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("HEMASSIST_STORE__RETENTION_DAYS", "3650")
+    yield data_dir
+
+
+@pytest.fixture
+def settings(isolated_env: Path) -> Settings:
+    return load_settings()
+
+
+@pytest.fixture(scope="session")
+def templates() -> Templates:
+    return load_templates(CONFIG_DIR / "sentences")
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[CareStore]:
+    store = CareStore(settings.data_dir, settings.store.retention_days)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def example_store(store: CareStore) -> CareStore:
+    store.replace(read_bundle(EXAMPLE, 10**7), MORNING)
+    return store
+
+
+@pytest.fixture
+def assistant(settings: Settings, templates: Templates, example_store: CareStore) -> Assistant:
+    return Assistant(settings, templates, example_store)
+
+
+def copy_example(to: Path) -> Path:
+    target = to / "bundle.json"
+    shutil.copy(EXAMPLE, target)
+    return target

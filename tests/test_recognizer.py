@@ -1,0 +1,106 @@
+"""The recogniser: names from the store, misheard names, ambiguity, and never a crash."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from device.assistant import Assistant
+from device.care.fhir_import import parse_bundle
+from device.care.model import CareData
+from device.nlu.recognizer import Recognizer, Templates
+from device.nlu.text import normalize
+from tests.conftest import EXAMPLE, MORNING
+
+
+def _care() -> CareData:
+    return parse_bundle(EXAMPLE.read_bytes()).care
+
+
+def _two_annas() -> bytes:
+    import json
+
+    bundle = json.loads(EXAMPLE.read_bytes())
+    twin = json.loads(
+        json.dumps(next(e for e in bundle["entry"] if e["resource"]["id"] == "p-anna"))
+    )
+    twin["resource"]["id"] = "p-anna-2"
+    twin["fullUrl"] = "urn:uuid:patient-p-anna-2"
+    twin["resource"]["name"][0]["family"] = "Berg"
+    bundle["entry"].append(twin)
+    return json.dumps(bundle).encode()
+
+
+def test_normalize() -> None:
+    assert normalize("  Vad har jag efter 14.30?! ") == "vad har jag efter 14:30"
+    assert normalize("What is Greta's address?") == "what is gretas address"
+
+
+def test_names_nicknames_and_genitive(templates: Templates) -> None:
+    rec = Recognizer(templates, _care(), 80)
+    assert rec.recognize("Var bor Gittan?").clients == ("Patient/p-greta",)
+    assert rec.recognize("Vad har Gittans dotter för nummer").intent == "relative_phone"
+    assert rec.recognize("vad ska jag göra hos greta nilsson").clients == ("Patient/p-greta",)
+    assert rec.recognize("har karlsson några allergier").clients == ("Patient/p-bertil",)
+
+
+def test_misheard_names_snap_to_the_closest_client(templates: Templates) -> None:
+    rec = Recognizer(templates, _care(), 80)
+    for heard, ref in [
+        ("Bertill", "Patient/p-bertil"),
+        ("Yousuf", "Patient/p-yusuf"),
+        ("Greta Nielsen", "Patient/p-greta"),
+        ("Ana Andersson", "Patient/p-anna"),
+    ]:
+        result = rec.recognize(f"Var bor {heard}?")
+        assert (result.intent, result.clients, result.fuzzy) == ("address", (ref,), True), heard
+
+
+def test_a_name_nobody_has_is_not_snapped(templates: Templates) -> None:
+    rec = Recognizer(templates, _care(), 80)
+    assert rec.recognize("Var bor Fredrik?").intent == "unknown"
+
+
+def test_two_clients_with_the_same_name_are_asked_about(
+    assistant: Assistant, templates: Templates
+) -> None:
+    assistant.use_care(parse_bundle(_two_annas()).care)
+    turn = assistant.ask("Var bor Anna?", now=MORNING)
+    assert turn.outcome == "ambiguous"
+    assert "Anna Andersson och Anna Berg" in turn.answer
+    assert turn.sources == ()
+    follow_up = assistant.ask("Anna Berg", now=MORNING)
+    assert follow_up.intent == "address"
+    assert follow_up.sources == ("Patient/p-anna-2",)
+    assert "Linnégatan 12" in follow_up.answer
+
+
+def test_language_is_detected_per_question(assistant: Assistant) -> None:
+    assert assistant.ask("Vem är sjuksköterskan?", now=MORNING).language == "sv"
+    assert assistant.ask("Who is the nurse?", now=MORNING).language == "en"
+    assert assistant.ask("Can you order a taxi for me?", now=MORNING).language == "en"
+    assert assistant.ask("Kan du beställa en taxi åt mig?", now=MORNING).language == "sv"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200))
+def test_recognize_never_crashes(templates: Templates, text: str) -> None:
+    result = Recognizer(templates, _CARE, 80).recognize(text)
+    assert result.language in ("sv", "en")
+
+
+QUESTION_WORDS = st.sampled_from(
+    "vem vad har är mitt nästa besök greta anna gittan bertils dotter efter klockan halv tre "
+    "kvart över på eftermiddagen portkoden till hos allergier who is my next at the code "
+    "14:30 ja yes nielsen ring sjuksköterskan".split()
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(QUESTION_WORDS, max_size=8).map(" ".join))
+def test_recognize_never_crashes_on_question_like_text(templates: Templates, text: str) -> None:
+    result = Recognizer(templates, _CARE, 80).recognize(text)
+    assert result.intent
+
+
+_CARE = _care()
