@@ -10,8 +10,8 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Iterator, Sequence
-from datetime import datetime
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -71,6 +71,21 @@ def _parser() -> argparse.ArgumentParser:
         help="show which care data is loaded (bundle id, time, counts; no personal data)",
     )
 
+    sync = sub.add_parser(
+        "sync",
+        help="send the queued usage statistics to the broker, then exit",
+        description="Send every queued statistics message and wait for the broker's "
+        "acknowledgements. What can't be sent stays queued for the next time.",
+    )
+    sync.add_argument("--flush", action="store_true", help="also send the current, unfinished hour")
+    sync.add_argument("--timeout", type=float, help="give up after this many seconds")
+
+    stats = sub.add_parser(
+        "stats",
+        help="show the local usage statistics and the outbox (queued, oldest, last sent)",
+    )
+    stats.add_argument("--json", action="store_true", help="print JSON")
+
     demo = sub.add_parser("demo", help="import a bundle and answer example questions on its day")
     demo.add_argument("--bundle", type=Path, required=True, help="the care-data bundle to import")
     demo.add_argument(
@@ -95,6 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "import-fhir": _import_fhir,
             "ask": _ask,
             "status": _status,
+            "sync": _sync,
+            "stats": _stats,
             "demo": _demo,
         }[args.command]
         return command(settings, args)
@@ -201,10 +218,57 @@ def _ask(settings: Settings, args: argparse.Namespace) -> int:
     assistant = _assistant(settings)
     if assistant is None:
         return EXIT_ERROR
+    recorder = _recorder(settings)
     if args.text is not None:
         turn = assistant.ask(args.text, now=default_now, confirmed=args.confirmed)
         _print_turn(turn, args.json, sys.stdout)
+        recorder(turn)
         return EXIT_OK
+    service = _telemetry_service(settings)
+    try:
+        _answer_lines(settings, assistant, recorder, default_now, args.confirmed)
+    finally:
+        if service is not None:
+            service.stop()
+    return EXIT_OK
+
+
+def _telemetry_service(settings: Settings) -> Any:
+    """The background statistics sender of a long-running device process, when configured."""
+    from device.telemetry.mqtt import BrokerConfig, BrokerError
+    from device.telemetry.outbox import OutboxError
+    from device.telemetry.sync import TelemetryService
+
+    if not settings.telemetry.broker_url:
+        return None
+    try:
+        outbox = _outbox(settings)
+        if outbox is None:
+            return None
+        config = BrokerConfig.from_settings(settings.telemetry)
+    except (BrokerError, OutboxError) as exc:
+        log.warning("usage statistics will not be sent: %s", exc)
+        return None
+    telemetry = settings.telemetry
+    service = TelemetryService(
+        outbox,
+        config,
+        settings.data_dir,
+        telemetry.max_inflight,
+        telemetry.health_interval_s,
+        telemetry.backoff_max_s,
+    )
+    service.start()
+    return service
+
+
+def _answer_lines(
+    settings: Settings,
+    assistant: Any,
+    recorder: Callable[[Any], None],
+    default_now: datetime | None,
+    confirmed: bool,
+) -> None:
     for line_no, request in _json_lines(sys.stdin):
         if isinstance(request, str):
             _reply_error(line_no, request)
@@ -215,10 +279,110 @@ def _ask(settings: Settings, args: argparse.Namespace) -> int:
             _reply_error(line_no, str(exc))
             continue
         turn = assistant.ask(
-            request["text"], now=now, confirmed=bool(request.get("confirmed", args.confirmed))
+            request["text"], now=now, confirmed=bool(request.get("confirmed", confirmed))
         )
         _print_turn(turn, True, sys.stdout)
         sys.stdout.flush()
+        recorder(turn)
+
+
+def _outbox(settings: Settings) -> Any:
+    """The statistics outbox, or None when the device has no id (statistics off)."""
+    from device.telemetry.outbox import Identity, Outbox
+
+    device = settings.device
+    if not (device.id and device.org):
+        return None
+    telemetry = settings.telemetry
+    return Outbox(
+        settings.data_dir,
+        Identity(device.id, device.org, device.team or None),
+        max_messages=telemetry.max_messages,
+        max_age=timedelta(days=telemetry.max_age_days),
+        keep_sent=timedelta(days=telemetry.keep_sent_days),
+    )
+
+
+def _recorder(settings: Settings) -> Callable[[Any], None]:
+    """Records each answered turn as a usage event (intent, outcome, timings; nothing else)."""
+    from device.telemetry.events import TurnEvent
+    from device.telemetry.outbox import OutboxError
+
+    try:
+        outbox = _outbox(settings)
+    except OutboxError as exc:
+        log.warning("%s; usage statistics are not recorded", exc)
+        return lambda turn: None
+    if outbox is None:
+        return lambda turn: None
+
+    def record(turn: Any) -> None:
+        event = TurnEvent.of(turn.intent, turn.language, turn.path, turn.outcome, turn.timings_ms)
+        try:
+            outbox.record(event, datetime.now(UTC))
+        except OutboxError as exc:  # statistics never stop an answer
+            log.warning("%s", exc)
+
+    return record
+
+
+def _sync(settings: Settings, args: argparse.Namespace) -> int:
+    from device.telemetry.mqtt import BrokerConfig, BrokerError
+    from device.telemetry.outbox import OutboxError
+    from device.telemetry.sync import Syncer, TelemetryService
+
+    try:
+        outbox = _outbox(settings)
+    except OutboxError as exc:
+        print(f"hemassist: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    if outbox is None:
+        print(
+            "hemassist: device.id and device.org are not set: this device records no "
+            "statistics (set HEMASSIST_DEVICE__ID and HEMASSIST_DEVICE__ORG)",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    telemetry = settings.telemetry
+    try:
+        config = BrokerConfig.from_settings(telemetry)
+        outbox.seal(datetime.now(UTC), include_current=args.flush)
+        TelemetryService(outbox, None, settings.data_dir).queue_health()
+        syncer = Syncer(outbox, config, telemetry.max_inflight, telemetry.backoff_max_s)
+        sent = syncer.sync(args.timeout or telemetry.sync_timeout_s)
+    except (BrokerError, OutboxError) as exc:
+        state = outbox.state()
+        print(f"hemassist: {exc}. {state.queued} statistics messages stay queued.", file=sys.stderr)
+        return EXIT_ERROR
+    finally:
+        outbox.close()
+    print(f"Sent {sent} statistics messages to {config.host}:{config.port}.")
+    return EXIT_OK
+
+
+def _stats(settings: Settings, args: argparse.Namespace) -> int:
+    from device.telemetry.outbox import OutboxError
+
+    try:
+        outbox = _outbox(settings)
+    except OutboxError as exc:
+        print(f"hemassist: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    if outbox is None:
+        print("Statistics are off: device.id and device.org are not set.")
+        return EXIT_OK
+    state, totals = outbox.state(), outbox.totals()
+    outbox.close()
+    if args.json:
+        rows = [{"intent": i, "outcome": o, "count": n} for (i, o), n in sorted(totals.items())]
+        print(json.dumps({"outbox": state.as_dict(), "turns": rows}, indent=2))
+        return EXIT_OK
+    print(f"{'intent':16} {'outcome':12} {'turns':>6}")
+    for (intent, outcome), count in sorted(totals.items()):
+        print(f"{intent:16} {outcome:12} {count:>6}")
+    print(f"{'total':29} {sum(totals.values()):>6}\n")
+    for key, value in state.as_dict().items():
+        print(f"{key.replace('_', ' ')}: {value if value is not None else '-'}")
     return EXIT_OK
 
 
@@ -270,15 +434,18 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     if assistant is None:
         return EXIT_ERROR
     now = _now(args.now, settings)
+    recorder = _recorder(settings)
     print(f"\nQuestions asked at {now.isoformat() if now else 'now'}:\n")
     for question in DEMO_QUESTIONS:
         print(f"> {question}")
-        _print_turn(assistant.ask(question, now=now), False, sys.stdout)
+        turn = assistant.ask(question, now=now)
+        _print_turn(turn, False, sys.stdout)
+        recorder(turn)
         print()
-    print("> Ja  (the worker confirms the access code)")
-    _print_turn(
-        assistant.ask("Vad är portkoden till Anna?", now=now, confirmed=True), False, sys.stdout
-    )
+    print("> (the worker presses the button to confirm)")
+    turn = assistant.ask("Vad är portkoden till Anna?", now=now, confirmed=True)
+    _print_turn(turn, False, sys.stdout)
+    recorder(turn)
     return EXIT_OK
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -57,6 +57,53 @@ class AnswerSettings(_Section):
     )
 
 
+class DeviceSettings(_Section):
+    id: str = Field(
+        "",
+        pattern=r"^[a-z0-9-]{0,64}$",
+        description="Device id (a-z, 0-9, -); empty: no usage statistics are recorded.",
+    )
+    org: str = Field(
+        "", pattern=r"^[a-z0-9-]{0,64}$", description="Organisation id used in the MQTT topics."
+    )
+    team: str = Field(
+        "", pattern=r"^[a-z0-9-]{0,64}$", description="Team id sent with the statistics."
+    )
+
+
+class TelemetrySettings(_Section):
+    broker_url: str = Field(
+        "",
+        description="mqtts://host:8883 (TLS) or mqtt://host:1883; empty: statistics stay queued.",
+    )
+    ca_file: Path | None = Field(None, description="CA certificate (PEM) that signed the broker's.")
+    cert_file: Path | None = Field(
+        None, description="Client certificate (PEM), if the broker wants one."
+    )
+    key_file: Path | None = Field(None, description="Private key (PEM) of the client certificate.")
+    username: str = Field("", description="Broker user name.")
+    password: SecretStr = Field(SecretStr(""), description="Broker password (prefer secrets_file).")
+    secrets_file: Path | None = Field(
+        None, description="TOML file (mode 0600) with username and password; overrides both."
+    )
+    max_messages: int = Field(
+        50_000, ge=10, description="Most unsent messages kept; oldest dropped."
+    )
+    max_age_days: int = Field(30, ge=1, description="Unsent messages older than this are dropped.")
+    keep_sent_days: int = Field(7, ge=0, description="Sent messages kept for `hemassist stats`.")
+    max_inflight: int = Field(20, ge=1, le=1000, description="Messages awaiting the broker's ack.")
+    health_interval_s: int = Field(900, ge=10, description="Seconds between health messages.")
+    keepalive_s: int = Field(60, ge=5, description="MQTT keep-alive in seconds.")
+    connect_timeout_s: float = Field(10, gt=0, description="Seconds to wait for the broker.")
+    backoff_max_s: float = Field(300, gt=0, description="Longest wait between reconnects.")
+    sync_timeout_s: float = Field(60, gt=0, description="`hemassist sync` gives up after this.")
+
+    @field_validator("ca_file", "cert_file", "key_file", "secrets_file", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value in ("", None) else value
+
+
 class Settings(BaseSettings):
     """All settings of the device process."""
 
@@ -86,6 +133,12 @@ class Settings(BaseSettings):
     )
     answers: AnswerSettings = Field(
         default_factory=AnswerSettings, description="How answers are given."
+    )
+    device: DeviceSettings = Field(
+        default_factory=DeviceSettings, description="The device's identity."
+    )
+    telemetry: TelemetrySettings = Field(
+        default_factory=TelemetrySettings, description="Usage statistics over MQTT."
     )
 
     @field_validator("data_dir")

@@ -4,3 +4,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 .venv/bin/python -m bench.bench_templates "$@"
+.venv/bin/python -m bench.bench_telemetry

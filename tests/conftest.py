@@ -7,6 +7,7 @@ import shutil
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -72,3 +73,34 @@ def copy_example(to: Path) -> Path:
     target = to / "bundle.json"
     shutil.copy(EXAMPLE, target)
     return target
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[Any]:
+    """A real Mosquitto (TLS, passwords, ACL) on a free loopback port, stopped afterwards."""
+    from tests.broker import make_broker
+
+    running = make_broker(tmp_path / "broker")
+    running.start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def device_env(broker: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Settings for device dev-1 of organisation goteborg, talking to the test broker."""
+    from tests.broker import ORG, PASSWORDS
+
+    for name, value in {
+        "DEVICE__ID": "dev-1",
+        "DEVICE__ORG": ORG,
+        "DEVICE__TEAM": "majorna-2",
+        "TELEMETRY__BROKER_URL": broker.url,
+        "TELEMETRY__CA_FILE": str(broker.ca_file),
+        "TELEMETRY__USERNAME": "dev-1",
+        "TELEMETRY__PASSWORD": PASSWORDS["dev-1"],
+        "TELEMETRY__BACKOFF_MAX_S": "1",
+        "TELEMETRY__SYNC_TIMEOUT_S": "30",
+    }.items():
+        monkeypatch.setenv(f"HEMASSIST_{name}", value)
+    return broker

@@ -1,0 +1,1 @@
+"""Anonymous usage statistics: hourly aggregates in a durable outbox, sent over MQTT."""

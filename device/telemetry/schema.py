@@ -1,0 +1,167 @@
+"""The statistics messages: the only contract between devices and the dashboard.
+
+Version 1. Every field is a number, a time, a boolean, a fixed enumeration, or an identifier
+matching a strict pattern (device, organisation, team, version). No field can hold free text:
+tests/test_telemetry_schema.py fails if one is added. Changing a field means a new version.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+SCHEMA_VERSION: Literal[1] = 1
+
+ID_PATTERN = r"^[a-z0-9-]{1,64}$"
+VERSION_PATTERN = r"^[0-9A-Za-z][0-9A-Za-z.+_-]{0,39}$"
+Identifier = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+Version = Annotated[str, StringConstraints(pattern=VERSION_PATTERN)]
+Count = Annotated[int, Field(ge=0)]
+
+# Upper bounds (ms) of the latency histogram's bins; one more bin counts everything slower.
+LATENCY_BINS_MS: tuple[int, ...] = (10, 25, 50, 100, 250, 500, 1000, 1500, 2000, 3000, 5000)
+
+
+class Intent(StrEnum):
+    next_visit = "next_visit"
+    schedule = "schedule"
+    schedule_count = "schedule_count"
+    visit_time = "visit_time"
+    routine = "routine"
+    notes = "notes"
+    flags = "flags"
+    medication = "medication"
+    access = "access"
+    address = "address"
+    relative_phone = "relative_phone"
+    escalation = "escalation"
+    help = "help"
+    confirm = "confirm"
+    choose_client = "choose_client"
+    unknown = "unknown"
+
+
+class Language(StrEnum):
+    sv = "sv"
+    en = "en"
+
+
+class AnswerPath(StrEnum):
+    template = "template"
+    template_fuzzy = "template-fuzzy"
+    llm = "llm"
+    none = "none"
+
+
+class Outcome(StrEnum):
+    answered = "answered"
+    gated = "gated"
+    must_verify = "must_verify"
+    unknown = "unknown"
+    escalated = "escalated"
+    ambiguous = "ambiguous"
+    no_data = "no_data"
+    error = "error"
+
+
+class SpeechEngine(StrEnum):
+    text = "text"
+    vosk = "vosk"
+    whisper = "whisper"
+
+
+class Stage(StrEnum):
+    stt = "stt"
+    recognize = "recognize"
+    llm = "llm"
+    answer = "answer"
+    tts = "tts"
+    total = "total"
+
+
+class ModelRole(StrEnum):
+    stt_vosk = "stt-vosk"
+    stt_whisper = "stt-whisper"
+    tts = "tts"
+    llm = "llm"
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    device_id: Identifier
+    org: Identifier
+    team: Identifier | None = None
+    seq: Annotated[int, Field(ge=1)]
+
+
+class TurnCount(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    intent: Intent
+    language: Language
+    path: AnswerPath
+    outcome: Outcome
+    engine: SpeechEngine
+    count: Annotated[int, Field(ge=1)]
+
+
+class LatencyHistogram(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    stage: Stage
+    counts: Annotated[
+        list[Count], Field(min_length=len(LATENCY_BINS_MS) + 1, max_length=len(LATENCY_BINS_MS) + 1)
+    ]
+
+
+class StatsMessage(_Message):
+    """Usage in one hour (UTC): turns per intent and outcome, latency histograms per stage."""
+
+    kind: Literal["stats"] = "stats"
+    hour_start: datetime
+    turns: list[TurnCount]
+    latency: list[LatencyHistogram]
+
+
+class HealthMessage(_Message):
+    """How the device is doing."""
+
+    kind: Literal["health"] = "health"
+    sent_at: datetime
+    uptime_s: Count
+    cpu_temp_c: float | None = None
+    mem_used_mb: Count
+    mem_total_mb: Count
+    disk_free_mb: Count
+    app_version: Version
+    models: dict[ModelRole, Version] = Field(default_factory=dict)
+    outbox_backlog: Count
+    outbox_dropped: Count
+
+
+class StatusMessage(BaseModel):
+    """Retained on …/status: online when connected, offline (the Last Will) when gone."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    kind: Literal["status"] = "status"
+    device_id: Identifier
+    online: bool
+    changed_at: datetime
+
+
+StatsPayload = Annotated[StatsMessage | HealthMessage, Field(discriminator="kind")]
+
+
+def stats_topic(org: str, device_id: str) -> str:
+    return f"hemassist/v1/{org}/{device_id}/stats"
+
+
+def status_topic(org: str, device_id: str) -> str:
+    return f"hemassist/v1/{org}/{device_id}/status"

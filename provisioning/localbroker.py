@@ -1,0 +1,113 @@
+"""A private Mosquitto for demos and tests: TLS with its own CA, a password file and an ACL,
+written with this package's helpers, on a free loopback port. Not for production brokers."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from provisioning.mosquitto import device_acl, password_line, reader_acl
+from provisioning.pki import Issued, issue, make_ca
+
+ORG = "goteborg"
+DEVICES = ("dev-1", "dev-2")
+PASSWORDS = {"dev-1": "pw-dev-1", "dev-2": "pw-dev-2", "dashboard": "pw-dashboard"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Broker:
+    workdir: Path
+    port: int
+    ca: Issued
+    proc: subprocess.Popen[bytes] | None = None
+    extra: list[str] = field(default_factory=list)
+
+    @property
+    def ca_file(self) -> Path:
+        return self.workdir / "ca.pem"
+
+    @property
+    def url(self) -> str:
+        return f"mqtts://127.0.0.1:{self.port}"
+
+    def write_files(self) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.ca.write(self.ca_file, self.workdir / "ca.key")
+        issue(self.ca, "localhost", server_names=("localhost", "127.0.0.1")).write(
+            self.workdir / "server.pem", self.workdir / "server.key"
+        )
+        (self.workdir / "passwd").write_text(
+            "".join(password_line(user, pw) + "\n" for user, pw in PASSWORDS.items())
+        )
+        acl = "".join(device_acl(d, ORG, d) for d in DEVICES) + reader_acl("dashboard", ORG)
+        (self.workdir / "acl").write_text(acl)
+        (self.workdir / "mosquitto.conf").write_text(
+            "\n".join(
+                [
+                    "user root",
+                    "per_listener_settings false",
+                    "allow_anonymous false",
+                    f"password_file {self.workdir / 'passwd'}",
+                    f"acl_file {self.workdir / 'acl'}",
+                    "persistence true",
+                    f"persistence_location {self.workdir}/",
+                    "max_queued_messages 100000",
+                    f"log_dest file {self.workdir / 'mosquitto.log'}",
+                    f"listener {self.port} 127.0.0.1",
+                    f"cafile {self.ca_file}",
+                    f"certfile {self.workdir / 'server.pem'}",
+                    f"keyfile {self.workdir / 'server.key'}",
+                    *self.extra,
+                    "",
+                ]
+            )
+        )
+
+    def start(self) -> None:
+        binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+        if not Path(binary).exists():
+            raise RuntimeError("mosquitto is not installed: run scripts/setup.sh")
+        self.proc = subprocess.Popen(
+            [binary, "-c", str(self.workdir / "mosquitto.conf")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                if self.proc.poll() is not None:
+                    log = (self.workdir / "mosquitto.log").read_text(errors="replace")
+                    raise RuntimeError(f"mosquitto did not start:\n{log}") from None
+                time.sleep(0.05)
+        raise RuntimeError("mosquitto did not open its port in time")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()  # SIGTERM: mosquitto saves its persistence file
+            self.proc.wait(10)
+        self.proc = None
+
+    def restart(self, pause: float = 0.0) -> None:
+        self.stop()
+        time.sleep(pause)
+        self.start()
+
+
+def make_broker(workdir: Path, extra: list[str] | None = None) -> Broker:
+    """A broker for organisation ORG with devices DEVICES and the dashboard account."""
+    broker = Broker(workdir, free_port(), make_ca(), extra=extra or [])
+    broker.write_files()
+    return broker
