@@ -74,6 +74,7 @@ class Assistant:
         self._greeted = False
         self._gated: _Waiting | None = None
         self._choosing: _Waiting | None = None
+        self._last: Reply | None = None
         self.refresh()
 
     def refresh(self) -> None:
@@ -111,7 +112,10 @@ class Assistant:
             confirmed=confirmed,
             confirmation=self._settings.answers.access_confirmation,
         )
-        reply = self._reply(ask, rec)
+        if rec.intent == "repeat" and self._last is not None:
+            reply = self._last
+        else:
+            reply = self._reply(ask, rec)
         self._remember(rec, reply, now)
         answer = reply.text
         if not self._greeted:
@@ -158,7 +162,19 @@ class Assistant:
             return replace(waiting.recognition, slots=slots, language=rec.language), confirmed
         return rec, confirmed
 
+    def understands(self, text: str) -> bool:
+        """Would a template match ``text``? (No session state changes.)"""
+        self.refresh()
+        rec = self._recognizer.recognize(
+            text, self._settings.language, self._settings.detect_language
+        )
+        return rec.intent != "unknown"
+
     def _reply(self, ask: Ask, rec: Recognition) -> Reply:
+        if rec.intent == "stop":
+            return Reply("", outcome="answered")
+        if rec.intent == "repeat":
+            return Reply(say(ask.lang, "nothing_to_repeat"), outcome="unknown")
         if rec.intent == "confirm":
             return Reply(say(ask.lang, "nothing_to_confirm"), outcome="unknown")
         if rec.intent == "choose_client":
@@ -168,6 +184,8 @@ class Assistant:
         return HANDLERS.get(rec.intent, HANDLERS["unknown"])(ask, rec)
 
     def _remember(self, rec: Recognition, reply: Reply, now: datetime) -> None:
+        if rec.intent not in ("repeat", "stop"):
+            self._last = reply
         self._gated = _Waiting(rec, now) if reply.gated else None
         self._choosing = _Waiting(rec, now) if reply.outcome == "ambiguous" else None
 

@@ -54,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     src = ask.add_mutually_exclusive_group(required=True)
     src.add_argument("--text", help='the question, e.g. "Vem är mitt nästa besök?"')
+    src.add_argument("--wav", type=Path, help="the question as a WAV file (8–48 kHz, 16-bit)")
     src.add_argument(
         "--jsonl",
         action="store_true",
@@ -65,11 +66,41 @@ def _parser() -> argparse.ArgumentParser:
         "--confirmed", action="store_true", help="the worker has confirmed (releases access codes)"
     )
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    ask.add_argument("--say", type=Path, metavar="OUT.wav", help="also speak the answer into a WAV")
 
     sub.add_parser(
         "status",
         help="show which care data is loaded (bundle id, time, counts; no personal data)",
     )
+
+    run = sub.add_parser(
+        "run",
+        help="the live assistant: push to talk, ask, hear the answer",
+        description="Listen on the microphone after each press (Enter, or the GPIO button) and "
+        "answer aloud. With --input-wav the files stand in for the microphone and the answers "
+        "are written as WAV files to --output-dir.",
+    )
+    run.add_argument("--input-wav", type=Path, nargs="+", help="questions as WAV files")
+    run.add_argument("--output-dir", type=Path, help="write the spoken answers here")
+    run.add_argument("--now", help="the time to answer for, ISO 8601 (default: the clock)")
+
+    models = sub.add_parser("models", help="install, verify or list the speech and language models")
+    msub = models.add_subparsers(dest="models_command", required=True, metavar="ACTION")
+    install = msub.add_parser("install", help="install models (by name or by --use)")
+    install.add_argument("names", nargs="*", help="model names from models/manifest.toml")
+    install.add_argument(
+        "--use", choices=["test", "production"], help="every model marked for this use"
+    )
+    install.add_argument(
+        "--from",
+        dest="from_dir",
+        type=Path,
+        metavar="DIR",
+        help="take the files from this folder (a USB stick, a mirror)",
+    )
+    verify = msub.add_parser("verify", help="check the installed files' sha256")
+    verify.add_argument("names", nargs="*", help="model names (default: all installed)")
+    msub.add_parser("list", help="the models in the manifest and whether they are installed")
 
     sync = sub.add_parser(
         "sync",
@@ -111,6 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "ask": _ask,
             "status": _status,
             "sync": _sync,
+            "run": _run,
+            "models": _models,
             "stats": _stats,
             "demo": _demo,
         }[args.command]
@@ -219,6 +252,8 @@ def _ask(settings: Settings, args: argparse.Namespace) -> int:
     if assistant is None:
         return EXIT_ERROR
     recorder = _recorder(settings)
+    if args.wav is not None:
+        return _ask_wav(settings, assistant, args, default_now, recorder)
     if args.text is not None:
         turn = assistant.ask(args.text, now=default_now, confirmed=args.confirmed)
         _print_turn(turn, args.json, sys.stdout)
@@ -265,7 +300,7 @@ def _telemetry_service(settings: Settings) -> Any:
 def _answer_lines(
     settings: Settings,
     assistant: Any,
-    recorder: Callable[[Any], None],
+    recorder: Callable[..., None],
     default_now: datetime | None,
     confirmed: bool,
 ) -> None:
@@ -286,6 +321,170 @@ def _answer_lines(
         recorder(turn)
 
 
+def _voice_pipeline(settings: Settings, assistant: Any) -> Any:
+    from device.speech.factory import make_stt, make_voices
+    from device.speech.pipeline import VoicePipeline
+    from device.speech.stt import SttError
+
+    try:
+        stt = make_stt(settings)
+    except SttError as exc:
+        print(f"hemassist: speech-to-text is not available: {exc}", file=sys.stderr)
+        return None
+    return VoicePipeline(assistant, stt, make_voices(settings), settings.speech.second_pass)
+
+
+def _ask_wav(
+    settings: Settings,
+    assistant: Any,
+    args: argparse.Namespace,
+    now: datetime | None,
+    recorder: Callable[..., None],
+) -> int:
+    from device.speech.audio import AudioError, join, read_wav, write_wav
+
+    try:
+        audio = read_wav(args.wav)
+    except AudioError as exc:
+        print(f"hemassist: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    pipeline = _voice_pipeline(settings, assistant)
+    if pipeline is None:
+        return EXIT_ERROR
+    voice = pipeline.turn(audio, now=now, confirmed=args.confirmed)
+    if args.say is not None and voice.speech:
+        write_wav(args.say, join(voice.speech))
+    recorder(voice.turn, engine=voice.transcript.engine, extra_ms=voice.timings_ms)
+    if args.json:
+        print(json.dumps(voice.as_dict(), ensure_ascii=False))
+    else:
+        print(f"(heard: {voice.transcript.text})")
+        _print_turn(voice.turn, False, sys.stdout)
+    return EXIT_OK
+
+
+def _run(settings: Settings, args: argparse.Namespace) -> int:
+    from device.speech.endpoint import EndpointConfig
+    from device.speech.live import run_loop
+    from device.speech.sound import (
+        DeviceMicrophone,
+        DeviceSpeaker,
+        RecordingSpeaker,
+        SoundError,
+        WavMicrophone,
+    )
+    from device.speech.trigger import GpioTrigger, KeyTrigger, ScriptedTrigger, Trigger
+    from device.speech.vad import Vad
+
+    audio = settings.audio
+    try:
+        if args.input_wav:
+            mic: Any = WavMicrophone(args.input_wav, audio.frame_ms)
+            trigger: Trigger = ScriptedTrigger(len(args.input_wav))
+        else:
+            mic = DeviceMicrophone(audio.input_device, audio.frame_ms)
+            trigger = (
+                GpioTrigger(settings.trigger.gpio_pin)
+                if settings.trigger.mode == "gpio"
+                else KeyTrigger()
+            )
+        speaker: Any = (
+            RecordingSpeaker(args.output_dir)
+            if args.output_dir or args.input_wav
+            else DeviceSpeaker(audio.output_device)
+        )
+    except SoundError as exc:
+        print(f"hemassist: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except Exception as exc:  # AudioError from a bad --input-wav, RuntimeError without gpiozero
+        print(f"hemassist: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    if settings.trigger.mode == "wake" and not args.input_wav:
+        print(
+            "hemassist: the wake phrase is not available yet; use trigger.mode = key or gpio",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    assistant = _assistant(settings)
+    if assistant is None:
+        return EXIT_ERROR
+    pipeline = _voice_pipeline(settings, assistant)
+    if pipeline is None:
+        return EXIT_ERROR
+    pipeline.prime()
+    recorder = _recorder(settings)
+    service = _telemetry_service(settings)
+    fixed_now = _now(args.now, settings)
+    endpoint = EndpointConfig(
+        frame_ms=audio.frame_ms,
+        trailing_silence_ms=audio.trailing_silence_ms,
+        max_utterance_ms=int(audio.max_utterance_s * 1000),
+        no_speech_timeout_ms=int(audio.no_speech_timeout_s * 1000),
+    )
+
+    def on_turn(voice: Any) -> None:
+        recorder(voice.turn, engine=voice.transcript.engine, extra_ms=voice.timings_ms)
+        print(json.dumps(voice.as_dict(), ensure_ascii=False), flush=True)
+
+    try:
+        run_loop(
+            pipeline,
+            mic,
+            speaker,
+            trigger,
+            Vad(audio.vad_aggressiveness, audio.frame_ms),
+            endpoint,
+            settings.language,
+            on_turn=on_turn,
+            now=lambda: fixed_now,
+            announce=lambda text: print(text, file=sys.stderr),
+        )
+    finally:
+        if service is not None:
+            service.stop()
+    return EXIT_OK
+
+
+def _models(settings: Settings, args: argparse.Namespace) -> int:
+    from device.models.install import install, verify
+    from device.models.manifest import ModelError, load_manifest
+
+    try:
+        manifest = load_manifest()
+        if args.models_command == "list":
+            for entry in manifest.models:
+                there = (settings.models.dir / entry.name).is_dir()
+                print(
+                    f"{entry.name:18} {entry.role:12} {entry.language:13} {entry.use:10} "
+                    f"{'installed' if there else '-'}"
+                )
+            return EXIT_OK
+        if args.models_command == "install":
+            if not args.names and not args.use:
+                raise UsageError("name the models to install, or give --use test|production")
+            entries = [manifest.get(n) for n in args.names] or [
+                m for m in manifest.models if m.use == args.use
+            ]
+            for entry in entries:
+                result = install(entry, settings.models.dir, args.from_dir)
+                print(
+                    f"{entry.name}: {result.installed} files installed, "
+                    f"{result.already} already in place (sha256 checked)"
+                )
+            return EXIT_OK
+        names = args.names or [
+            m.name for m in manifest.models if (settings.models.dir / m.name).is_dir()
+        ]
+        problems = [p for n in names for p in verify(manifest.get(n), settings.models.dir)]
+        for problem in problems:
+            print(f"hemassist: {problem}", file=sys.stderr)
+        print(f"verified {len(names)} models: {'OK' if not problems else 'PROBLEMS'}")
+        return EXIT_ERROR if problems else EXIT_OK
+    except ModelError as exc:
+        print(f"hemassist: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
 def _outbox(settings: Settings) -> Any:
     """The statistics outbox, or None when the device has no id (statistics off)."""
     from device.telemetry.outbox import Identity, Outbox
@@ -303,7 +502,7 @@ def _outbox(settings: Settings) -> Any:
     )
 
 
-def _recorder(settings: Settings) -> Callable[[Any], None]:
+def _recorder(settings: Settings) -> Callable[..., None]:
     """Records each answered turn as a usage event (intent, outcome, timings; nothing else)."""
     from device.telemetry.events import TurnEvent
     from device.telemetry.outbox import OutboxError
@@ -312,12 +511,15 @@ def _recorder(settings: Settings) -> Callable[[Any], None]:
         outbox = _outbox(settings)
     except OutboxError as exc:
         log.warning("%s; usage statistics are not recorded", exc)
-        return lambda turn: None
+        return lambda *args, **kwargs: None
     if outbox is None:
-        return lambda turn: None
+        return lambda *args, **kwargs: None
 
-    def record(turn: Any) -> None:
-        event = TurnEvent.of(turn.intent, turn.language, turn.path, turn.outcome, turn.timings_ms)
+    def record(turn: Any, engine: str = "text", extra_ms: dict[str, float] | None = None) -> None:
+        timings = {**turn.timings_ms, **(extra_ms or {})}
+        if "voice_total" in timings:
+            timings["total"] = timings["voice_total"]
+        event = TurnEvent.of(turn.intent, turn.language, turn.path, turn.outcome, timings, engine)
         try:
             outbox.record(event, datetime.now(UTC))
         except OutboxError as exc:  # statistics never stop an answer

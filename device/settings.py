@@ -104,6 +104,67 @@ class TelemetrySettings(_Section):
         return None if value in ("", None) else value
 
 
+class ModelSettings(_Section):
+    dir: Path = Field(
+        Path("~/.local/share/hemassist/models"),
+        description="Where `hemassist models install` puts model files and the device loads them.",
+    )
+
+    @field_validator("dir")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+
+class SpeechSettings(_Section):
+    engine: Literal["vosk", "whisper"] = Field(
+        "vosk", description="Speech-to-text engine: vosk (streaming, grammar) or whisper."
+    )
+    vosk_model: str = Field("vosk-sv-small", description="Vosk model name from the manifest.")
+    whisper_model: str = Field(
+        "kb-whisper-base", description="Whisper (CTranslate2) model name from the manifest."
+    )
+    whisper_language: str = Field(
+        "sv", description='Language Whisper listens for ("" = detect per utterance).'
+    )
+    whisper_compute_type: str = Field("int8", description="CTranslate2 compute type.")
+    threads: int = Field(2, ge=1, le=16, description="CPU threads for speech-to-text.")
+    second_pass: bool = Field(
+        True, description="Vosk: decode again with open vocabulary when the grammar gives nothing."
+    )
+
+
+class VoiceSettings(_Section):
+    piper_sv: str = Field("piper-sv-nst", description="Piper voice (manifest name) for Swedish.")
+    piper_en: str = Field("piper-en-joe", description="Piper voice (manifest name) for English.")
+    espeak_sv: str = Field("sv", description="espeak-ng voice for Swedish when Piper's is missing.")
+    espeak_en: str = Field(
+        "en-us", description="espeak-ng voice for English when Piper's is missing."
+    )
+    speed: float = Field(1.0, ge=0.5, le=2.0, description="Speaking speed; below 1 is slower.")
+    volume: float = Field(1.0, ge=0.1, le=2.0, description="Loudness of the answers.")
+
+
+class AudioSettings(_Section):
+    input_device: str = Field(
+        "", description="Microphone (sounddevice name or index; '' = default)."
+    )
+    output_device: str = Field("", description="Speaker (sounddevice name or index; '' = default).")
+    vad_aggressiveness: int = Field(2, ge=0, le=3, description="WebRTC VAD: 0 lenient … 3 strict.")
+    frame_ms: Literal[10, 20, 30] = Field(30, description="VAD frame length in milliseconds.")
+    trailing_silence_ms: int = Field(600, ge=100, description="Silence that ends an utterance.")
+    max_utterance_s: float = Field(10, gt=0, description="Longest question; longer is cut.")
+    no_speech_timeout_s: float = Field(5, gt=0, description="Give up when nothing is said.")
+
+
+class TriggerSettings(_Section):
+    mode: Literal["key", "gpio", "wake"] = Field(
+        "key", description="Push-to-talk by a key (Enter), a GPIO button, or a wake phrase."
+    )
+    gpio_pin: int = Field(17, ge=0, le=40, description="GPIO (BCM) pin of the button.")
+    wake_phrase: str = Field("hej assistent", description="Phrase that wakes the assistant.")
+
+
 class Settings(BaseSettings):
     """All settings of the device process."""
 
@@ -140,6 +201,11 @@ class Settings(BaseSettings):
     telemetry: TelemetrySettings = Field(
         default_factory=TelemetrySettings, description="Usage statistics over MQTT."
     )
+    models: ModelSettings = Field(default_factory=ModelSettings, description="Model files.")
+    speech: SpeechSettings = Field(default_factory=SpeechSettings, description="Speech-to-text.")
+    voice: VoiceSettings = Field(default_factory=VoiceSettings, description="Text-to-speech.")
+    audio: AudioSettings = Field(default_factory=AudioSettings, description="Microphone, VAD.")
+    trigger: TriggerSettings = Field(default_factory=TriggerSettings, description="Push-to-talk.")
 
     @field_validator("data_dir")
     @classmethod

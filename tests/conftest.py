@@ -20,6 +20,7 @@ from device.settings import CONFIG_DIR, Settings, load_settings
 
 DATA = Path(__file__).parent / "data"
 EXAMPLE = DATA / "example-bundle.json"
+MODELS = Path(__file__).parent.parent / ".models"
 TZ = ZoneInfo("Europe/Stockholm")
 # The example bundle's day, early morning: every visit is still ahead.
 MORNING = datetime(2026, 11, 24, 7, 30, tzinfo=TZ)
@@ -37,6 +38,8 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
             monkeypatch.delenv(name)
     data_dir = tmp_path / "data"
     monkeypatch.setenv("HEMASSIST_DATA_DIR", str(data_dir))
+    # The test models, installed by scripts/setup.sh (`hemassist models install --use test`).
+    monkeypatch.setenv("HEMASSIST_MODELS__DIR", str(MODELS))
     monkeypatch.setenv("HEMASSIST_STORE__RETENTION_DAYS", "3650")
     yield data_dir
 
@@ -104,3 +107,17 @@ def device_env(broker: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     }.items():
         monkeypatch.setenv(f"HEMASSIST_{name}", value)
     return broker
+
+
+@pytest.fixture(scope="session")
+def joe() -> Any:
+    """The real Piper voice en_US-joe-medium (installed by scripts/setup.sh)."""
+    from device.speech.tts_piper import PiperTts
+
+    return PiperTts(MODELS / "piper-en-joe", variation=False)  # the same audio every run
+
+
+def spoken(voice: Any, text: str) -> Any:
+    from device.speech.audio import join
+
+    return join(list(voice.speak(text)))

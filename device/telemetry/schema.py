@@ -41,6 +41,8 @@ class Intent(StrEnum):
     help = "help"
     confirm = "confirm"
     choose_client = "choose_client"
+    repeat = "repeat"
+    stop = "stop"
     unknown = "unknown"
 
 

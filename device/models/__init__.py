@@ -1,0 +1,1 @@
+"""The models manifest and installing model files into the models directory, hash-checked."""

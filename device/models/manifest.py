@@ -1,0 +1,88 @@
+"""models/manifest.toml as typed, validated entries."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from device.settings import PROJECT_ROOT
+
+MANIFEST = PROJECT_ROOT / "models" / "manifest.toml"
+Role = Literal["stt-vosk", "stt-whisper", "tts", "llm"]
+
+
+class ModelError(Exception):
+    """A model can't be installed, verified or found; the message names the model and file."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class ModelFile(_Strict):
+    path: str
+    sha256: str
+    size: int | None = None
+    members: tuple[str, ...] = Field(default=(), alias="from")
+    url: str | None = None
+
+
+class PypiSource(_Strict):
+    pypi: str
+    version: str
+    extra: tuple[PypiSource, ...] = ()
+
+    def packages(self) -> list[tuple[str, str]]:
+        return [(self.pypi, self.version), *((e.pypi, e.version) for e in self.extra)]
+
+
+class UrlSource(_Strict):
+    url: str
+
+
+class ArchiveSource(_Strict):
+    archive: str
+    sha256: str
+    strip: str = ""
+
+
+class ModelEntry(_Strict):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]*$")
+    role: Role
+    language: str
+    use: Literal["test", "production"]
+    licence: str
+    source: PypiSource | UrlSource | ArchiveSource
+    notes: str = ""
+    files: tuple[ModelFile, ...] = ()
+
+    def version(self) -> str:
+        """What the health message reports: the package version, or 'vendor'."""
+        return self.source.version if isinstance(self.source, PypiSource) else "vendor"
+
+
+class Manifest(_Strict):
+    models: tuple[ModelEntry, ...] = Field(alias="model")
+
+    def get(self, name: str) -> ModelEntry:
+        for entry in self.models:
+            if entry.name == name:
+                return entry
+        known = ", ".join(m.name for m in self.models)
+        raise ModelError(f"no model called {name!r} in the manifest (known: {known})")
+
+
+def load_manifest(path: Path = MANIFEST) -> Manifest:
+    try:
+        return Manifest.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ModelError(f"the models manifest {path} can't be read: {exc}") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ModelError(
+            f"the models manifest {path} is invalid at {where}: {first['msg']}"
+        ) from None

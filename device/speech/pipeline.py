@@ -1,0 +1,133 @@
+"""One spoken turn: utterance → transcript → answer → spoken answer, with the time of each stage.
+
+Also endpointing of a live microphone stream (``capture``), using the pure Endpointer.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from device.assistant import Assistant, Turn
+from device.settings import CONFIG_DIR
+from device.speech.audio import AudioChunk, join
+from device.speech.endpoint import EndpointConfig, Endpointer, Phase
+from device.speech.stt import SpeechToText, Transcript, care_names, vocabulary
+from device.speech.tts import Voices
+from device.speech.vad import Vad
+
+
+@dataclass(frozen=True)
+class VoiceTurn:
+    transcript: Transcript
+    turn: Turn
+    speech: list[AudioChunk] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, object]:
+        data = self.turn.as_dict()
+        data["transcript"] = self.transcript.text
+        data["engine"] = self.transcript.engine
+        data["timings_ms"] = {**self.turn.timings_ms, **self.timings_ms}
+        return data
+
+
+def _ms(since: float) -> float:
+    return round((time.perf_counter() - since) * 1000, 1)
+
+
+class VoicePipeline:
+    def __init__(
+        self, assistant: Assistant, stt: SpeechToText, voices: Voices, second_pass: bool = True
+    ) -> None:
+        self.assistant = assistant
+        self.stt = stt
+        self.voices = voices
+        self.second_pass = second_pass
+        self._primed_for: object = None
+
+    def prime(self) -> None:
+        """Give the engine the templates' words and the store's names (again after an import)."""
+        self.assistant.refresh()
+        if self._primed_for is self.assistant.care:
+            return
+        files = sorted((CONFIG_DIR / "sentences").glob("*.yaml"))
+        care = self.assistant.care
+        self.stt.prime(vocabulary(files, care, "sv"), care_names(care))
+        self._primed_for = care
+        for warm_up in ("vem är mitt nästa besök", "who is my next visit"):
+            self.assistant.understands(warm_up)  # hassil builds its indexes on first use
+
+    def hear(self, audio: AudioChunk) -> Transcript:
+        self.prime()
+        heard = self.stt.transcribe(audio)
+        if (
+            self.second_pass
+            and not heard.open_vocabulary
+            and not self.assistant.understands(heard.text)
+        ):
+            heard = self.stt.transcribe(audio, open_vocabulary=True)
+        return heard
+
+    def turn(
+        self,
+        audio: AudioChunk,
+        now: datetime | None = None,
+        confirmed: bool = False,
+        play: Callable[[Iterable[AudioChunk]], object] | None = None,
+    ) -> VoiceTurn:
+        """Answer the utterance ``audio``; ``play`` gets the speech as it is made."""
+        started = time.perf_counter()
+        transcript = self.hear(audio)
+        stt_ms = _ms(started)
+        turn = self.assistant.ask(transcript.text, now=now, confirmed=confirmed)
+        timings = {"stt": stt_ms}
+        spoken: list[AudioChunk] = []
+
+        def speech() -> Iterator[AudioChunk]:
+            if not turn.answer:
+                return
+            tts_started = time.perf_counter()
+            for chunk in self.voices.for_language(turn.language).speak(turn.answer):
+                if not spoken:
+                    timings["tts_first_audio"] = _ms(tts_started)
+                    timings["first_audio"] = _ms(started)
+                spoken.append(chunk)
+                yield chunk
+            timings["tts"] = _ms(tts_started)
+
+        if play is not None:
+            play(speech())
+        else:
+            for _ in speech():
+                pass
+        timings["voice_total"] = _ms(started)
+        return VoiceTurn(transcript, turn, spoken, timings)
+
+
+def capture(
+    chunks: Iterable[AudioChunk], vad: Vad, config: EndpointConfig
+) -> tuple[AudioChunk, Phase]:
+    """Read the microphone until the utterance ends; returns the speech and how it ended."""
+    endpointer = Endpointer(config)
+    frame_bytes = 16_000 * config.frame_ms // 1000 * 2
+    kept: list[AudioChunk] = []
+    pending = b""
+    for chunk in chunks:
+        pcm = chunk.to_stt().audio
+        pending += pcm
+        while len(pending) >= frame_bytes:
+            frame, pending = pending[:frame_bytes], pending[frame_bytes:]
+            kept.append(AudioChunk(frame, 16_000))
+            endpointer.feed(vad.voiced(frame))
+            if endpointer.finished:
+                break
+        if endpointer.finished:
+            break
+    if endpointer.start_ms is None:
+        return AudioChunk(b"", 16_000), endpointer.phase
+    first = max(0, endpointer.start_ms // config.frame_ms - 10)  # 300 ms of lead-in
+    last = (endpointer.end_ms or endpointer.elapsed_ms) // config.frame_ms + 10
+    return join(kept[first:last]), endpointer.phase

@@ -1,0 +1,78 @@
+"""Speech-to-text behind one interface, and the vocabulary the engines are primed with.
+
+Engines are adapters (stt_vosk.py, stt_whisper.py), each the only importer of its library, made
+by ``make_stt`` from settings. Models come only from local paths (see device.models).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from device.care.model import CareData
+from device.nlu.names import genitive
+from device.nlu.numbers import WORDS
+from device.nlu.text import normalize
+from device.speech.audio import AudioChunk
+
+_TEMPLATE_SYNTAX = re.compile(r"\{[^}]*\}|<[^>]*>|[()\[\]|]")
+
+
+@dataclass(frozen=True)
+class Transcript:
+    text: str
+    engine: str
+    open_vocabulary: bool = True
+
+
+class SpeechToText(Protocol):
+    name: str
+
+    def prime(self, words: list[str], names: list[str]) -> None:
+        """The words the questions use and the people's names, to recognise them better."""
+
+    def transcribe(self, audio: AudioChunk, open_vocabulary: bool = False) -> Transcript:
+        """Text of 16 kHz mono speech (``audio`` is converted when it isn't)."""
+
+
+class SttError(Exception):
+    """A speech-to-text engine can't be used; the message says what to install or set."""
+
+
+def template_words(sentences_file: Path) -> set[str]:
+    """Every literal word of a language's sentence templates."""
+    words: set[str] = set()
+    for line in sentences_file.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line.startswith("- ") or line.startswith(("in:", "- in:")) or ":" in line[:20]:
+            text = line.split(":", 1)[-1] if line.startswith(("in:", "- in:")) else line[2:]
+            for word in normalize(_TEMPLATE_SYNTAX.sub(" ", text.strip('"'))).split():
+                if word.isalpha():
+                    words.add(word)
+    return words
+
+
+def care_names(care: CareData) -> list[str]:
+    """Clients' names as spoken (with genitives), relatives' relations, the staff's names."""
+    names: set[str] = set()
+    for client in care.clients:
+        for name in (client.given, client.family, *client.nicknames):
+            names.update({normalize(name), genitive(normalize(name))})
+    for relative in care.relatives:
+        names.add(normalize(relative.relation))
+    for person in care.practitioners:
+        names.update({normalize(person.given), normalize(person.family)})
+    return sorted(n for n in names if n)
+
+
+def vocabulary(sentence_files: Iterable[Path], care: CareData, language: str) -> list[str]:
+    words: set[str] = set()
+    for path in sentence_files:
+        words |= template_words(path)
+    words |= set(WORDS.get(language, {}))
+    for name in care_names(care):
+        words.update(name.split())
+    return sorted(words)

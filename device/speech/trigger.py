@@ -1,0 +1,76 @@
+"""What starts a question: push-to-talk by a key or a GPIO button, a scripted list of presses
+for tests and the demo, or (off by default) a wake phrase spotted locally with Vosk.
+
+A trigger is a queue of events, filled by its own thread, so a press during an answer can stop it.
+"""
+
+from __future__ import annotations
+
+import queue
+import sys
+import threading
+from typing import Literal, TextIO
+
+Event = Literal["press", "quit"]
+
+
+class Trigger:
+    def __init__(self) -> None:
+        self.events: queue.Queue[Event] = queue.Queue()
+
+    def next(self, timeout: float | None = None) -> Event | None:
+        try:
+            return self.events.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def pending_press(self) -> bool:
+        """A press arrived (for example during an answer); consumes it."""
+        try:
+            event = self.events.get_nowait()
+        except queue.Empty:
+            return False
+        if event == "quit":
+            self.events.put("quit")
+        return event == "press"
+
+
+class KeyTrigger(Trigger):
+    """Enter = push to talk (or stop an answer); q then Enter = quit."""
+
+    def __init__(self, stream: TextIO = sys.stdin) -> None:
+        super().__init__()
+        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
+
+    def _read(self, stream: TextIO) -> None:
+        for line in stream:
+            self.events.put("quit" if line.strip().lower() in ("q", "quit", "avsluta") else "press")
+        self.events.put("quit")
+
+
+class GpioTrigger(Trigger):
+    """A button on a Raspberry Pi's GPIO pin (gpiozero, imported only here and only when used)."""
+
+    def __init__(self, pin: int) -> None:
+        super().__init__()
+        try:
+            from gpiozero import Button
+        except ImportError:
+            raise RuntimeError(
+                "gpiozero is not installed: pip install gpiozero (on the Pi)"
+            ) from None
+        self._button = Button(pin)
+        self._button.when_pressed = lambda: self.events.put("press")
+
+
+class ScriptedTrigger(Trigger):
+    """``presses`` presses, then quit: drives the live loop from WAV files."""
+
+    def __init__(self, presses: int) -> None:
+        super().__init__()
+        for _ in range(presses):
+            self.events.put("press")
+        self.events.put("quit")
+
+    def pending_press(self) -> bool:
+        return False  # scripted presses each start a question; none stops an answer

@@ -1,0 +1,208 @@
+"""The live loop with a WAV file as the microphone and a recording speaker: push to talk,
+answer aloud, a press stops an answer, "repeat" repeats it; no sound device is a clear error."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from device.assistant import Assistant
+from device.cli import main
+from device.speech.audio import AudioChunk, write_wav
+from device.speech.endpoint import EndpointConfig
+from device.speech.live import run_loop
+from device.speech.pipeline import VoicePipeline
+from device.speech.sound import RecordingSpeaker, WavMicrophone
+from device.speech.stt_whisper import WhisperStt
+from device.speech.trigger import ScriptedTrigger, Trigger
+from device.speech.tts import Voices
+from device.speech.vad import Vad
+from tests.conftest import EXAMPLE, MODELS, MORNING, spoken
+
+
+@pytest.fixture(scope="module")
+def whisper() -> WhisperStt:
+    return WhisperStt(MODELS / "whisper-base", language="en")
+
+
+def _questions(joe: Any, tmp_path: Path, *texts: str) -> list[Path]:
+    paths = []
+    for i, text in enumerate(texts):
+        path = tmp_path / f"q{i}.wav"
+        write_wav(path, spoken(joe, text))
+        paths.append(path)
+    return paths
+
+
+def test_push_to_talk_answers_and_repeats(
+    assistant: Assistant, whisper: WhisperStt, joe: Any, tmp_path: Path
+) -> None:
+    files = _questions(joe, tmp_path, "Who is the nurse?", "Say that again.")
+    speaker = RecordingSpeaker(tmp_path / "out")
+    turns: list[Any] = []
+    run_loop(
+        VoicePipeline(assistant, whisper, Voices({"en": joe}, {})),
+        WavMicrophone(files),
+        speaker,
+        ScriptedTrigger(2),
+        Vad(2),
+        EndpointConfig(),
+        "en",
+        on_turn=turns.append,
+        now=lambda: MORNING,
+    )
+    assert [t.turn.intent for t in turns] == ["escalation", "repeat"], [t.transcript for t in turns]
+    assert turns[1].turn.answer in turns[0].turn.answer  # without the first-answer notice
+    assert turns[1].turn.sources == turns[0].turn.sources
+    assert len(speaker.files) == 2 and all(f.stat().st_size > 10_000 for f in speaker.files)
+
+
+class PressDuringAnswer(Trigger):
+    """One press to ask, a second press while the answer is playing, then quit."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events.put("press")
+        self.playing = threading.Event()
+
+    def pending_press(self) -> bool:
+        if self.playing.is_set():
+            self.events.put("quit")
+            return True
+        self.playing.set()  # the first chunk is through: "press" on the next one
+        return False
+
+
+class SlowSpeaker(RecordingSpeaker):
+    def play(self, chunks: Iterable[AudioChunk], stop: threading.Event) -> bool:
+        done = super().play(chunks, stop)
+        self.completed = done
+        return done
+
+
+def test_a_press_during_the_answer_stops_it(
+    assistant: Assistant, whisper: WhisperStt, joe: Any, tmp_path: Path
+) -> None:
+    files = _questions(joe, tmp_path, "What should I do at Anna's?")
+    speaker = SlowSpeaker()
+    turns: list[Any] = []
+    run_loop(
+        VoicePipeline(assistant, whisper, Voices({"en": joe}, {})),
+        WavMicrophone(files),
+        speaker,
+        PressDuringAnswer(),
+        Vad(2),
+        EndpointConfig(),
+        "en",
+        on_turn=turns.append,
+        now=lambda: MORNING,
+    )
+    assert turns[0].turn.intent == "routine"
+    assert speaker.completed is False
+    assert len(turns[0].speech) < 4  # the long routine answer was cut short
+
+
+def test_silence_gets_a_plain_spoken_message(
+    assistant: Assistant, whisper: WhisperStt, joe: Any, tmp_path: Path
+) -> None:
+    quiet = tmp_path / "quiet.wav"
+    write_wav(quiet, AudioChunk(b"\0\0" * 16000, 16000))
+    speaker = RecordingSpeaker()
+    turns: list[Any] = []
+    run_loop(
+        VoicePipeline(assistant, whisper, Voices({"en": joe}, {"sv": joe})),
+        WavMicrophone([quiet], silence_s=6),
+        speaker,
+        ScriptedTrigger(1),
+        Vad(2),
+        EndpointConfig(no_speech_timeout_ms=2000),
+        "sv",
+        on_turn=turns.append,
+    )
+    assert turns == [] and speaker.played  # "Jag hörde ingenting", nothing sent to the assistant
+
+
+def test_run_command_with_wav_files(
+    joe: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HEMASSIST_SPEECH__ENGINE", "whisper")
+    monkeypatch.setenv("HEMASSIST_SPEECH__WHISPER_MODEL", "whisper-base")
+    monkeypatch.setenv("HEMASSIST_SPEECH__WHISPER_LANGUAGE", "en")
+    assert main(["import-fhir", str(EXAMPLE)]) == 0
+    files = _questions(joe, tmp_path, "Where does Greta live?")
+    capsys.readouterr()
+    out = tmp_path / "answers"
+    assert (
+        main(
+            [
+                "run",
+                "--input-wav",
+                *map(str, files),
+                "--output-dir",
+                str(out),
+                "--now",
+                MORNING.isoformat(),
+            ]
+        )
+        == 0
+    )
+    turn = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert turn["intent"] == "address" and turn["sources"] == ["Patient/p-greta"]
+    assert turn["engine"] == "whisper" and turn["timings_ms"]["stt"] > 0
+    assert (out / "answer-1.wav").stat().st_size > 10_000
+
+
+def test_ask_wav_json_has_transcript_and_stage_times(
+    joe: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HEMASSIST_SPEECH__ENGINE", "whisper")
+    monkeypatch.setenv("HEMASSIST_SPEECH__WHISPER_MODEL", "whisper-base")
+    monkeypatch.setenv("HEMASSIST_SPEECH__WHISPER_LANGUAGE", "en")
+    assert main(["import-fhir", str(EXAMPLE)]) == 0
+    (question,) = _questions(joe, tmp_path, "What is the door code for Greta?")
+    capsys.readouterr()
+    said = tmp_path / "said.wav"
+    assert (
+        main(
+            [
+                "ask",
+                "--wav",
+                str(question),
+                "--json",
+                "--confirmed",
+                "--say",
+                str(said),
+                "--now",
+                MORNING.isoformat(),
+            ]
+        )
+        == 0
+    )
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["transcript"].lower().startswith("what is the door code")
+    assert answer["intent"] == "access" and "Portkod 1990" in answer["answer"]
+    assert {"stt", "recognize", "answer", "tts_first_audio", "first_audio"} <= set(
+        answer["timings_ms"]
+    )
+    assert said.stat().st_size > 10_000
+
+
+def test_no_sound_device_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run"]) == 1
+    err = capsys.readouterr().err
+    assert "no usable microphone" in err or "no usable speaker" in err
+
+
+def test_missing_speech_model_is_a_clear_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert main(["import-fhir", str(EXAMPLE)]) == 0
+    question = tmp_path / "q.wav"
+    write_wav(question, AudioChunk(b"\1\0" * 16000, 16000))
+    assert main(["ask", "--wav", str(question)]) == 1  # the default Swedish Vosk model
+    assert "hemassist models install vosk-sv-small" in capsys.readouterr().err
