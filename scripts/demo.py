@@ -39,6 +39,50 @@ def watch(port: int, ca_file: Path) -> tuple[mqtt.Client, list[tuple[str, bytes]
     return client, received
 
 
+SPOKEN = [
+    "Who is my next visit?",
+    "What should I do at Bertil's?",
+    "Does Greta have any allergies?",
+]
+
+
+def spoken_demo(data_dir: Path) -> int:
+    """Questions spoken by the Piper voice, heard by Whisper, answered aloud into WAV files."""
+    from device.speech.audio import join, write_wav
+    from device.speech.tts_piper import PiperTts
+
+    models = Path(os.environ.get("HEMASSIST_MODELS__DIR", ROOT / ".models"))
+    os.environ.update(
+        {
+            "HEMASSIST_MODELS__DIR": str(models),
+            "HEMASSIST_SPEECH__ENGINE": "whisper",
+            "HEMASSIST_SPEECH__WHISPER_MODEL": "whisper-base",
+            "HEMASSIST_SPEECH__WHISPER_LANGUAGE": "en",
+        }
+    )
+    voice = PiperTts(models / "piper-en-joe")
+    questions = []
+    for i, text in enumerate(SPOKEN, start=1):
+        path = data_dir / "spoken" / f"question-{i}.wav"
+        write_wav(path, join(list(voice.speak(text))))
+        questions.append(str(path))
+    print("\n== Spoken questions (Piper voice → Whisper base → answer → Piper voice)")
+    answers = data_dir / "spoken"
+    code = hemassist(
+        [
+            "run",
+            "--input-wav",
+            *questions,
+            "--output-dir",
+            str(answers),
+            "--now",
+            "2026-11-24T07:30:00+01:00",
+        ]
+    )
+    print(f"Questions and spoken answers to play: {answers}/question-N.wav, answer-N.wav")
+    return code
+
+
 def run() -> int:
     data_dir = Path(os.environ.get("HEMASSIST_DATA_DIR", ROOT / ".demo-data"))
     shutil.rmtree(data_dir, ignore_errors=True)  # a fresh demo every time
@@ -59,6 +103,9 @@ def run() -> int:
         )
         watcher, received = watch(broker.port, broker.ca_file)
         code = hemassist(["demo", "--bundle", str(ROOT / "tests/data/example-bundle.json")])
+        if code:
+            return code
+        code = spoken_demo(data_dir)
         if code:
             return code
         print("\n== Usage statistics (anonymous) sent to a private Mosquitto at", broker.url)
