@@ -102,6 +102,10 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("names", nargs="*", help="model names (default: all installed)")
     msub.add_parser("list", help="the models in the manifest and whether they are installed")
 
+    from provisioning.commands import add_parser as add_provision_parser
+
+    add_provision_parser(sub)
+
     sync = sub.add_parser(
         "sync",
         help="send the queued usage statistics to the broker, then exit",
@@ -144,6 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "sync": _sync,
             "run": _run,
             "models": _models,
+            "provision": _provision,
             "stats": _stats,
             "demo": _demo,
         }[args.command]
@@ -445,13 +450,32 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _provision(settings: Settings, args: argparse.Namespace) -> int:
+    from provisioning.commands import run
+
+    return run(settings, args)
+
+
 def _models(settings: Settings, args: argparse.Namespace) -> int:
+    return run_models(
+        settings,
+        args.models_command,
+        getattr(args, "names", []),
+        getattr(args, "use", None),
+        getattr(args, "from_dir", None),
+    )
+
+
+def run_models(
+    settings: Settings, action: str, names: list[str], use: str | None, from_dir: Path | None
+) -> int:
+    """models list | install | verify (also `hemassist provision models`)."""
     from device.models.install import install, verify
     from device.models.manifest import ModelError, load_manifest
 
     try:
         manifest = load_manifest()
-        if args.models_command == "list":
+        if action == "list":
             for entry in manifest.models:
                 there = (settings.models.dir / entry.name).is_dir()
                 print(
@@ -459,20 +483,20 @@ def _models(settings: Settings, args: argparse.Namespace) -> int:
                     f"{'installed' if there else '-'}"
                 )
             return EXIT_OK
-        if args.models_command == "install":
-            if not args.names and not args.use:
+        if action == "install":
+            if not names and not use:
                 raise UsageError("name the models to install, or give --use test|production")
-            entries = [manifest.get(n) for n in args.names] or [
-                m for m in manifest.models if m.use == args.use
+            entries = [manifest.get(n) for n in names] or [
+                m for m in manifest.models if m.use == use
             ]
             for entry in entries:
-                result = install(entry, settings.models.dir, args.from_dir)
+                result = install(entry, settings.models.dir, from_dir)
                 print(
                     f"{entry.name}: {result.installed} files installed, "
                     f"{result.already} already in place (sha256 checked)"
                 )
             return EXIT_OK
-        names = args.names or [
+        names = names or [
             m.name for m in manifest.models if (settings.models.dir / m.name).is_dir()
         ]
         problems = [p for n in names for p in verify(manifest.get(n), settings.models.dir)]

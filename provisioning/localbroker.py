@@ -31,6 +31,8 @@ class Broker:
     ca: Issued
     proc: subprocess.Popen[bytes] | None = None
     extra: list[str] = field(default_factory=list)
+    passwd: str | None = None  # mosquitto password-file text (default: the demo accounts)
+    acl: str | None = None  # ACL text (default: the demo devices and the dashboard)
 
     @property
     def ca_file(self) -> Path:
@@ -47,10 +49,10 @@ class Broker:
             self.workdir / "server.pem", self.workdir / "server.key"
         )
         (self.workdir / "passwd").write_text(
-            "".join(password_line(user, pw) + "\n" for user, pw in PASSWORDS.items())
+            self.passwd or "".join(password_line(user, pw) + "\n" for user, pw in PASSWORDS.items())
         )
         acl = "".join(device_acl(d, ORG, d) for d in DEVICES) + reader_acl("dashboard", ORG)
-        (self.workdir / "acl").write_text(acl)
+        (self.workdir / "acl").write_text(self.acl or acl)
         (self.workdir / "mosquitto.conf").write_text(
             "\n".join(
                 [
@@ -106,8 +108,18 @@ class Broker:
         self.start()
 
 
-def make_broker(workdir: Path, extra: list[str] | None = None) -> Broker:
-    """A broker for organisation ORG with devices DEVICES and the dashboard account."""
-    broker = Broker(workdir, free_port(), make_ca(), extra=extra or [])
+def make_broker(
+    workdir: Path,
+    extra: list[str] | None = None,
+    *,
+    ca: Issued | None = None,
+    passwd: str | None = None,
+    acl: str | None = None,
+) -> Broker:
+    """A broker for organisation ORG with devices DEVICES and the dashboard account, or with
+    the given CA, password file and ACL (as `hemassist provision fleet` writes them)."""
+    broker = Broker(
+        workdir, free_port(), ca or make_ca(), extra=extra or [], passwd=passwd, acl=acl
+    )
     broker.write_files()
     return broker

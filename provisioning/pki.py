@@ -21,6 +21,8 @@ class Issued:
     key: ec.EllipticCurvePrivateKey
 
     def write(self, cert_path: Path, key_path: Path) -> None:
+        cert_path.parent.mkdir(parents=True, exist_ok=True)
+        key_path.parent.mkdir(parents=True, exist_ok=True)
         cert_path.write_bytes(self.cert.public_bytes(serialization.Encoding.PEM))
         fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as handle:
@@ -110,3 +112,28 @@ def issue(
                 alt.append(x509.DNSName(name))
         builder = builder.add_extension(x509.SubjectAlternativeName(alt), critical=False)
     return Issued(builder.sign(ca.key, hashes.SHA256()), key)
+
+
+def load(cert_path: Path, key_path: Path) -> Issued:
+    cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+    key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise ValueError(f"{key_path} is not an EC private key")
+    return Issued(cert, key)
+
+
+def revocation_list(ca: Issued, serials: list[int], days: int = 30) -> bytes:
+    """A CRL (PEM) of the given certificate serial numbers, signed by ``ca``."""
+    now = datetime.now(UTC)
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(ca.cert.subject)
+        .last_update(now - timedelta(minutes=5))
+        .next_update(now + timedelta(days=days))
+    )
+    for serial in serials:
+        builder = builder.add_revoked_certificate(
+            x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(now).build()
+        )
+    crl = builder.sign(ca.key, hashes.SHA256())
+    return crl.public_bytes(serialization.Encoding.PEM)

@@ -1,0 +1,121 @@
+"""The self-test IT runs on a provisioned device: each check passes or fails with a short reason.
+
+Nothing personal is printed: counts and ids of the setup, never care data or transcripts.
+"""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from device.settings import Settings
+
+TEST_PHRASES = {"sv": "Vem är mitt nästa besök?", "en": "Who is my next visit?"}
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+def _key(settings: Settings) -> Check:
+    from device.care.store import KEY_NAME
+
+    key = settings.data_dir / KEY_NAME
+    if not key.is_file():
+        return Check("data key", False, f"{key} is missing (run `hemassist provision init`)")
+    mode = stat.S_IMODE(key.stat().st_mode)
+    if mode != 0o600:
+        return Check("data key", False, f"{key} has mode {mode:04o}; must be 0600")
+    return Check("data key", True, f"{key}, mode 0600")
+
+
+def _care(settings: Settings) -> Check:
+    from device.care.store import CareStore
+
+    status = CareStore(settings.data_dir, settings.store.retention_days).status()
+    if status is None:
+        return Check("care data", False, "no care data imported (hemassist import-fhir)")
+    return Check(
+        "care data", True, f"bundle {status.bundle_id}, {sum(status.counts.values())} records"
+    )
+
+
+def _speech(settings: Settings) -> Check:
+    """The configured engine and voice load, and a test phrase survives speech → text."""
+    from device.assistant import Assistant
+    from device.nlu.recognizer import load_templates
+    from device.settings import CONFIG_DIR
+    from device.speech.audio import join
+    from device.speech.factory import make_stt, make_voices
+
+    lang = settings.language
+    stt = make_stt(settings)
+    voice = make_voices(settings).for_language(lang)
+    phrase = TEST_PHRASES[lang]
+    heard = stt.transcribe(join(list(voice.speak(phrase)))).text
+    assistant = Assistant(settings, load_templates(CONFIG_DIR / "sentences"), None)
+    if not assistant.understands(heard):
+        return Check(
+            "speech round trip",
+            False,
+            f"{voice.name} → {stt.name}: the test phrase came back as {heard!r}",
+        )
+    return Check("speech round trip", True, f"{voice.name} → {stt.name}: {heard!r}")
+
+
+def _broker(settings: Settings) -> Check:
+    from device.telemetry.mqtt import BrokerConfig, MqttLink, client_id_for
+
+    if not settings.telemetry.broker_url:
+        return Check("broker", False, "telemetry.broker_url is not set")
+    config = BrokerConfig.from_settings(settings.telemetry)
+    if not config.tls:
+        return Check("broker", False, "the broker URL is not mqtts:// (no TLS)")
+    status_topic = f"hemassist/v1/{settings.device.org}/{settings.device.id}/status"
+    link = MqttLink(config, client_id_for(settings.device.id) + "-selftest", (status_topic, b""))
+    link.connect()
+    link.close()
+    return Check("broker", True, f"{config.host}:{config.port} over TLS, logged in")
+
+
+def _clock(settings: Settings) -> Check:
+    now = datetime.now(UTC)
+    if not 2025 <= now.year < 2100:
+        return Check("clock", False, f"the clock says {now:%Y-%m-%d}: set the time (NTP)")
+    return Check("clock", True, f"{now:%Y-%m-%d %H:%M} UTC")
+
+
+def _settings(settings: Settings) -> Check:
+    ok = bool(settings.device.id and settings.device.org)
+    detail = (
+        f"device {settings.device.id} of {settings.device.org}, team {settings.device.team or '-'}"
+        if ok
+        else "device.id and device.org are not set"
+    )
+    return Check("settings", ok, detail)
+
+
+CHECKS: list[tuple[str, Callable[[Settings], Check]]] = [
+    ("settings", _settings),
+    ("data key", _key),
+    ("care data", _care),
+    ("speech round trip", _speech),
+    ("broker", _broker),
+    ("clock", _clock),
+]
+
+
+def run_checks(settings: Settings) -> list[Check]:
+    results = []
+    for name, check in CHECKS:
+        try:
+            results.append(check(settings))
+        except Exception as exc:  # a failing check is a result, not a crash
+            reason = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+            results.append(Check(name, False, reason))
+    return results
