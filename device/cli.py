@@ -105,6 +105,9 @@ def _parser() -> argparse.ArgumentParser:
     from provisioning.commands import add_parser as add_provision_parser
 
     add_provision_parser(sub)
+    from dashboard.commands import add_parser as add_dashboard_parser
+
+    add_dashboard_parser(sub)
 
     sync = sub.add_parser(
         "sync",
@@ -149,6 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "run": _run,
             "models": _models,
             "provision": _provision,
+            "dashboard": _dashboard,
             "stats": _stats,
             "demo": _demo,
         }[args.command]
@@ -448,6 +452,12 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
         if service is not None:
             service.stop()
     return EXIT_OK
+
+
+def _dashboard(settings: Settings, args: argparse.Namespace) -> int:
+    from dashboard.commands import run
+
+    return run(settings, args)
 
 
 def _provision(settings: Settings, args: argparse.Namespace) -> int:

@@ -165,6 +165,31 @@ class TriggerSettings(_Section):
     wake_phrase: str = Field("hej assistent", description="Phrase that wakes the assistant.")
 
 
+class DashboardSettings(_Section):
+    database_url: str = Field(
+        "", description="sqlite:///path or postgresql://…; empty: dashboard.db in data_dir."
+    )
+    org: str = Field("", pattern=r"^[a-z0-9-]{0,64}$", description="Organisation to collect.")
+    broker_url: str = Field("", description="The broker the collector subscribes to.")
+    ca_file: Path | None = Field(None, description="CA certificate of the broker (PEM).")
+    cert_file: Path | None = Field(None, description="Client certificate (PEM), if wanted.")
+    key_file: Path | None = Field(None, description="Its private key (PEM).")
+    secrets_file: Path | None = Field(
+        None, description="TOML (0600) with the read-only account's username and password."
+    )
+    host: str = Field("127.0.0.1", description="Address the web page listens on.")
+    port: int = Field(8080, ge=1, le=65535, description="Port the web page listens on.")
+    small_count: int = Field(5, ge=1, description='Counts below this show as "<N".')
+    minutes_saved_per_answer: float = Field(
+        1.0, ge=0, description="Estimate of minutes saved per answered question (KPI)."
+    )
+
+    @field_validator("ca_file", "cert_file", "key_file", "secrets_file", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value in ("", None) else value
+
+
 class Settings(BaseSettings):
     """All settings of the device process."""
 
@@ -206,6 +231,9 @@ class Settings(BaseSettings):
     voice: VoiceSettings = Field(default_factory=VoiceSettings, description="Text-to-speech.")
     audio: AudioSettings = Field(default_factory=AudioSettings, description="Microphone, VAD.")
     trigger: TriggerSettings = Field(default_factory=TriggerSettings, description="Push-to-talk.")
+    dashboard: DashboardSettings = Field(
+        default_factory=DashboardSettings, description="The supervisors' dashboard."
+    )
 
     @field_validator("data_dir")
     @classmethod

@@ -6,11 +6,13 @@ Run through scripts/demo.sh, which sets everything up first.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import sys
 import threading
+import time
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -83,6 +85,49 @@ def spoken_demo(data_dir: Path) -> int:
     return code
 
 
+def start_dashboard(data_dir: Path, broker: object) -> tuple[str, object]:
+    """Collector and web page in this process, subscribed before any device sends."""
+    import threading
+
+    import waitress.server
+
+    from dashboard.commands import collector_for, storage_for
+    from dashboard.web import create_app, hash_password, secret_key
+    from device.settings import load_settings
+
+    secrets = data_dir / "dashboard-secrets.toml"
+    secrets.write_text(f'username = "dashboard"\npassword = "{PASSWORDS["dashboard"]}"\n')
+    secrets.chmod(0o600)
+    os.environ.update(
+        {
+            "HEMASSIST_DASHBOARD__ORG": ORG,
+            "HEMASSIST_DASHBOARD__BROKER_URL": broker.url,  # type: ignore[attr-defined]
+            "HEMASSIST_DASHBOARD__CA_FILE": str(broker.ca_file),  # type: ignore[attr-defined]
+            "HEMASSIST_DASHBOARD__SECRETS_FILE": str(secrets),
+        }
+    )
+    settings = load_settings()
+    storage = storage_for(settings)
+    storage.set_user("chef", hash_password(DEMO_PASSWORD))
+    collector = collector_for(settings, storage)
+    collector.start()
+    collector.subscribed.wait(10)
+    app = create_app(
+        storage,
+        secret_key(data_dir / "dashboard.key"),
+        settings.dashboard.small_count,
+        settings.timezone,
+    )
+    server = waitress.server.create_server(
+        app, host=settings.dashboard.host, port=settings.dashboard.port, threads=4
+    )
+    threading.Thread(target=server.run, daemon=True).start()
+    return f"http://{settings.dashboard.host}:{settings.dashboard.port}/", collector
+
+
+DEMO_PASSWORD = "demo-lösenord-2026"
+
+
 def run() -> int:
     data_dir = Path(os.environ.get("HEMASSIST_DATA_DIR", ROOT / ".demo-data"))
     shutil.rmtree(data_dir, ignore_errors=True)  # a fresh demo every time
@@ -101,6 +146,7 @@ def run() -> int:
                 "HEMASSIST_TELEMETRY__PASSWORD": PASSWORDS["dev-1"],
             }
         )
+        url, collector = start_dashboard(data_dir, broker)
         watcher, received = watch(broker.port, broker.ca_file)
         code = hemassist(["demo", "--bundle", str(ROOT / "tests/data/example-bundle.json")])
         if code:
@@ -114,10 +160,23 @@ def run() -> int:
             return code
         watcher.loop_stop()
         watcher.disconnect()
-        for topic, payload in received:
-            print(f"\n{topic}\n{json.dumps(json.loads(payload), indent=1)[:1500]}")
+        for topic, payload in received[:3]:
+            print(f"\n{topic}\n{json.dumps(json.loads(payload), indent=1)[:1200]}")
+        print(f"… {len(received)} messages in all")
         print("\n== Local view of the outbox (hemassist stats)")
-        return hemassist(["stats"])
+        code = hemassist(["stats"])
+        minutes = float(os.environ.get("HEMASSIST_DEMO_SERVE_MINUTES", "10"))
+        print(f"\n== Supervisors' dashboard: {url}  (log in as chef / {DEMO_PASSWORD})")
+        if minutes > 0:
+            print(
+                f"   serving for {minutes:g} minutes; Ctrl-C stops earlier; "
+                "HEMASSIST_DEMO_SERVE_MINUTES=0 skips this"
+            )
+            with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C ends the demo
+                time.sleep(minutes * 60)
+        collector.stop()  # type: ignore[attr-defined]
+        print("demo finished")
+        return code
     finally:
         broker.stop()
 

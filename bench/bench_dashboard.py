@@ -1,0 +1,116 @@
+"""Dashboard benchmarks: ingest rate through the real validation and storage path, and the
+overview page's render time over a year of hourly statistics from many devices.
+
+    .venv/bin/python -m bench.bench_dashboard [--devices 200] [--days 365]
+
+Target (issue "Supervisor dashboard"): overview render < 500 ms with a year of hourly statistics
+for 200 devices (about 1.75 million messages).
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from importlib.metadata import version
+from pathlib import Path
+
+from bench.bench_templates import percentile
+from dashboard.storage import Incoming, Storage
+from dashboard.web import create_app, hash_password, secret_key
+
+INTENTS = ["next_visit", "schedule", "routine", "flags", "medication", "access", "unknown"]
+OUTCOMES = {
+    "next_visit": "answered",
+    "schedule": "answered",
+    "routine": "answered",
+    "flags": "must_verify",
+    "medication": "must_verify",
+    "access": "gated",
+    "unknown": "unknown",
+}
+
+
+def payload(device: int, seq: int, hour: datetime) -> bytes:
+    """An hourly stats message as a device sends it (built as text: the generator must be fast)."""
+    turns = ",".join(
+        f'{{"intent":"{i}","language":"sv","path":"{"none" if i == "unknown" else "template"}",'
+        f'"outcome":"{OUTCOMES[i]}","engine":"vosk","count":{1 + (device + seq + k) % 4}}}'
+        for k, i in enumerate(INTENTS[: 2 + (device + seq) % 5])
+    )
+    bins = [0] * 12
+    bins[2 + (seq % 3)] = 5
+    return (
+        f'{{"schema_version":1,"device_id":"dev-{device:03d}","org":"goteborg",'
+        f'"team":"team-{device % 20:02d}","seq":{seq},"kind":"stats",'
+        f'"hour_start":"{hour.isoformat()}","turns":[{turns}],'
+        f'"latency":[{{"stage":"total","counts":{bins}}}]}}'
+    ).encode()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--devices", type=int, default=200)
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--database-url", help="default: a SQLite file in a temporary folder")
+    args = parser.parse_args()
+    start = datetime(2025, 11, 24, tzinfo=UTC)
+    hours = args.days * 24
+    with tempfile.TemporaryDirectory() as tmp:
+        storage = Storage(args.database_url or f"sqlite:///{Path(tmp) / 'dashboard.db'}")
+        total = args.devices * hours
+        started = time.perf_counter()
+        batch: list[Incoming] = []
+        for h in range(hours):
+            hour = start + timedelta(hours=h)
+            for d in range(args.devices):
+                batch.append(
+                    Incoming(f"hemassist/v1/goteborg/dev-{d:03d}/stats", payload(d, h + 1, hour))
+                )
+            if len(batch) >= 5000:
+                storage.ingest(batch)
+                batch = []
+        if batch:
+            storage.ingest(batch)
+        ingest_s = time.perf_counter() - started
+        storage.set_user("chef", hash_password("benchmark-password"))
+        app = create_app(
+            storage,
+            secret_key(Path(tmp) / "key"),
+            today=lambda: (start + timedelta(hours=hours - 1)).date(),
+        )
+        client = app.test_client()
+        with client.session_transaction() as session:
+            session["user"] = "chef"
+        timings: dict[int, list[float]] = {}
+        for days in (30, 365):
+            client.get(f"/?days={days}")
+            samples = []
+            for _ in range(10):
+                t = time.perf_counter()
+                response = client.get(f"/?days={days}")
+                samples.append((time.perf_counter() - t) * 1000)
+                assert response.status_code == 200
+            timings[days] = samples
+        storage.close()
+    print(
+        f"hemassist dashboard benchmark — {platform.machine()}, Python "
+        f"{platform.python_version()}, Flask {version('flask')}, "
+        f"{'PostgreSQL' if args.database_url else 'SQLite'}"
+    )
+    print(
+        f"ingest {total:,} hourly messages ({args.devices} devices × {args.days} days), "
+        f"validated and rolled up: {ingest_s:.0f} s = {total / ingest_s:,.0f} messages/s"
+    )
+    for days, samples in timings.items():
+        print(
+            f"overview page, last {days} days: p50 {statistics.median(samples):.0f} ms, "
+            f"p95 {percentile(samples, 0.95):.0f} ms"
+        )
+
+
+if __name__ == "__main__":
+    main()

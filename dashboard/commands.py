@@ -1,0 +1,132 @@
+"""`hemassist dashboard …`: serve the page (with the collector), collect only, manage users."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+import time
+from typing import Any
+
+from device.settings import Settings, TelemetrySettings
+
+EXIT_OK, EXIT_ERROR = 0, 1
+
+
+def add_parser(sub: Any) -> None:
+    dash = sub.add_parser(
+        "dashboard",
+        help="the supervisors' dashboard: collect statistics, serve the web page",
+        description="Collect the devices' anonymous statistics from the broker and show them "
+        "to supervisors on a web page (log in required, read-only).",
+    )
+    dsub = dash.add_subparsers(dest="dashboard_command", required=True, metavar="ACTION")
+    serve = dsub.add_parser("serve", help="run the collector and the web page")
+    serve.add_argument("--no-collector", action="store_true", help="only serve the page")
+    dsub.add_parser("collect", help="run only the collector")
+    user = dsub.add_parser("user", help="add a supervisor, or set a new password")
+    user.add_argument("username")
+    user.add_argument("--password-file", help="read the password from this file, not a prompt")
+
+
+def storage_for(settings: Settings) -> Any:
+    from dashboard.storage import Storage
+
+    url = settings.dashboard.database_url or f"sqlite:///{settings.data_dir / 'dashboard.db'}"
+    return Storage(url, settings.timezone)
+
+
+def collector_for(settings: Settings, storage: Any) -> Any:
+    from dashboard.collector import Collector
+    from device.telemetry.mqtt import BrokerConfig
+
+    dash = settings.dashboard
+    config = BrokerConfig.from_settings(
+        TelemetrySettings(
+            broker_url=dash.broker_url,
+            ca_file=dash.ca_file,
+            cert_file=dash.cert_file,
+            key_file=dash.key_file,
+            secrets_file=dash.secrets_file,
+        )
+    )
+    return Collector(storage, config, dash.org)
+
+
+def run(settings: Settings, args: argparse.Namespace) -> int:
+    from device.telemetry.mqtt import BrokerError
+
+    try:
+        storage = storage_for(settings)
+    except Exception as exc:
+        print(f"hemassist dashboard: can't open the database: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        if args.dashboard_command == "user":
+            return _user(storage, args)
+        collector = None
+        if args.dashboard_command == "collect" or not getattr(args, "no_collector", False):
+            if not (settings.dashboard.broker_url and settings.dashboard.org):
+                print(
+                    "hemassist dashboard: set dashboard.broker_url and dashboard.org "
+                    "(or use serve --no-collector)",
+                    file=sys.stderr,
+                )
+                return EXIT_ERROR
+            collector = collector_for(settings, storage)
+            collector.start()
+        try:
+            if args.dashboard_command == "collect":
+                print(
+                    f"collecting from {settings.dashboard.broker_url} into {storage.url}",
+                    flush=True,
+                )
+                while True:
+                    time.sleep(3600)
+            return _serve(settings, storage)
+        finally:
+            if collector is not None:
+                collector.stop()
+    except BrokerError as exc:
+        print(f"hemassist dashboard: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    finally:
+        storage.close()
+
+
+def _serve(settings: Settings, storage: Any) -> int:
+    import waitress
+
+    from dashboard.web import create_app, secret_key
+
+    dash = settings.dashboard
+    app = create_app(
+        storage,
+        secret_key(settings.data_dir / "dashboard.key"),
+        dash.small_count,
+        settings.timezone,
+        dash.minutes_saved_per_answer,
+    )
+    print(
+        f"dashboard on http://{dash.host}:{dash.port}/ (log in with a supervisor account; "
+        "add one with `hemassist dashboard user NAME`)",
+        flush=True,
+    )
+    waitress.serve(app, host=dash.host, port=dash.port, threads=4, _quiet=True)
+    return EXIT_OK
+
+
+def _user(storage: Any, args: argparse.Namespace) -> int:
+    from dashboard.web import hash_password
+
+    if args.password_file:
+        with open(args.password_file, encoding="utf-8") as handle:
+            password = handle.read().strip()
+    else:
+        password = getpass.getpass(f"New password for {args.username}: ")
+    if len(password) < 10:
+        print("hemassist dashboard: use a password of at least 10 characters", file=sys.stderr)
+        return EXIT_ERROR
+    storage.set_user(args.username, hash_password(password))
+    print(f"supervisor {args.username} can log in")
+    return EXIT_OK

@@ -1,0 +1,399 @@
+"""Where the dashboard keeps the statistics: SQLite by default, PostgreSQL by URL, one interface.
+
+Every message is validated against the schema (device.telemetry.schema), deduplicated on
+(device_id, seq), and folded into daily roll-ups per team, so the overview reads a few thousand
+rows however many hourly messages arrived. What doesn't validate is counted and kept aside.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import TypeAdapter, ValidationError
+
+from device.telemetry.schema import (
+    LATENCY_BINS_MS,
+    HealthMessage,
+    StatsMessage,
+    StatsPayload,
+    StatusMessage,
+)
+
+_PAYLOAD = TypeAdapter(StatsPayload)
+KEEP_REJECTED_BYTES = 4096
+
+_SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS messages (
+        device_id TEXT NOT NULL, seq BIGINT NOT NULL, kind TEXT NOT NULL,
+        received_at TEXT NOT NULL, PRIMARY KEY (device_id, seq))""",
+    """CREATE TABLE IF NOT EXISTS usage_daily (
+        day TEXT NOT NULL, team TEXT NOT NULL, intent TEXT NOT NULL, language TEXT NOT NULL,
+        path TEXT NOT NULL, outcome TEXT NOT NULL, engine TEXT NOT NULL, count BIGINT NOT NULL,
+        PRIMARY KEY (day, team, intent, language, path, outcome, engine))""",
+    """CREATE TABLE IF NOT EXISTS latency_daily (
+        day TEXT NOT NULL, team TEXT NOT NULL, stage TEXT NOT NULL, bin INTEGER NOT NULL,
+        count BIGINT NOT NULL, PRIMARY KEY (day, team, stage, bin))""",
+    """CREATE TABLE IF NOT EXISTS devices (
+        device_id TEXT PRIMARY KEY, org TEXT, team TEXT, last_seen TEXT, online INTEGER,
+        status_at TEXT, app_version TEXT, models TEXT, backlog BIGINT, dropped BIGINT,
+        uptime_s BIGINT, cpu_temp_c REAL, mem_used_mb BIGINT, mem_total_mb BIGINT,
+        disk_free_mb BIGINT, health_at TEXT)""",
+    """CREATE TABLE IF NOT EXISTS rejected (
+        id {serial}, topic TEXT NOT NULL, received_at TEXT NOT NULL, reason TEXT NOT NULL,
+        payload {blob})""",
+    """CREATE TABLE IF NOT EXISTS users (username TEXT PRIMARY KEY, password_hash TEXT NOT NULL)""",
+]
+
+
+@dataclass(frozen=True)
+class Incoming:
+    topic: str
+    payload: bytes
+
+
+@dataclass
+class IngestResult:
+    stored: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+
+
+@dataclass(frozen=True)
+class Overview:
+    days: list[date]
+    teams: list[str]
+    per_day_team: dict[tuple[date, str], int]
+    outcomes: dict[str, int]
+    paths: dict[str, int]
+    intents: list[tuple[str, int]]
+    latency: list[tuple[date, int | None, int | None]]  # day, p50, p95 (bin upper bounds, ms)
+    total: int
+    rejected: int
+    teams_seen: list[str] = field(default_factory=list)
+
+    def share(self, outcome: str) -> float:
+        return self.outcomes.get(outcome, 0) / self.total if self.total else 0.0
+
+
+def percentile_from_bins(counts: Sequence[int], q: float) -> int | None:
+    """Upper bound (ms) of the bin holding the q-quantile; None without data; the overflow bin
+    reports the last bound doubled."""
+    total = sum(counts)
+    if not total:
+        return None
+    running = 0
+    for index, count in enumerate(counts):
+        running += count
+        if running >= q * total:
+            return (
+                LATENCY_BINS_MS[index] if index < len(LATENCY_BINS_MS) else LATENCY_BINS_MS[-1] * 2
+            )
+    return None
+
+
+def _locked(method: Any) -> Any:
+    def wrapper(self: Storage, *args: Any, **kwargs: Any) -> Any:
+        with self.lock:
+            return method(self, *args, **kwargs)
+
+    wrapper.__name__ = method.__name__
+    wrapper.__doc__ = method.__doc__
+    return wrapper
+
+
+class Storage:
+    """SQL storage over a DB-API connection (sqlite3 or psycopg); queries use '?' placeholders."""
+
+    def __init__(self, url: str, timezone: str = "Europe/Stockholm") -> None:
+        self.url = url
+        self.tz = ZoneInfo(timezone)
+        # One connection shared by the collector and the web threads: one at a time.
+        self.lock = threading.RLock()
+        if url.startswith(("postgresql://", "postgres://")):
+            import psycopg
+
+            self.dialect = "postgres"
+            self._db: Any = psycopg.connect(url, autocommit=False)
+            serial, blob = "BIGSERIAL PRIMARY KEY", "BYTEA"
+        elif url.startswith("sqlite:///"):
+            path = Path(url.removeprefix("sqlite:///"))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.dialect = "sqlite"
+            self._db = sqlite3.connect(path, check_same_thread=False, timeout=30)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            serial, blob = "INTEGER PRIMARY KEY AUTOINCREMENT", "BLOB"
+        else:
+            raise ValueError(f"dashboard.database_url {url!r}: use sqlite:///path or postgresql://")
+        for statement in _SCHEMA:
+            self._execute(statement.format(serial=serial, blob=blob))
+        self._db.commit()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _sql(self, statement: str) -> str:
+        return statement.replace("?", "%s") if self.dialect == "postgres" else statement
+
+    def _execute(self, statement: str, params: Sequence[Any] = ()) -> Any:
+        cursor = self._db.cursor()
+        cursor.execute(self._sql(statement), params)
+        return cursor
+
+    def _many(self, statement: str, rows: Iterable[Sequence[Any]]) -> None:
+        cursor = self._db.cursor()
+        cursor.executemany(self._sql(statement), list(rows))
+
+    # -- ingest ----------------------------------------------------------------------------
+
+    @_locked
+    def ingest(self, batch: Sequence[Incoming], now: datetime | None = None) -> IngestResult:
+        """Validate, deduplicate and store a batch in one transaction."""
+        now = now or datetime.now(UTC)
+        received = now.isoformat(timespec="seconds")
+        result = IngestResult()
+        usage: dict[tuple[str, ...], int] = defaultdict(int)
+        latency: dict[tuple[str, str, str, int], int] = defaultdict(int)
+        try:
+            for item in batch:
+                message, reason = self._parse(item)
+                if message is None:
+                    self._reject(item, reason, received)
+                    result.rejected += 1
+                elif isinstance(message, StatusMessage):
+                    self._status(message)
+                    result.stored += 1
+                elif not self._first_time(message, received):
+                    result.duplicates += 1
+                else:
+                    result.stored += 1
+                    if isinstance(message, StatsMessage):
+                        self._fold(message, usage, latency)
+                    else:
+                        self._health(message)
+            self._many(
+                "INSERT INTO usage_daily VALUES (?,?,?,?,?,?,?,?) ON CONFLICT "
+                "(day, team, intent, language, path, outcome, engine) "
+                "DO UPDATE SET count = usage_daily.count + excluded.count",
+                [(*key, n) for key, n in usage.items()],
+            )
+            self._many(
+                "INSERT INTO latency_daily VALUES (?,?,?,?,?) ON CONFLICT (day, team, stage, bin) "
+                "DO UPDATE SET count = latency_daily.count + excluded.count",
+                [(*key, n) for key, n in latency.items()],
+            )
+            self._db.commit()
+        except BaseException:
+            self._db.rollback()
+            raise
+        return result
+
+    def _parse(
+        self, item: Incoming
+    ) -> tuple[StatsMessage | HealthMessage | StatusMessage | None, str]:
+        parts = item.topic.split("/")
+        if (
+            len(parts) != 5
+            or parts[:2] != ["hemassist", "v1"]
+            or parts[4] not in ("stats", "status")
+        ):
+            return None, "unknown topic"
+        try:
+            raw = json.loads(item.payload)
+            if not isinstance(raw, dict):
+                return None, "payload is not a JSON object"
+            if raw.get("schema_version") != 1:
+                return None, f"unknown schema_version {str(raw.get('schema_version'))[:10]!r}"
+            message: StatsMessage | HealthMessage | StatusMessage = (
+                StatusMessage.model_validate(raw)
+                if parts[4] == "status"
+                else _PAYLOAD.validate_python(raw)
+            )
+        except (ValueError, UnicodeDecodeError) as exc:
+            if isinstance(exc, ValidationError):
+                first = exc.errors()[0]
+                where = ".".join(str(p) for p in first["loc"])
+                return None, f"invalid field {where}: {first['msg']}"[:200]
+            return None, "payload is not JSON"
+        org = getattr(message, "org", parts[2])
+        if message.device_id != parts[3] or org != parts[2]:
+            return None, "topic and payload name different devices"
+        return message, ""
+
+    def _reject(self, item: Incoming, reason: str, received: str) -> None:
+        self._execute(
+            "INSERT INTO rejected (topic, received_at, reason, payload) VALUES (?,?,?,?)",
+            (item.topic[:200], received, reason, item.payload[:KEEP_REJECTED_BYTES]),
+        )
+
+    def _first_time(self, message: StatsMessage | HealthMessage, received: str) -> bool:
+        cursor = self._execute(
+            "INSERT INTO messages VALUES (?,?,?,?) ON CONFLICT (device_id, seq) DO NOTHING",
+            (message.device_id, message.seq, message.kind, received),
+        )
+        self._execute(
+            "INSERT INTO devices (device_id, org, team, last_seen) VALUES (?,?,?,?) "
+            "ON CONFLICT (device_id) DO UPDATE SET last_seen = excluded.last_seen, "
+            "team = excluded.team",
+            (message.device_id, message.org, message.team or "-", received),
+        )
+        return bool(cursor.rowcount)
+
+    def _fold(
+        self,
+        message: StatsMessage,
+        usage: dict[tuple[str, ...], int],
+        latency: dict[tuple[str, str, str, int], int],
+    ) -> None:
+        day = message.hour_start.astimezone(self.tz).date().isoformat()
+        team = message.team or "-"
+        for turn in message.turns:
+            key = (
+                day,
+                team,
+                turn.intent.value,
+                turn.language.value,
+                turn.path.value,
+                turn.outcome.value,
+                turn.engine.value,
+            )
+            usage[key] += turn.count
+        for histogram in message.latency:
+            for index, count in enumerate(histogram.counts):
+                if count:
+                    latency[(day, team, histogram.stage.value, index)] += count
+
+    def _health(self, message: HealthMessage) -> None:
+        self._execute(
+            "UPDATE devices SET app_version=?, models=?, backlog=?, dropped=?, uptime_s=?, "
+            "cpu_temp_c=?, mem_used_mb=?, mem_total_mb=?, disk_free_mb=?, health_at=? "
+            "WHERE device_id=? AND (health_at IS NULL OR health_at <= ?)",
+            (
+                message.app_version,
+                json.dumps({k.value: v for k, v in message.models.items()}),
+                message.outbox_backlog,
+                message.outbox_dropped,
+                message.uptime_s,
+                message.cpu_temp_c,
+                message.mem_used_mb,
+                message.mem_total_mb,
+                message.disk_free_mb,
+                message.sent_at.isoformat(),
+                message.device_id,
+                message.sent_at.isoformat(),
+            ),
+        )
+
+    def _status(self, message: StatusMessage) -> None:
+        at = message.changed_at.isoformat()
+        self._execute(
+            "INSERT INTO devices (device_id, online, status_at) VALUES (?,?,?) "
+            "ON CONFLICT (device_id) DO UPDATE SET online = excluded.online, "
+            "status_at = excluded.status_at WHERE devices.status_at IS NULL "
+            "OR devices.status_at <= excluded.status_at",
+            (message.device_id, int(message.online), at),
+        )
+
+    # -- queries ---------------------------------------------------------------------------
+
+    @_locked
+    def overview(self, days: int, today: date, team: str | None = None) -> Overview:
+        first = today - timedelta(days=days - 1)
+        where = "day >= ? AND day <= ?" + (" AND team = ?" if team else "")
+        params: list[Any] = [first.isoformat(), today.isoformat(), *([team] if team else [])]
+        per_day_team: dict[tuple[date, str], int] = {}
+        outcomes: dict[str, int] = defaultdict(int)
+        paths: dict[str, int] = defaultdict(int)
+        intents: dict[str, int] = defaultdict(int)
+        for day, row_team, intent, path, outcome, count in self._execute(
+            f"SELECT day, team, intent, path, outcome, sum(count) FROM usage_daily WHERE {where} "
+            "GROUP BY day, team, intent, path, outcome",
+            params,
+        ).fetchall():
+            key = (date.fromisoformat(day), row_team)
+            per_day_team[key] = per_day_team.get(key, 0) + int(count)
+            outcomes[outcome] += int(count)
+            paths[path] += int(count)
+            intents[intent] += int(count)
+        bins: dict[date, list[int]] = {}
+        for day, index, count in self._execute(
+            f"SELECT day, bin, sum(count) FROM latency_daily WHERE {where} AND stage = 'total' "
+            "GROUP BY day, bin",
+            params,
+        ).fetchall():
+            bins.setdefault(date.fromisoformat(day), [0] * (len(LATENCY_BINS_MS) + 1))[
+                int(index)
+            ] = int(count)
+        latency = [
+            (d, percentile_from_bins(c, 0.5), percentile_from_bins(c, 0.95))
+            for d, c in sorted(bins.items())
+        ]
+        rejected = int(self._execute("SELECT count(*) FROM rejected").fetchone()[0])
+        teams_seen = [
+            r[0]
+            for r in self._execute("SELECT DISTINCT team FROM usage_daily ORDER BY team").fetchall()
+        ]
+        return Overview(
+            days=[first + timedelta(days=i) for i in range(days)],
+            teams=sorted({t for _, t in per_day_team}),
+            per_day_team=per_day_team,
+            outcomes=dict(outcomes),
+            paths=dict(paths),
+            intents=sorted(intents.items(), key=lambda kv: (-kv[1], kv[0])),
+            latency=latency,
+            total=sum(outcomes.values()),
+            rejected=rejected,
+            teams_seen=teams_seen,
+        )
+
+    @_locked
+    def devices(self) -> list[dict[str, Any]]:
+        cursor = self._execute("SELECT * FROM devices ORDER BY team, device_id")
+        names = [c[0] for c in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    @_locked
+    def export(self, days: int, today: date) -> list[tuple[str, str, str, str, str, str, int]]:
+        first = today - timedelta(days=days - 1)
+        rows = self._execute(
+            "SELECT day, team, intent, language, path, outcome, sum(count) FROM usage_daily "
+            "WHERE day >= ? AND day <= ? GROUP BY day, team, intent, language, path, outcome "
+            "ORDER BY day, team, intent, language, path, outcome",
+            (first.isoformat(), today.isoformat()),
+        ).fetchall()
+        return [(*map(str, r[:6]), int(r[6])) for r in rows]  # type: ignore[misc]
+
+    @_locked
+    def rejected(self, limit: int = 50) -> list[tuple[str, str, str]]:
+        return [
+            tuple(r)
+            for r in self._execute(
+                "SELECT received_at, topic, reason FROM rejected ORDER BY id DESC LIMIT ?", (limit,)
+            ).fetchall()
+        ]
+
+    # -- users -----------------------------------------------------------------------------
+
+    @_locked
+    def set_user(self, username: str, password_hash: str) -> None:
+        self._execute(
+            "INSERT INTO users VALUES (?, ?) ON CONFLICT (username) "
+            "DO UPDATE SET password_hash = excluded.password_hash",
+            (username, password_hash),
+        )
+        self._db.commit()
+
+    @_locked
+    def password_hash(self, username: str) -> str | None:
+        row = self._execute(
+            "SELECT password_hash FROM users WHERE username = ?", (username,)
+        ).fetchone()
+        return str(row[0]) if row else None

@@ -1,0 +1,173 @@
+"""Dashboard storage: validation, duplicates counted once, malformed messages kept aside, the
+overview's numbers, small counts, and the same behaviour on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from dashboard.charts import masked, stacked_bars
+from dashboard.storage import Incoming, Storage, percentile_from_bins
+from tests.dashboard_data import ORG, health, stats, status, turn
+
+DAY = datetime(2026, 11, 24, 8, tzinfo=UTC)
+TODAY = date(2026, 11, 24)
+
+
+def _postgres() -> Iterator[str]:
+    """A throw-away PostgreSQL cluster on a free loopback port (Debian's postgresql package)."""
+    bindir = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
+    if not bindir:
+        raise RuntimeError("PostgreSQL is not installed: run scripts/setup.sh")
+    folder = Path(tempfile.mkdtemp(prefix="hemassist-pg-"))
+    as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    if as_postgres:
+        shutil.chown(folder, "postgres")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    subprocess.run(
+        [
+            *as_postgres,
+            str(bindir[-1] / "initdb"),
+            "-D",
+            str(folder / "data"),
+            "--auth=trust",
+            "-U",
+            "postgres",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    server = subprocess.Popen(
+        [
+            *as_postgres,
+            str(bindir[-1] / "postgres"),
+            "-D",
+            str(folder / "data"),
+            "-p",
+            str(port),
+            "-h",
+            "127.0.0.1",
+            "-k",
+            str(folder),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        time.sleep(0.3)
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        server.terminate()
+        server.wait(10)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
+    if request.param == "sqlite":
+        store = Storage(f"sqlite:///{tmp_path / 'dashboard.db'}")
+        yield store
+        store.close()
+        return
+    for url in _postgres():
+        store = Storage(url)
+        yield store
+        store.close()
+
+
+def test_ingest_overview_and_duplicates(storage: Storage) -> None:
+    batch = [
+        stats("dev-1", 1, DAY, [turn("next_visit", "answered", 12), turn("access", "gated", 3)]),
+        stats(
+            "dev-1",
+            2,
+            DAY.replace(hour=9),
+            [turn("flags", "must_verify", 6), turn("unknown", "unknown", 4, path="none")],
+        ),
+        stats("dev-2", 1, DAY, [turn("escalation", "escalated", 5)], team="hisingen-1"),
+        health("dev-1", 3),
+        status("dev-1", True),
+    ]
+    result = storage.ingest(batch)
+    assert (result.stored, result.duplicates, result.rejected) == (5, 0, 0)
+    again = storage.ingest(batch[:3])  # the same (device_id, seq): counted once
+    assert (again.stored, again.duplicates) == (0, 3)
+    overview = storage.overview(7, TODAY)
+    assert overview.total == 30
+    assert overview.outcomes == {
+        "answered": 12,
+        "gated": 3,
+        "must_verify": 6,
+        "unknown": 4,
+        "escalated": 5,
+    }
+    assert overview.per_day_team == {(TODAY, "majorna-2"): 25, (TODAY, "hisingen-1"): 5}
+    assert overview.intents[0] == ("next_visit", 12)
+    assert overview.paths == {"template": 26, "none": 4}
+    assert overview.latency == [(TODAY, 50, 50)]
+    team_only = storage.overview(7, TODAY, team="hisingen-1")
+    assert team_only.total == 5
+    devices = {d["device_id"]: d for d in storage.devices()}
+    assert devices["dev-1"]["online"] == 1 and devices["dev-1"]["backlog"] == 3
+    assert devices["dev-2"]["team"] == "hisingen-1"
+
+
+def test_malformed_messages_are_kept_aside_not_fatal(storage: Storage) -> None:
+    good = stats("dev-1", 1, DAY, [turn("help", "answered", 1)])
+    bad = [
+        Incoming(f"hemassist/v1/{ORG}/dev-1/stats", b"not json at all"),
+        Incoming(f"hemassist/v1/{ORG}/dev-1/stats", b'{"schema_version": 2, "kind": "stats"}'),
+        Incoming(
+            f"hemassist/v1/{ORG}/dev-1/stats",
+            b'{"schema_version": 1, "kind": "stats", '
+            b'"device_id": "dev-1", "org": "goteborg", "seq": 5, "note": "Anna"}',
+        ),
+        Incoming(f"hemassist/v1/{ORG}/dev-9/stats", good.payload),  # topic names another device
+        Incoming("some/other/topic", good.payload),
+        Incoming(f"hemassist/v1/{ORG}/dev-1/stats", b"[1, 2]"),
+    ]
+    result = storage.ingest([*bad, good])
+    assert (result.stored, result.rejected) == (1, 6)
+    reasons = [r[2] for r in storage.rejected()]
+    assert "payload is not JSON" in reasons and "unknown schema_version '2'" in reasons
+    assert any("topic and payload" in r for r in reasons)
+    assert all("Anna" not in r for r in reasons)  # reasons name fields, not values
+    assert storage.overview(7, TODAY).total == 1
+
+
+def test_status_keeps_the_newest(storage: Storage) -> None:
+    storage.ingest([status("dev-1", True, DAY.replace(hour=10))])
+    storage.ingest([status("dev-1", False, DAY.replace(hour=9))])  # an older one, delivered late
+    assert storage.devices()[0]["online"] == 1
+
+
+def test_percentiles_from_bins() -> None:
+    assert percentile_from_bins([0] * 12, 0.5) is None
+    assert percentile_from_bins([10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], 0.95) == 10
+    assert percentile_from_bins([50, 0, 0, 0, 45, 0, 0, 0, 0, 0, 0, 5], 0.5) == 10
+    assert percentile_from_bins([50, 0, 0, 0, 45, 0, 0, 0, 0, 0, 0, 5], 0.95) == 250
+    assert percentile_from_bins([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5], 0.95) == 10000
+
+
+def test_small_counts_are_masked() -> None:
+    assert [masked(n, 5) for n in (0, 1, 4, 5, 17)] == ["0", "<5", "<5", "5", "17"]
+    svg = stacked_bars([TODAY], ["a", "b"], {(TODAY, "a"): 3, (TODAY, "b"): 9}, 5, "t")
+    assert 'data-count="9"' in svg and 'data-count="3"' not in svg

@@ -1,0 +1,91 @@
+"""The dashboard's web page through Flask's test client: login required, read-only, masked
+counts, CSV export."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+
+from dashboard.storage import Storage
+from dashboard.web import create_app, hash_password, secret_key
+from tests.dashboard_data import health, stats, status, turn
+
+TODAY = date(2026, 11, 24)
+DAY = datetime(2026, 11, 24, 8, tzinfo=UTC)
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[FlaskClient]:
+    storage = Storage(f"sqlite:///{tmp_path / 'd.db'}")
+    storage.set_user("chef", hash_password("rätt-lösenord-123"))
+    storage.ingest(
+        [
+            stats(
+                "dev-1", 1, DAY, [turn("next_visit", "answered", 20), turn("access", "gated", 2)]
+            ),
+            stats("dev-2", 1, DAY, [turn("unknown", "unknown", 8, path="none")], team="hisingen-1"),
+            health("dev-1", 2),
+            status("dev-1", True),
+            status("dev-2", False),
+        ]
+    )
+    app = create_app(storage, secret_key(tmp_path / "key"), small_count=5, today=lambda: TODAY)
+    yield app.test_client()
+    storage.close()
+
+
+def _login(client: FlaskClient, password: str = "rätt-lösenord-123") -> int:
+    page = client.get("/login").get_data(as_text=True)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    response = client.post("/login", data={"username": "chef", "password": password, "csrf": csrf})
+    return response.status_code
+
+
+def test_every_page_needs_a_login(client: FlaskClient) -> None:
+    for path in ("/", "/devices", "/export.csv"):
+        response = client.get(path)
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_wrong_password_and_missing_csrf(client: FlaskClient) -> None:
+    assert _login(client, "fel") == 200
+    assert client.get("/").status_code == 302
+    assert client.post("/login", data={"username": "chef", "password": "x"}).status_code == 400
+
+
+def test_overview_numbers_and_masking(client: FlaskClient) -> None:
+    assert _login(client) == 302
+    page = client.get("/?days=7").get_data(as_text=True)
+    assert 'id="total">30<' in page
+    assert 'data-intent="next_visit">20<' in page
+    assert 'data-outcome="gated">&lt;5<' in page  # 2 gated answers: shown as <5
+    assert 'id="answered-share">67 %' in page and 'id="unknown-share">27 %' in page
+    assert "<svg" in page and "cdn" not in page.lower() and "<script" not in page
+
+
+def test_devices_page(client: FlaskClient) -> None:
+    _login(client)
+    page = client.get("/devices").get_data(as_text=True)
+    assert 'data-device="dev-1"' in page and 'class="online">online' in page
+    assert 'class="offline">offline' in page and "900/4096 MB" in page
+
+
+def test_csv_export_masks_small_counts(client: FlaskClient) -> None:
+    _login(client)
+    rows = client.get("/export.csv?days=7").get_data(as_text=True).splitlines()
+    assert rows[0] == "day,team,intent,language,path,outcome,count"
+    assert "2026-11-24,majorna-2,next_visit,sv,template,answered,20" in rows
+    assert "2026-11-24,majorna-2,access,sv,template,gated,<5" in rows
+
+
+def test_read_only_and_logout(client: FlaskClient) -> None:
+    _login(client)
+    assert client.post("/").status_code == 405
+    assert client.delete("/devices").status_code == 405
+    client.post("/logout")
+    assert client.get("/").status_code == 302
