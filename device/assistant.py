@@ -6,6 +6,8 @@ code waiting for a spoken confirmation, and a question waiting for the worker to
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -16,8 +18,11 @@ from device.answers.phrases import say
 from device.care.model import CareData
 from device.care.store import CareStore
 from device.nlu.clock import ClockTime
+from device.nlu.llm import LlmFallback
 from device.nlu.recognizer import Recognition, Recognizer, Templates
 from device.settings import Settings
+
+log = logging.getLogger("hemassist.assistant")
 
 # A spoken "ja" releases an access code only right after the question.
 CONFIRM_WINDOW = timedelta(seconds=60)
@@ -64,10 +69,17 @@ class _Waiting:
 class Assistant:
     """Recognise, look up, phrase. Reloads the care data when an import has replaced it."""
 
-    def __init__(self, settings: Settings, templates: Templates, store: CareStore | None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        templates: Templates,
+        store: CareStore | None,
+        llm: LlmFallback | None = None,
+    ) -> None:
         self._settings = settings
         self._templates = templates
         self._store = store
+        self._llm = llm
         self._version: tuple[int, int | None] | None = None
         self.care = CareData.empty()
         self._recognizer = Recognizer(templates, self.care, settings.answers.name_match_threshold)
@@ -101,6 +113,9 @@ class Assistant:
         rec = self._recognizer.recognize(
             text, self._settings.language, self._settings.detect_language
         )
+        llm_ms = None
+        if rec.intent == "unknown" and self._llm is not None and self.care.clients:
+            rec, llm_ms = self._ask_llm(text, rec)
         recognized = time.perf_counter()
         rec, confirmed = self._follow_up(rec, now, confirmed)
         ask = Ask(
@@ -133,16 +148,27 @@ class Assistant:
             gated=reply.gated,
             must_verify=reply.must_verify,
             outcome=reply.outcome,
-            path="template-fuzzy"
-            if rec.fuzzy
-            else ("template" if rec.intent != "unknown" else "none"),
+            path=_path(rec),
             timings_ms={
                 "load": round((loaded - started) * 1000, 3),
                 "recognize": round((recognized - loaded) * 1000, 3),
                 "answer": round((done - recognized) * 1000, 3),
                 "total": round((done - started) * 1000, 3),
+                **({"llm": llm_ms} if llm_ms is not None else {}),
             },
         )
+
+    def _ask_llm(self, text: str, rec: Recognition) -> tuple[Recognition, float]:
+        """The LLM's reading of a question no template matched; unknown on any failure."""
+        assert self._llm is not None
+        started = time.perf_counter()
+        try:
+            turn = self._llm.understand(text, self.care, rec.language)
+            result = turn.recognition
+        except Exception as exc:  # a broken model must not break answering
+            log.warning("LLM fallback failed: %s", type(exc).__name__)
+            result = rec
+        return result, round((time.perf_counter() - started) * 1000, 1)
 
     def _follow_up(
         self, rec: Recognition, now: datetime, confirmed: bool
@@ -161,6 +187,11 @@ class Assistant:
             slots = {**waiting.recognition.slots, "client": rec.clients}
             return replace(waiting.recognition, slots=slots, language=rec.language), confirmed
         return rec, confirmed
+
+    def warm_up(self) -> None:
+        """Load the LLM in the background, so the first free question needn't wait for it."""
+        if self._llm is not None:
+            threading.Thread(target=self._llm.load, name="llm-load", daemon=True).start()
 
     def understands(self, text: str) -> bool:
         """Would a template match ``text``? (No session state changes.)"""
@@ -188,6 +219,14 @@ class Assistant:
             self._last = reply
         self._gated = _Waiting(rec, now) if reply.gated else None
         self._choosing = _Waiting(rec, now) if reply.outcome == "ambiguous" else None
+
+
+def _path(rec: Recognition) -> str:
+    if rec.intent == "unknown":
+        return "none"
+    if rec.via == "llm":
+        return "llm"
+    return "template-fuzzy" if rec.fuzzy else "template"
 
 
 def _plain_slots(rec: Recognition, ask: Ask) -> dict[str, Any]:

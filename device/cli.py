@@ -242,7 +242,26 @@ def _assistant(settings: Settings) -> Any:
     store = _open_store(settings)
     if store is None:
         return None
-    return Assistant(settings, load_templates(CONFIG_DIR / "sentences"), store)
+    return Assistant(settings, load_templates(CONFIG_DIR / "sentences"), store, _llm(settings))
+
+
+def _llm(settings: Settings) -> Any:
+    """The LLM fallback when enabled and installed (loaded only when first needed)."""
+    from device.models.install import model_path
+    from device.models.manifest import ModelError, load_manifest
+    from device.nlu.llm import LlmFallback
+
+    if not settings.llm.enabled:
+        return None
+    try:
+        folder = model_path(load_manifest().get(settings.llm.model), settings.models.dir)
+    except ModelError as exc:
+        log.info("no LLM fallback: %s", exc)
+        return None
+    llm = settings.llm
+    return LlmFallback(
+        folder / "model.gguf", llm.threads, llm.context, llm.max_tokens, llm.timeout_s
+    )
 
 
 def _print_turn(turn: Any, as_json: bool, out: TextIO) -> None:
@@ -421,6 +440,7 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
     if pipeline is None:
         return EXIT_ERROR
     pipeline.prime()
+    assistant.warm_up()
     recorder = _recorder(settings)
     service = _telemetry_service(settings)
     fixed_now = _now(args.now, settings)

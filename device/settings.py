@@ -165,6 +165,15 @@ class TriggerSettings(_Section):
     wake_phrase: str = Field("hej assistent", description="Phrase that wakes the assistant.")
 
 
+class LlmSettings(_Section):
+    enabled: bool = Field(True, description="Ask the local LLM when no template matches.")
+    model: str = Field("qwen2.5-coder-0.5b", description="LLM (a GGUF name in the manifest).")
+    threads: int = Field(2, ge=1, le=16, description="CPU threads for the LLM.")
+    context: int = Field(1024, ge=256, le=8192, description="Context size in tokens.")
+    max_tokens: int = Field(40, ge=8, le=256, description="Most tokens the LLM may write.")
+    timeout_s: float = Field(3.0, gt=0, description="After this the question gets 'unknown'.")
+
+
 class DashboardSettings(_Section):
     database_url: str = Field(
         "", description="sqlite:///path or postgresql://…; empty: dashboard.db in data_dir."
@@ -231,6 +240,7 @@ class Settings(BaseSettings):
     voice: VoiceSettings = Field(default_factory=VoiceSettings, description="Text-to-speech.")
     audio: AudioSettings = Field(default_factory=AudioSettings, description="Microphone, VAD.")
     trigger: TriggerSettings = Field(default_factory=TriggerSettings, description="Push-to-talk.")
+    llm: LlmSettings = Field(default_factory=LlmSettings, description="The LLM fallback.")
     dashboard: DashboardSettings = Field(
         default_factory=DashboardSettings, description="The supervisors' dashboard."
     )

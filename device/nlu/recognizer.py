@@ -41,6 +41,7 @@ class Recognition:
     language: str
     slots: Mapping[str, Any] = field(default_factory=dict)
     fuzzy: bool = False
+    via: str = "template"  # or "llm": the local LLM picked the intent and slots
 
     @property
     def clients(self) -> tuple[str, ...]:
@@ -71,9 +72,9 @@ class Recognizer:
     def __init__(self, templates: Templates, care: CareData, name_threshold: float) -> None:
         self._templates = templates
         self._threshold = name_threshold
-        self._names = NameIndex.of_clients(care)
+        self.names = NameIndex.of_clients(care)
         clients = TextSlotList.from_tuples(
-            ((form, refs) for form, refs in self._names.forms.items()),
+            ((form, refs) for form, refs in self.names.forms.items()),
             allow_template=False,
             name="client",
         )
@@ -127,7 +128,7 @@ class Recognizer:
                 slots[name] = clock
             elif name == "client":
                 if entity.is_wildcard:
-                    refs = self._names.snap(str(entity.value), self._threshold)
+                    refs = self.names.snap(str(entity.value), self._threshold)
                     if not refs:
                         return None
                     slots[name] = refs

@@ -1,0 +1,137 @@
+"""The local LLM fallback through llama-cpp-python (the only module that imports llama_cpp).
+
+Loaded once, on the first question the templates don't match, from the GGUF path in the models
+directory; never downloaded. The system prompt and examples come first and stay the same, so
+llama.cpp reuses their evaluated state and each turn evaluates only the question's tokens.
+Output is constrained by a grammar made from the JSON schema (temperature 0, few tokens); a
+hard deadline stops generation and gives the unknown answer.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from device.care.model import CareData
+from device.nlu.llm_intent import EXAMPLES, SYSTEM_PROMPT, schema, to_recognition
+from device.nlu.names import NameIndex
+from device.nlu.recognizer import UNKNOWN, Recognition
+
+log = logging.getLogger("hemassist.llm")
+
+
+@dataclass
+class LlmTurn:
+    recognition: Recognition
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    ms: float = 0.0
+    timed_out: bool = False
+
+
+def chatml(messages: list[dict[str, str]]) -> str:
+    """The ChatML prompt both manifest models (Qwen2.5, SmolLM2) were trained with."""
+    turns = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
+    return turns + "<|im_start|>assistant\n"
+
+
+class LlmFallback:
+    def __init__(
+        self,
+        model_path: Path,
+        threads: int = 2,
+        context: int = 1024,
+        max_tokens: int = 40,
+        timeout_s: float = 3.0,
+    ) -> None:
+        self.model_path = model_path
+        self._threads, self._context = threads, context
+        self.max_tokens, self.timeout_s = max_tokens, timeout_s
+        self._llm: Any = None
+        self._grammar: Any = None
+        self._grammar_for: CareData | None = None
+        self._names = NameIndex({})
+        self._lock = threading.Lock()
+
+    def load(self) -> None:
+        """Load the model and evaluate the fixed prefix (system prompt and examples) once, so
+        that a question's deadline covers only its own tokens. Safe to call again."""
+        from llama_cpp import Llama
+
+        with self._lock:
+            if self._llm is not None:
+                return
+            started = time.perf_counter()
+            llm = Llama(
+                model_path=str(self.model_path),
+                n_ctx=self._context,
+                n_threads=self._threads,
+                n_batch=256,
+                seed=0,
+                verbose=False,
+            )
+            llm.create_completion(prompt=chatml(self.messages("")), max_tokens=1, temperature=0)
+            self._llm = llm
+            log.info("LLM ready in %.1f s", time.perf_counter() - started)
+
+    def _prepare(self, care: CareData) -> None:
+        from llama_cpp.llama_grammar import LlamaGrammar
+
+        if self._grammar_for is care:
+            return
+        self._grammar = LlamaGrammar.from_json_schema(json.dumps(schema(care)), verbose=False)
+        self._names = NameIndex.of_clients(care)
+        self._grammar_for = care
+
+    @staticmethod
+    def messages(question: str) -> list[dict[str, str]]:
+        """System prompt and examples (the reusable prefix), then the question. No care data."""
+        chat = [{"role": "system", "content": SYSTEM_PROMPT}]
+        for example, answer in EXAMPLES:
+            chat += [
+                {"role": "user", "content": example},
+                {"role": "assistant", "content": json.dumps(answer, ensure_ascii=False)},
+            ]
+        return [*chat, {"role": "user", "content": question}]
+
+    def understand(self, question: str, care: CareData, language: str) -> LlmTurn:
+        started = time.perf_counter()
+        self.load()
+        self._prepare(care)
+        deadline = time.monotonic() + self.timeout_s  # after loading: the question's own time
+        timed_out = False
+
+        def stop(_tokens: Any, _logits: Any) -> bool:
+            nonlocal timed_out
+            timed_out = time.monotonic() > deadline
+            return timed_out
+
+        from llama_cpp import StoppingCriteriaList
+
+        result = self._llm.create_completion(
+            prompt=chatml(self.messages(question[:300])),
+            grammar=self._grammar,
+            temperature=0.0,
+            max_tokens=self.max_tokens,
+            stop=["<|im_end|>"],
+            stopping_criteria=StoppingCriteriaList([stop]),
+        )
+        usage = result.get("usage", {})
+        output = result["choices"][0].get("text") or ""
+        recognition = (
+            Recognition(UNKNOWN, language, via="llm")
+            if timed_out
+            else to_recognition(output, care, self._names, language)
+        )
+        return LlmTurn(
+            recognition,
+            int(usage.get("prompt_tokens", 0)),
+            int(usage.get("completion_tokens", 0)),
+            round((time.perf_counter() - started) * 1000, 1),
+            timed_out,
+        )
