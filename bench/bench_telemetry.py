@@ -18,10 +18,10 @@ from importlib.metadata import version
 from pathlib import Path
 
 from bench.bench_templates import percentile
+from bench.synth import fill_outbox
 from device.telemetry.events import TurnEvent
 from device.telemetry.mqtt import BrokerConfig
 from device.telemetry.outbox import Identity, Outbox
-from device.telemetry.schema import StatsMessage, TurnCount
 from device.telemetry.sync import Syncer
 from provisioning.localbroker import ORG, PASSWORDS, make_broker
 
@@ -47,30 +47,7 @@ def bench_drain(data_dir: Path, n: int = 10_000) -> tuple[float, int]:
     broker.start()
     try:
         box = Outbox(data_dir, Identity("dev-1", ORG))
-        turn = TurnCount(
-            intent="help",
-            language="sv",
-            path="template",
-            outcome="answered",
-            engine="text",
-            count=1,
-        )
-
-        def body() -> None:
-            for i in range(n):
-                box._enqueue_locked(
-                    lambda seq, i=i: StatsMessage(
-                        device_id="dev-1",
-                        org=ORG,
-                        seq=seq,
-                        hour_start=T0 + timedelta(hours=i),
-                        turns=[turn],
-                        latency=[],
-                    ),
-                    T0,
-                )
-
-        box._write("fill", body)
+        fill_outbox(box, n)
         config = BrokerConfig(
             host="127.0.0.1",
             port=broker.port,

@@ -266,3 +266,35 @@ def bundle_with_resources(target: int, seed: int = 7) -> dict[str, Any]:
     one, two = (len(make_bundle(30, d, seed=seed)["entry"]) for d in (1, 2))
     daily = two - one
     return make_bundle(30, max(1, round((target - (one - daily)) / daily)), seed=seed)
+
+
+def fill_outbox(box: Any, n: int, start: datetime | None = None) -> None:
+    """Queue ``n`` hourly stats messages in one transaction: a device that was offline long."""
+    from device.telemetry.schema import StatsMessage, TurnCount
+
+    first = start or datetime(2026, 1, 1, tzinfo=ZoneInfo("UTC"))
+    turn = TurnCount(
+        intent="next_visit",
+        language="sv",
+        path="template",
+        outcome="answered",
+        engine="text",
+        count=1,
+    )
+    identity = box.identity
+
+    def body() -> None:
+        for i in range(n):
+            box._enqueue_locked(
+                lambda seq, i=i: StatsMessage(
+                    device_id=identity.device_id,
+                    org=identity.org,
+                    seq=seq,
+                    hour_start=first + timedelta(hours=i),
+                    turns=[turn],
+                    latency=[],
+                ),
+                datetime.now(ZoneInfo("UTC")),  # queued now, about hours long past
+            )
+
+    box._write("fill", body)

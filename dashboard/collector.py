@@ -7,18 +7,16 @@ from __future__ import annotations
 
 import logging
 import queue
-import ssl
 import threading
 import time
 from dataclasses import dataclass
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from dashboard.storage import Incoming, IngestResult, Storage
-from device.telemetry.mqtt import BrokerConfig
+from device.telemetry.mqtt import BrokerConfig, make_client
 
 log = logging.getLogger("hemassist.collector")
 SESSION_EXPIRY_S = 7 * 24 * 3600
@@ -49,17 +47,7 @@ class Collector:
         self._queue: queue.Queue[tuple[int, Incoming]] = queue.Queue()
         self._stop = threading.Event()
         self.subscribed = threading.Event()
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
-        if config.tls:
-            client.tls_set(
-                ca_certs=str(config.ca_file) if config.ca_file else None,
-                certfile=str(config.cert_file) if config.cert_file else None,
-                keyfile=str(config.key_file) if config.key_file else None,
-                cert_reqs=ssl.CERT_REQUIRED,
-                tls_version=ssl.PROTOCOL_TLS_CLIENT,
-            )
-        if config.username:
-            client.username_pw_set(config.username, config.password or None)
+        client = make_client(config, client_id)
         client.manual_ack_set(True)
         client.reconnect_delay_set(1, 60)
         client.on_connect = self._on_connect

@@ -12,17 +12,18 @@ import sys
 import threading
 import time
 import tracemalloc
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bench.synth import fill_outbox
 from device.cli import main
 from device.settings import load_settings
 from device.telemetry.mqtt import BrokerConfig, MqttLink
 from device.telemetry.outbox import Identity, Outbox
-from device.telemetry.schema import HealthMessage, StatsMessage, StatusMessage, TurnCount
+from device.telemetry.schema import HealthMessage, StatsMessage, StatusMessage
 from device.telemetry.sync import Syncer
 from tests.broker import Listener, make_broker
 from tests.conftest import EXAMPLE
@@ -36,31 +37,7 @@ def _outbox() -> Outbox:
 
 
 def fill(box: Outbox, n: int) -> None:
-    """Queue ``n`` stats messages in one transaction (a device that was offline a long time)."""
-    turn = TurnCount(
-        intent="next_visit",
-        language="sv",
-        path="template",
-        outcome="answered",
-        engine="text",
-        count=1,
-    )
-
-    def body() -> None:
-        for i in range(n):
-            box._enqueue_locked(
-                lambda seq, i=i: StatsMessage(
-                    device_id="dev-1",
-                    org="goteborg",
-                    seq=seq,
-                    hour_start=T0 + timedelta(hours=i),
-                    turns=[turn],
-                    latency=[],
-                ),
-                datetime.now(UTC),
-            )
-
-    box._write("fill", body)
+    fill_outbox(box, n)  # the outbox of a device that was offline a long time
 
 
 def seqs(payloads: list[bytes]) -> list[int]:

@@ -96,22 +96,28 @@ def _read_secrets(path: Path) -> tuple[str, str]:
     return str(data.get("username", "")), str(data.get("password", ""))
 
 
+def make_client(config: BrokerConfig, client_id: str) -> mqtt.Client:
+    """An MQTT 5 client with TLS (verifying the broker) and credentials from ``config``."""
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+    if config.tls:
+        client.tls_set(
+            ca_certs=str(config.ca_file) if config.ca_file else None,
+            certfile=str(config.cert_file) if config.cert_file else None,
+            keyfile=str(config.key_file) if config.key_file else None,
+            cert_reqs=ssl.CERT_REQUIRED,
+            tls_version=ssl.PROTOCOL_TLS_CLIENT,
+        )
+    if config.username:
+        client.username_pw_set(config.username, config.password or None)
+    return client
+
+
 class MqttLink:
     """A connection that publishes with QoS 1 and reports which messages the broker acked."""
 
     def __init__(self, config: BrokerConfig, client_id: str, will: tuple[str, bytes]) -> None:
         self.config = config
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
-        if config.tls:
-            client.tls_set(
-                ca_certs=str(config.ca_file) if config.ca_file else None,
-                certfile=str(config.cert_file) if config.cert_file else None,
-                keyfile=str(config.key_file) if config.key_file else None,
-                cert_reqs=ssl.CERT_REQUIRED,
-                tls_version=ssl.PROTOCOL_TLS_CLIENT,
-            )
-        if config.username:
-            client.username_pw_set(config.username, config.password or None)
+        client = make_client(config, client_id)
         client.will_set(will[0], will[1], qos=1, retain=True)
         client.max_inflight_messages_set(1000)  # our own window is smaller; never queue in paho
         client.on_connect = self._on_connect
