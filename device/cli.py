@@ -11,7 +11,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -167,7 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_OK
 
 
-def _now(text: str | None, settings: Settings) -> datetime | None:
+def parse_now(text: str | None, settings: Settings) -> datetime | None:
     if not text:
         return None
     try:
@@ -235,7 +235,7 @@ def _status(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _assistant(settings: Settings) -> Any:
+def assistant_for(settings: Settings) -> Any:
     from device.assistant import Assistant
     from device.nlu.recognizer import load_templates
 
@@ -264,7 +264,7 @@ def _llm(settings: Settings) -> Any:
     )
 
 
-def _print_turn(turn: Any, as_json: bool, out: TextIO) -> None:
+def print_turn(turn: Any, as_json: bool, out: TextIO) -> None:
     if as_json:
         out.write(json.dumps(turn.as_dict(), ensure_ascii=False) + "\n")
         return
@@ -275,54 +275,28 @@ def _print_turn(turn: Any, as_json: bool, out: TextIO) -> None:
 
 
 def _ask(settings: Settings, args: argparse.Namespace) -> int:
-    default_now = _now(args.now, settings)
-    assistant = _assistant(settings)
+    default_now = parse_now(args.now, settings)
+    assistant = assistant_for(settings)
     if assistant is None:
         return EXIT_ERROR
-    recorder = _recorder(settings)
+    from device.speech.commands import ask_wav
+    from device.telemetry.commands import recorder_for, telemetry_service
+
+    recorder = recorder_for(settings)
     if args.wav is not None:
-        return _ask_wav(settings, assistant, args, default_now, recorder)
+        return ask_wav(settings, assistant, args, default_now, recorder)
     if args.text is not None:
         turn = assistant.ask(args.text, now=default_now, confirmed=args.confirmed)
-        _print_turn(turn, args.json, sys.stdout)
+        print_turn(turn, args.json, sys.stdout)
         recorder(turn)
         return EXIT_OK
-    service = _telemetry_service(settings)
+    service = telemetry_service(settings)
     try:
         _answer_lines(settings, assistant, recorder, default_now, args.confirmed)
     finally:
         if service is not None:
             service.stop()
     return EXIT_OK
-
-
-def _telemetry_service(settings: Settings) -> Any:
-    """The background statistics sender of a long-running device process, when configured."""
-    from device.telemetry.mqtt import BrokerConfig, BrokerError
-    from device.telemetry.outbox import OutboxError
-    from device.telemetry.sync import TelemetryService
-
-    if not settings.telemetry.broker_url:
-        return None
-    try:
-        outbox = _outbox(settings)
-        if outbox is None:
-            return None
-        config = BrokerConfig.from_settings(settings.telemetry)
-    except (BrokerError, OutboxError) as exc:
-        log.warning("usage statistics will not be sent: %s", exc)
-        return None
-    telemetry = settings.telemetry
-    service = TelemetryService(
-        outbox,
-        config,
-        settings.data_dir,
-        telemetry.max_inflight,
-        telemetry.health_interval_s,
-        telemetry.backoff_max_s,
-    )
-    service.start()
-    return service
 
 
 def _answer_lines(
@@ -337,141 +311,34 @@ def _answer_lines(
             _reply_error(line_no, request)
             continue
         try:
-            now = _now(request.get("now"), settings) or default_now
+            now = parse_now(request.get("now"), settings) or default_now
         except UsageError as exc:
             _reply_error(line_no, str(exc))
             continue
         turn = assistant.ask(
             request["text"], now=now, confirmed=bool(request.get("confirmed", confirmed))
         )
-        _print_turn(turn, True, sys.stdout)
+        print_turn(turn, True, sys.stdout)
         sys.stdout.flush()
         recorder(turn)
 
 
-def _voice_pipeline(settings: Settings, assistant: Any) -> Any:
-    from device.speech.factory import make_stt, make_voices
-    from device.speech.pipeline import VoicePipeline
-    from device.speech.stt import SttError
+def _sync(settings: Settings, args: argparse.Namespace) -> int:
+    from device.telemetry.commands import sync
 
-    try:
-        stt = make_stt(settings)
-    except SttError as exc:
-        print(f"hemassist: speech-to-text is not available: {exc}", file=sys.stderr)
-        return None
-    return VoicePipeline(assistant, stt, make_voices(settings), settings.speech.second_pass)
+    return sync(settings, args)
 
 
-def _ask_wav(
-    settings: Settings,
-    assistant: Any,
-    args: argparse.Namespace,
-    now: datetime | None,
-    recorder: Callable[..., None],
-) -> int:
-    from device.speech.audio import AudioError, join, read_wav, write_wav
+def _stats(settings: Settings, args: argparse.Namespace) -> int:
+    from device.telemetry.commands import stats
 
-    try:
-        audio = read_wav(args.wav)
-    except AudioError as exc:
-        print(f"hemassist: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    pipeline = _voice_pipeline(settings, assistant)
-    if pipeline is None:
-        return EXIT_ERROR
-    voice = pipeline.turn(audio, now=now, confirmed=args.confirmed)
-    if args.say is not None and voice.speech:
-        write_wav(args.say, join(voice.speech))
-    recorder(voice.turn, engine=voice.transcript.engine, extra_ms=voice.timings_ms)
-    if args.json:
-        print(json.dumps(voice.as_dict(), ensure_ascii=False))
-    else:
-        print(f"(heard: {voice.transcript.text})")
-        _print_turn(voice.turn, False, sys.stdout)
-    return EXIT_OK
+    return stats(settings, args)
 
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:
-    from device.speech.endpoint import EndpointConfig
-    from device.speech.live import run_loop
-    from device.speech.sound import (
-        DeviceMicrophone,
-        DeviceSpeaker,
-        RecordingSpeaker,
-        SoundError,
-        WavMicrophone,
-    )
-    from device.speech.trigger import GpioTrigger, KeyTrigger, ScriptedTrigger, Trigger
-    from device.speech.vad import Vad
+    from device.speech.commands import run
 
-    audio = settings.audio
-    try:
-        if args.input_wav:
-            mic: Any = WavMicrophone(args.input_wav, audio.frame_ms)
-            trigger: Trigger = ScriptedTrigger(len(args.input_wav))
-        else:
-            mic = DeviceMicrophone(audio.input_device, audio.frame_ms)
-            trigger = (
-                GpioTrigger(settings.trigger.gpio_pin)
-                if settings.trigger.mode == "gpio"
-                else KeyTrigger()
-            )
-        speaker: Any = (
-            RecordingSpeaker(args.output_dir)
-            if args.output_dir or args.input_wav
-            else DeviceSpeaker(audio.output_device)
-        )
-    except SoundError as exc:
-        print(f"hemassist: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    except Exception as exc:  # AudioError from a bad --input-wav, RuntimeError without gpiozero
-        print(f"hemassist: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    if settings.trigger.mode == "wake" and not args.input_wav:
-        print(
-            "hemassist: the wake phrase is not available yet; use trigger.mode = key or gpio",
-            file=sys.stderr,
-        )
-        return EXIT_ERROR
-    assistant = _assistant(settings)
-    if assistant is None:
-        return EXIT_ERROR
-    pipeline = _voice_pipeline(settings, assistant)
-    if pipeline is None:
-        return EXIT_ERROR
-    pipeline.prime()
-    assistant.warm_up()
-    recorder = _recorder(settings)
-    service = _telemetry_service(settings)
-    fixed_now = _now(args.now, settings)
-    endpoint = EndpointConfig(
-        frame_ms=audio.frame_ms,
-        trailing_silence_ms=audio.trailing_silence_ms,
-        max_utterance_ms=int(audio.max_utterance_s * 1000),
-        no_speech_timeout_ms=int(audio.no_speech_timeout_s * 1000),
-    )
-
-    def on_turn(voice: Any) -> None:
-        recorder(voice.turn, engine=voice.transcript.engine, extra_ms=voice.timings_ms)
-        print(json.dumps(voice.as_dict(), ensure_ascii=False), flush=True)
-
-    try:
-        run_loop(
-            pipeline,
-            mic,
-            speaker,
-            trigger,
-            Vad(audio.vad_aggressiveness, audio.frame_ms),
-            endpoint,
-            settings.language,
-            on_turn=on_turn,
-            now=lambda: fixed_now,
-            announce=lambda text: print(text, file=sys.stderr),
-        )
-    finally:
-        if service is not None:
-            service.stop()
-    return EXIT_OK
+    return run(settings, args)
 
 
 def _dashboard(settings: Settings, args: argparse.Namespace) -> int:
@@ -487,6 +354,8 @@ def _provision(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _models(settings: Settings, args: argparse.Namespace) -> int:
+    from device.models.commands import run_models
+
     return run_models(
         settings,
         args.models_command,
@@ -494,152 +363,6 @@ def _models(settings: Settings, args: argparse.Namespace) -> int:
         getattr(args, "use", None),
         getattr(args, "from_dir", None),
     )
-
-
-def run_models(
-    settings: Settings, action: str, names: list[str], use: str | None, from_dir: Path | None
-) -> int:
-    """models list | install | verify (also `hemassist provision models`)."""
-    from device.models.install import install, verify
-    from device.models.manifest import ModelError, load_manifest
-
-    try:
-        manifest = load_manifest()
-        if action == "list":
-            for entry in manifest.models:
-                there = (settings.models.dir / entry.name).is_dir()
-                print(
-                    f"{entry.name:18} {entry.role:12} {entry.language:13} {entry.use:10} "
-                    f"{'installed' if there else '-'}"
-                )
-            return EXIT_OK
-        if action == "install":
-            if not names and not use:
-                raise UsageError("name the models to install, or give --use test|production")
-            entries = [manifest.get(n) for n in names] or [
-                m for m in manifest.models if m.use == use
-            ]
-            for entry in entries:
-                result = install(entry, settings.models.dir, from_dir)
-                print(
-                    f"{entry.name}: {result.installed} files installed, "
-                    f"{result.already} already in place (sha256 checked)"
-                )
-            return EXIT_OK
-        names = names or [
-            m.name for m in manifest.models if (settings.models.dir / m.name).is_dir()
-        ]
-        problems = [p for n in names for p in verify(manifest.get(n), settings.models.dir)]
-        for problem in problems:
-            print(f"hemassist: {problem}", file=sys.stderr)
-        print(f"verified {len(names)} models: {'OK' if not problems else 'PROBLEMS'}")
-        return EXIT_ERROR if problems else EXIT_OK
-    except ModelError as exc:
-        print(f"hemassist: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-
-
-def _outbox(settings: Settings) -> Any:
-    """The statistics outbox, or None when the device has no id (statistics off)."""
-    from device.telemetry.outbox import Identity, Outbox
-
-    device = settings.device
-    if not (device.id and device.org):
-        return None
-    telemetry = settings.telemetry
-    return Outbox(
-        settings.data_dir,
-        Identity(device.id, device.org, device.team or None),
-        max_messages=telemetry.max_messages,
-        max_age=timedelta(days=telemetry.max_age_days),
-        keep_sent=timedelta(days=telemetry.keep_sent_days),
-    )
-
-
-def _recorder(settings: Settings) -> Callable[..., None]:
-    """Records each answered turn as a usage event (intent, outcome, timings; nothing else)."""
-    from device.telemetry.events import TurnEvent
-    from device.telemetry.outbox import OutboxError
-
-    try:
-        outbox = _outbox(settings)
-    except OutboxError as exc:
-        log.warning("%s; usage statistics are not recorded", exc)
-        return lambda *args, **kwargs: None
-    if outbox is None:
-        return lambda *args, **kwargs: None
-
-    def record(turn: Any, engine: str = "text", extra_ms: dict[str, float] | None = None) -> None:
-        timings = {**turn.timings_ms, **(extra_ms or {})}
-        if "voice_total" in timings:
-            timings["total"] = timings["voice_total"]
-        event = TurnEvent.of(turn.intent, turn.language, turn.path, turn.outcome, timings, engine)
-        try:
-            outbox.record(event, datetime.now(UTC))
-        except OutboxError as exc:  # statistics never stop an answer
-            log.warning("%s", exc)
-
-    return record
-
-
-def _sync(settings: Settings, args: argparse.Namespace) -> int:
-    from device.telemetry.mqtt import BrokerConfig, BrokerError
-    from device.telemetry.outbox import OutboxError
-    from device.telemetry.sync import Syncer, TelemetryService
-
-    try:
-        outbox = _outbox(settings)
-    except OutboxError as exc:
-        print(f"hemassist: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    if outbox is None:
-        print(
-            "hemassist: device.id and device.org are not set: this device records no "
-            "statistics (set HEMASSIST_DEVICE__ID and HEMASSIST_DEVICE__ORG)",
-            file=sys.stderr,
-        )
-        return EXIT_ERROR
-    telemetry = settings.telemetry
-    try:
-        config = BrokerConfig.from_settings(telemetry)
-        outbox.seal(datetime.now(UTC), include_current=args.flush)
-        TelemetryService(outbox, None, settings.data_dir).queue_health()
-        syncer = Syncer(outbox, config, telemetry.max_inflight, telemetry.backoff_max_s)
-        sent = syncer.sync(args.timeout or telemetry.sync_timeout_s)
-    except (BrokerError, OutboxError) as exc:
-        state = outbox.state()
-        print(f"hemassist: {exc}. {state.queued} statistics messages stay queued.", file=sys.stderr)
-        return EXIT_ERROR
-    finally:
-        outbox.close()
-    print(f"Sent {sent} statistics messages to {config.host}:{config.port}.")
-    return EXIT_OK
-
-
-def _stats(settings: Settings, args: argparse.Namespace) -> int:
-    from device.telemetry.outbox import OutboxError
-
-    try:
-        outbox = _outbox(settings)
-    except OutboxError as exc:
-        print(f"hemassist: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    if outbox is None:
-        print("Statistics are off: device.id and device.org are not set.")
-        return EXIT_OK
-    state, totals = outbox.state(), outbox.totals()
-    outbox.close()
-    if args.json:
-        rows = [{"intent": i, "outcome": o, "count": n} for (i, o), n in sorted(totals.items())]
-        print(json.dumps({"outbox": state.as_dict(), "turns": rows}, indent=2))
-        return EXIT_OK
-    print(f"{'intent':16} {'outcome':12} {'turns':>6}")
-    for (intent, outcome), count in sorted(totals.items()):
-        print(f"{intent:16} {outcome:12} {count:>6}")
-    print(f"{'total':29} {sum(totals.values()):>6}\n")
-    for key, value in state.as_dict().items():
-        print(f"{key.replace('_', ' ')}: {value if value is not None else '-'}")
-    return EXIT_OK
 
 
 def _json_lines(stream: TextIO) -> Iterator[tuple[int, dict[str, Any] | str]]:
@@ -686,21 +409,23 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     code = _import_fhir(settings, argparse.Namespace(path=args.bundle))
     if code != EXIT_OK:
         return code
-    assistant = _assistant(settings)
+    assistant = assistant_for(settings)
     if assistant is None:
         return EXIT_ERROR
-    now = _now(args.now, settings)
-    recorder = _recorder(settings)
+    now = parse_now(args.now, settings)
+    from device.telemetry.commands import recorder_for
+
+    recorder = recorder_for(settings)
     print(f"\nQuestions asked at {now.isoformat() if now else 'now'}:\n")
     for question in DEMO_QUESTIONS:
         print(f"> {question}")
         turn = assistant.ask(question, now=now)
-        _print_turn(turn, False, sys.stdout)
+        print_turn(turn, False, sys.stdout)
         recorder(turn)
         print()
     print("> (the worker presses the button to confirm)")
     turn = assistant.ask("Vad är portkoden till Anna?", now=now, confirmed=True)
-    _print_turn(turn, False, sys.stdout)
+    print_turn(turn, False, sys.stdout)
     recorder(turn)
     return EXIT_OK
 

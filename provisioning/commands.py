@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -182,7 +181,7 @@ def _revoke(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _models(settings: Settings, args: argparse.Namespace) -> int:
-    from device.cli import run_models
+    from device.models.commands import run_models
 
     return run_models(settings, args.action, args.names, args.use, args.from_dir)
 
@@ -236,5 +235,4 @@ def _wipe(settings: Settings, args: argparse.Namespace) -> int:
             else ""
         )
     )
-    shutil.rmtree(settings.data_dir / "broker", ignore_errors=True)
     return EXIT_OK

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -84,7 +83,6 @@ def wipe(data_dir: Path, device_id: str) -> Path:
     for name in (DB_NAME, OUTBOX_NAME):
         for suffix in ("", "-wal", "-shm", "-journal"):
             (data_dir / f"{name}{suffix}").unlink(missing_ok=True)
-    shutil.rmtree(data_dir / "spoken", ignore_errors=True)
     record = data_dir / WIPE_RECORD
     write_atomic(
         record,

@@ -1,0 +1,139 @@
+"""`hemassist ask --wav` and `hemassist run`: a spoken turn and the live loop."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from device.cli import EXIT_ERROR, EXIT_OK, assistant_for, parse_now, print_turn
+from device.settings import Settings
+from device.telemetry.commands import recorder_for, telemetry_service
+
+
+def voice_pipeline(settings: Settings, assistant: Any) -> Any:
+    from device.speech.factory import make_stt, make_voices
+    from device.speech.pipeline import VoicePipeline
+    from device.speech.stt import SttError
+
+    try:
+        stt = make_stt(settings)
+    except SttError as exc:
+        print(f"hemassist: speech-to-text is not available: {exc}", file=sys.stderr)
+        return None
+    return VoicePipeline(assistant, stt, make_voices(settings), settings.speech.second_pass)
+
+
+def ask_wav(
+    settings: Settings,
+    assistant: Any,
+    args: argparse.Namespace,
+    now: datetime | None,
+    recorder: Callable[..., None],
+) -> int:
+    from device.speech.audio import AudioError, join, read_wav, write_wav
+
+    try:
+        audio = read_wav(args.wav)
+    except AudioError as exc:
+        print(f"hemassist: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    pipeline = voice_pipeline(settings, assistant)
+    if pipeline is None:
+        return EXIT_ERROR
+    voice = pipeline.turn(audio, now=now, confirmed=args.confirmed)
+    if args.say is not None and voice.speech:
+        write_wav(args.say, join(voice.speech))
+    recorder(voice.turn, engine=voice.transcript.engine, extra_ms=voice.timings_ms)
+    if args.json:
+        print(json.dumps(voice.as_dict(), ensure_ascii=False))
+    else:
+        print(f"(heard: {voice.transcript.text})")
+        print_turn(voice.turn, False, sys.stdout)
+    return EXIT_OK
+
+
+def run(settings: Settings, args: argparse.Namespace) -> int:
+    from device.speech.endpoint import EndpointConfig
+    from device.speech.live import run_loop
+    from device.speech.sound import (
+        DeviceMicrophone,
+        DeviceSpeaker,
+        RecordingSpeaker,
+        SoundError,
+        WavMicrophone,
+    )
+    from device.speech.trigger import GpioTrigger, KeyTrigger, ScriptedTrigger, Trigger
+    from device.speech.vad import Vad
+
+    audio = settings.audio
+    try:
+        if args.input_wav:
+            mic: Any = WavMicrophone(args.input_wav, audio.frame_ms)
+            trigger: Trigger = ScriptedTrigger(len(args.input_wav))
+        else:
+            mic = DeviceMicrophone(audio.input_device, audio.frame_ms)
+            trigger = (
+                GpioTrigger(settings.trigger.gpio_pin)
+                if settings.trigger.mode == "gpio"
+                else KeyTrigger()
+            )
+        speaker: Any = (
+            RecordingSpeaker(args.output_dir)
+            if args.output_dir or args.input_wav
+            else DeviceSpeaker(audio.output_device)
+        )
+    except SoundError as exc:
+        print(f"hemassist: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except Exception as exc:  # AudioError from a bad --input-wav, RuntimeError without gpiozero
+        print(f"hemassist: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    if settings.trigger.mode == "wake" and not args.input_wav:
+        print(
+            "hemassist: the wake phrase is not available yet; use trigger.mode = key or gpio",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    assistant = assistant_for(settings)
+    if assistant is None:
+        return EXIT_ERROR
+    pipeline = voice_pipeline(settings, assistant)
+    if pipeline is None:
+        return EXIT_ERROR
+    pipeline.prime()
+    assistant.warm_up()
+    recorder = recorder_for(settings)
+    service = telemetry_service(settings)
+    fixed_now = parse_now(args.now, settings)
+    endpoint = EndpointConfig(
+        frame_ms=audio.frame_ms,
+        trailing_silence_ms=audio.trailing_silence_ms,
+        max_utterance_ms=int(audio.max_utterance_s * 1000),
+        no_speech_timeout_ms=int(audio.no_speech_timeout_s * 1000),
+    )
+
+    def on_turn(voice: Any) -> None:
+        recorder(voice.turn, engine=voice.transcript.engine, extra_ms=voice.timings_ms)
+        print(json.dumps(voice.as_dict(), ensure_ascii=False), flush=True)
+
+    try:
+        run_loop(
+            pipeline,
+            mic,
+            speaker,
+            trigger,
+            Vad(audio.vad_aggressiveness, audio.frame_ms),
+            endpoint,
+            settings.language,
+            on_turn=on_turn,
+            now=lambda: fixed_now,
+            announce=lambda text: print(text, file=sys.stderr),
+        )
+    finally:
+        if service is not None:
+            service.stop()
+    return EXIT_OK
