@@ -9,6 +9,7 @@ hard deadline stops generation and gives the unknown answer.
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import threading
@@ -77,7 +78,17 @@ class LlmFallback:
             )
             llm.create_completion(prompt=chatml(self.messages("")), max_tokens=1, temperature=0)
             self._llm = llm
+            # Free the model before the interpreter tears down its modules: llama.cpp's
+            # destructor crashes the process when it runs that late.
+            atexit.register(self.close)
             log.info("LLM ready in %.1f s", time.perf_counter() - started)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._llm is not None:
+                self._llm.close()
+                self._llm = None
+                self._grammar_for = None
 
     def _prepare(self, care: CareData) -> None:
         from llama_cpp.llama_grammar import LlamaGrammar
