@@ -206,3 +206,40 @@ def test_missing_speech_model_is_a_clear_error(
     write_wav(question, AudioChunk(b"\1\0" * 16000, 16000))
     assert main(["ask", "--wav", str(question)]) == 1  # the default Swedish Vosk model
     assert "hemassist models install vosk-sv-small" in capsys.readouterr().err
+
+
+def test_wake_phrase_starts_a_question(
+    assistant: Assistant, whisper: WhisperStt, joe: Any, tmp_path: Path
+) -> None:
+    """The wake phrase is spotted with the real Vosk decoder (the Korean model and Korean
+    words spoken by espeak-ng); only then is the question that follows answered."""
+    import subprocess
+
+    from device.speech.stt_vosk import PhraseSpotter, VoskStt
+    from device.speech.trigger import WakeTrigger
+
+    def korean(name: str, text: str) -> Path:
+        path = tmp_path / name
+        subprocess.run(["espeak-ng", "-v", "ko", "-w", str(path), text], check=True)
+        return path
+
+    # This model has no "[unk]": another known word stands for "anything else".
+    spotter = PhraseSpotter(VoskStt(MODELS / "vosk-ko"), "안녕하세요", others=["감사합니다"])
+    (question,) = _questions(joe, tmp_path, "Where does Yusuf live?")
+    mic = WavMicrophone(
+        [korean("other.wav", "감사합니다"), korean("wake.wav", "안녕하세요"), question]
+    )
+    turns: list[Any] = []
+    run_loop(
+        VoicePipeline(assistant, whisper, Voices({"en": joe}, {})),
+        mic,
+        RecordingSpeaker(),
+        WakeTrigger(mic, spotter),
+        Vad(2),
+        EndpointConfig(),
+        "en",
+        on_turn=turns.append,
+        now=lambda: MORNING,
+    )
+    assert [t.turn.intent for t in turns] == ["address"], [t.transcript for t in turns]
+    assert turns[0].turn.sources == ("Patient/p-yusuf",)

@@ -66,21 +66,29 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         SoundError,
         WavMicrophone,
     )
-    from device.speech.trigger import GpioTrigger, KeyTrigger, ScriptedTrigger, Trigger
+    from device.speech.trigger import (
+        GpioTrigger,
+        KeyTrigger,
+        ScriptedTrigger,
+        Trigger,
+        WakeTrigger,
+    )
     from device.speech.vad import Vad
 
     audio = settings.audio
     try:
         if args.input_wav:
             mic: Any = WavMicrophone(args.input_wav, audio.frame_ms)
-            trigger: Trigger = ScriptedTrigger(len(args.input_wav))
         else:
             mic = DeviceMicrophone(audio.input_device, audio.frame_ms)
-            trigger = (
-                GpioTrigger(settings.trigger.gpio_pin)
-                if settings.trigger.mode == "gpio"
-                else KeyTrigger()
-            )
+        if settings.trigger.mode == "wake":
+            trigger: Trigger = WakeTrigger(mic, _spotter(settings))
+        elif args.input_wav:
+            trigger = ScriptedTrigger(len(args.input_wav))
+        elif settings.trigger.mode == "gpio":
+            trigger = GpioTrigger(settings.trigger.gpio_pin)
+        else:
+            trigger = KeyTrigger()
         speaker: Any = (
             RecordingSpeaker(args.output_dir)
             if args.output_dir or args.input_wav
@@ -89,14 +97,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     except SoundError as exc:
         print(f"hemassist: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    except Exception as exc:  # AudioError from a bad --input-wav, RuntimeError without gpiozero
+    except Exception as exc:  # a bad --input-wav, no gpiozero, no Vosk model for the phrase
         print(f"hemassist: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    if settings.trigger.mode == "wake" and not args.input_wav:
-        print(
-            "hemassist: the wake phrase is not available yet; use trigger.mode = key or gpio",
-            file=sys.stderr,
-        )
         return EXIT_ERROR
     assistant = assistant_for(settings)
     if assistant is None:
@@ -137,3 +139,16 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         if service is not None:
             service.stop()
     return EXIT_OK
+
+
+def _spotter(settings: Settings) -> Any:
+    """The wake-phrase spotter: the configured Vosk model with a grammar of just the phrase."""
+    from device.models.install import model_path
+    from device.models.manifest import load_manifest
+    from device.settings import CONFIG_DIR
+    from device.speech.stt import template_words
+    from device.speech.stt_vosk import PhraseSpotter, VoskStt
+
+    folder = model_path(load_manifest().get(settings.speech.vosk_model), settings.models.dir)
+    others = sorted(template_words(CONFIG_DIR / "sentences" / f"{settings.language}.yaml"))
+    return PhraseSpotter(VoskStt(folder), settings.trigger.wake_phrase, others)

@@ -118,7 +118,9 @@ class WavMicrophone:
         self._silence = b"\0" * int(STT_RATE * silence_s) * 2
 
     def chunks(self) -> Iterator[AudioChunk]:
-        audio = (self._clips.pop(0).audio if self._clips else b"") + self._silence
+        if not self._clips:
+            return  # all files played: the microphone has ended
+        audio = self._clips.pop(0).audio + self._silence
         for start in range(0, len(audio) - self._frame + 1, self._frame):
             yield AudioChunk(audio[start : start + self._frame], STT_RATE)
 

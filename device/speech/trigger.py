@@ -9,7 +9,7 @@ from __future__ import annotations
 import queue
 import sys
 import threading
-from typing import Literal, TextIO
+from typing import Any, Literal, TextIO
 
 Event = Literal["press", "quit"]
 
@@ -74,3 +74,24 @@ class ScriptedTrigger(Trigger):
 
     def pending_press(self) -> bool:
         return False  # scripted presses each start a question; none stops an answer
+
+
+class WakeTrigger(Trigger):
+    """A press whenever the wake phrase is heard on the microphone (spotted locally)."""
+
+    def __init__(self, mic: Any, spotter: Any) -> None:
+        super().__init__()
+        self._mic, self._spotter = mic, spotter
+
+    def next(self, timeout: float | None = None) -> Event | None:
+        while True:
+            heard_anything = False
+            for chunk in self._mic.chunks():  # a device microphone never ends
+                heard_anything = True
+                if self._spotter.heard(chunk):
+                    return "press"
+            if not heard_anything:
+                return "quit"  # WAV files as the microphone, all played
+
+    def pending_press(self) -> bool:
+        return False  # a phrase can't be heard over the answer: stop it with the button
