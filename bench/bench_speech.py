@@ -92,7 +92,7 @@ def main() -> None:
         folder = args.speech / f"{lang}-commonvoice"
         clips = [json.loads(line) for line in (folder / "manifest.jsonl").read_text().splitlines()]
         clips = clips[: args.limit]
-        whisper = WhisperStt(MODELS / "whisper-base", threads=2, language=lang)
+        whisper = WhisperStt(MODELS / "whisper-base", threads=2, languages=(lang,))
         wer, rtf = wer_rtf(whisper, clips, folder)
         print(
             f"whisper-base (int8, 2 threads)  {lang}  n={len(clips)}  WER {wer:.1%}  RTF {rtf:.2f}"
@@ -138,7 +138,9 @@ def main() -> None:
     assistant = Assistant(settings, load_templates(CONFIG_DIR / "sentences"), None)
     assistant.use_care(parse_bundle((ROOT / "tests/data/example-bundle.json").read_bytes()).care)
     spoken = [join(list(joe.speak(q))) for q in QUESTIONS]
-    for label, stt in (("whisper-base, en", WhisperStt(MODELS / "whisper-base", language="en")),):
+    for label, stt in (
+        ("whisper-base, en", WhisperStt(MODELS / "whisper-base", languages=("en",))),
+    ):
         pipeline = VoicePipeline(assistant, stt, Voices({"en": joe}, {}), second_pass=False)
         pipeline.prime()
         firsts, stts = [], []

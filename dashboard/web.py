@@ -30,6 +30,7 @@ OUTCOME_NAMES = {
     "unknown": "kunde inte svara",
     "escalated": "hänvisade till sjuksköterska/samordnare",
     "ambiguous": "frågade vem som menades",
+    "clarify": "frågade tillbaka om det den förstått",
     "no_data": "ingen vårddata",
     "error": "fel",
 }

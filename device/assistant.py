@@ -7,16 +7,17 @@ code waiting for a spoken confirmation, and a question waiting for the worker to
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from device.answers.handlers import HANDLERS, NEEDS_DATA, Ask, Reply
+from device.answers.handlers import HANDLERS, NEEDS_DATA, Ask, Reply, restate
 from device.answers.phrases import say
+from device.answers.redact import code_tokens, redact
 from device.care.model import CareData
 from device.care.store import CareStore
+from device.nlu.agreement import agrees
 from device.nlu.clock import ClockTime
 from device.nlu.llm import LlmFallback
 from device.nlu.recognizer import Recognition, Recognizer, Templates
@@ -75,17 +76,21 @@ class Assistant:
         templates: Templates,
         store: CareStore | None,
         llm: LlmFallback | None = None,
+        wait_for_llm: bool = False,
     ) -> None:
         self._settings = settings
+        self._wait_for_llm = wait_for_llm
         self._templates = templates
         self._store = store
         self._llm = llm
         self._version: tuple[int, int | None] | None = None
         self.care = CareData.empty()
+        self._code_tokens: set[str] = set()
         self._recognizer = Recognizer(templates, self.care, settings.answers.name_match_threshold)
         self._greeted = False
         self._gated: _Waiting | None = None
         self._choosing: _Waiting | None = None
+        self._clarifying: _Waiting | None = None
         self._last: Reply | None = None
         self.refresh()
 
@@ -101,11 +106,33 @@ class Assistant:
 
     def use_care(self, care: CareData) -> None:
         self.care = care
+        self._code_tokens = code_tokens(care)
         self._recognizer = Recognizer(
             self._templates, care, self._settings.answers.name_match_threshold
         )
 
     def ask(self, text: str, now: datetime | None = None, confirmed: bool = False) -> Turn:
+        """The answer to ``text``. A fault while answering gets a short apology, never an
+        exception: one question must not end the session. Logged without care data."""
+        try:
+            return self._ask(text, now, confirmed)
+        except Exception as exc:
+            log.error("a question could not be answered: %s", type(exc).__name__)
+            lang = self._settings.language
+            return Turn(
+                text=text,
+                language=lang,
+                intent="unknown",
+                slots={},
+                answer=say(lang, "error"),
+                sources=(),
+                gated=False,
+                must_verify=False,
+                outcome="error",
+                path="none",
+            )
+
+    def _ask(self, text: str, now: datetime | None, confirmed: bool) -> Turn:
         started = time.perf_counter()
         self.refresh()
         now = now or datetime.now(self._settings.tz)
@@ -113,9 +140,12 @@ class Assistant:
         rec = self._recognizer.recognize(
             text, self._settings.language, self._settings.detect_language
         )
-        llm_ms = None
+        llm_ms: dict[str, float] = {}
+        ask_back = False
         if rec.intent == "unknown" and self._llm is not None and self.care.clients:
             rec, llm_ms = self._ask_llm(text, rec)
+            threshold = self._settings.answers.name_match_threshold
+            ask_back = rec.via == "llm" and not agrees(rec, text, self._recognizer.names, threshold)
         recognized = time.perf_counter()
         rec, confirmed = self._follow_up(rec, now, confirmed)
         ask = Ask(
@@ -129,8 +159,15 @@ class Assistant:
         )
         if rec.intent == "repeat" and self._last is not None:
             reply = self._last
+        elif ask_back:  # the LLM's reading doesn't fit the question's words: ask, don't answer
+            reply = Reply(say(ask.lang, "clarify", what=restate(ask, rec)), outcome="clarify")
+        elif rec.intent == "deny":
+            reply = Reply(say(ask.lang, "clarify_no" if self._clarifying else "unknown"))
+            reply = replace(reply, outcome="unknown")
         else:
             reply = self._reply(ask, rec)
+            if not (rec.intent == "access" and confirmed):  # a code is said only when released
+                reply = replace(reply, text=redact(reply.text, self._code_tokens, rec.language))
         self._remember(rec, reply, now)
         answer = reply.text
         if not self._greeted:
@@ -154,26 +191,48 @@ class Assistant:
                 "recognize": round((recognized - loaded) * 1000, 3),
                 "answer": round((done - recognized) * 1000, 3),
                 "total": round((done - started) * 1000, 3),
-                **({"llm": llm_ms} if llm_ms is not None else {}),
+                **llm_ms,
             },
         )
 
-    def _ask_llm(self, text: str, rec: Recognition) -> tuple[Recognition, float]:
-        """The LLM's reading of a question no template matched; unknown on any failure."""
+    def _ask_llm(self, text: str, rec: Recognition) -> tuple[Recognition, dict[str, float]]:
+        """The LLM's reading of a question no template matched; unknown on any failure.
+
+        In a session the question waits for a model still loading at most ``llm.timeout_s``
+        (and then gets "unknown"); generation gets what is left of that budget.
+        """
         assert self._llm is not None
         started = time.perf_counter()
+        budget = self._settings.llm.timeout_s
+        timings: dict[str, float] = {}
         try:
-            turn = self._llm.understand(text, self.care, rec.language)
-            result = turn.recognition
+            if not self._llm.wait_loaded(None if self._wait_for_llm else budget):
+                timings["llm_wait"] = _ms_since(started)
+                return rec, timings
+            waited = time.perf_counter() - started
+            if waited > 0.001:
+                timings["llm_wait"] = round(waited * 1000, 1)
+                if self._llm.load_ms is not None:
+                    timings["llm_load"] = self._llm.load_ms
+            remaining = budget if self._wait_for_llm else max(budget - waited, 0.05)
+            asked = time.perf_counter()
+            turn = self._llm.understand(text, self.care, rec.language, remaining)
+            timings["llm"] = _ms_since(asked)
+            return turn.recognition, timings
         except Exception as exc:  # a broken model must not break answering
             log.warning("LLM fallback failed: %s", type(exc).__name__)
-            result = rec
-        return result, round((time.perf_counter() - started) * 1000, 1)
+            timings["llm"] = _ms_since(started)
+            return rec, timings
 
     def _follow_up(
         self, rec: Recognition, now: datetime, confirmed: bool
     ) -> tuple[Recognition, bool]:
-        """A "ja" after a gated code, or a name after "which one do you mean?"."""
+        """A "ja" after a gated code or an ask-back, or a name after "which one do you mean?"."""
+        if rec.intent == "confirm" and self._clarifying is not None:
+            asked_back = self._clarifying
+            self._clarifying = None
+            if now - asked_back.since <= CONFIRM_WINDOW:  # "ja": answer what was read back
+                return replace(asked_back.recognition, language=rec.language), confirmed
         if rec.intent == "confirm":
             waiting = self._gated
             spoken_ok = self._settings.answers.access_confirmation == "spoken" or confirmed
@@ -191,7 +250,7 @@ class Assistant:
     def warm_up(self) -> None:
         """Load the LLM in the background, so the first free question needn't wait for it."""
         if self._llm is not None:
-            threading.Thread(target=self._llm.load, name="llm-load", daemon=True).start()
+            self._llm.start_loading()
 
     def understands(self, text: str) -> bool:
         """Would a template match ``text``? (No session state changes.)"""
@@ -219,6 +278,11 @@ class Assistant:
             self._last = reply
         self._gated = _Waiting(rec, now) if reply.gated else None
         self._choosing = _Waiting(rec, now) if reply.outcome == "ambiguous" else None
+        self._clarifying = _Waiting(rec, now) if reply.outcome == "clarify" else None
+
+
+def _ms_since(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 1)
 
 
 def _path(rec: Recognition) -> str:

@@ -9,22 +9,21 @@ import argparse
 import json
 import logging
 import sys
-import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 from device import __version__
-from device.settings import CONFIG_DIR, Settings, SettingsError, load_settings
-
-log = logging.getLogger("hemassist")
-
-EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
-
-
-class UsageError(Exception):
-    """Bad arguments: exit code 2."""
+from device.commandline import (
+    EXIT_ERROR,
+    EXIT_OK,
+    UsageError,
+    assistant_for,
+    parse_now,
+    print_turn,
+)
+from device.settings import Settings, SettingsError, load_settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -70,7 +69,7 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser(
         "status",
-        help="show which care data is loaded (bundle id, time, counts; no personal data)",
+        help="show which care data is loaded and which models are in use (no personal data)",
     )
 
     run = sub.add_parser(
@@ -167,116 +166,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_OK
 
 
-def parse_now(text: str | None, settings: Settings) -> datetime | None:
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise UsageError(
-            f"--now: {text!r} is not an ISO 8601 time such as 2026-11-24T08:00"
-        ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=settings.tz)
-
-
-def _open_store(settings: Settings) -> Any:
-    from device.care.crypto import DecryptError, KeyFileError
-    from device.care.store import CareStore, StoreError
-
-    try:
-        store = CareStore(settings.data_dir, settings.store.retention_days)
-        store.purge(datetime.now(settings.tz))
-        return store
-    except (StoreError, KeyFileError, DecryptError) as exc:
-        print(f"hemassist: {exc}", file=sys.stderr)
-        return None
-
-
 def _import_fhir(settings: Settings, args: argparse.Namespace) -> int:
-    from device.care.fhir_import import BundleError, read_bundle
-    from device.care.store import StoreError
+    from device.care.commands import import_fhir
 
-    started = time.perf_counter()
-    try:
-        bundle = read_bundle(args.path, int(settings.store.max_bundle_mb * 1_000_000))
-    except BundleError as exc:
-        print(f"hemassist: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    store = _open_store(settings)
-    if store is None:
-        return EXIT_ERROR
-    try:
-        status = store.replace(bundle, datetime.now(settings.tz))
-        store.purge(datetime.now(settings.tz))
-    except StoreError as exc:
-        print(f"hemassist: {exc} The previous care data stays in use.", file=sys.stderr)
-        return EXIT_ERROR
-    finally:
-        store.close()
-    counts = ", ".join(f"{n} {kind}" for kind, n in sorted(status.counts.items()))
-    print(f"Imported bundle {status.bundle_id or '(no id)'}: {counts}.")
-    if bundle.ignored:
-        ignored = ", ".join(f"{n} {kind}" for kind, n in sorted(bundle.ignored.items()))
-        print(f"Not stored (not used by the assistant, or not active): {ignored}.")
-    print(f"Done in {time.perf_counter() - started:.2f} s.")
-    return EXIT_OK
+    return import_fhir(settings, args.path)
 
 
 def _status(settings: Settings, args: argparse.Namespace) -> int:
-    store = _open_store(settings)
-    if store is None:
-        return EXIT_ERROR
-    status = store.status()
-    store.close()
-    if status is None:
-        print("No care data imported.")
-        return EXIT_OK
-    print(json.dumps(status.as_dict(), indent=2, ensure_ascii=False))
-    return EXIT_OK
+    from device.care.commands import status
 
-
-def assistant_for(settings: Settings) -> Any:
-    from device.assistant import Assistant
-    from device.nlu.recognizer import load_templates
-
-    store = _open_store(settings)
-    if store is None:
-        return None
-    return Assistant(settings, load_templates(CONFIG_DIR / "sentences"), store, _llm(settings))
-
-
-def _llm(settings: Settings) -> Any:
-    """The LLM fallback when enabled and installed (loaded only when first needed)."""
-    from device.models.install import model_path
-    from device.models.manifest import ModelError, load_manifest
-    from device.nlu.llm import LlmFallback
-
-    if not settings.llm.enabled:
-        return None
-    try:
-        folder = model_path(load_manifest().get(settings.llm.model), settings.models.dir)
-    except ModelError as exc:
-        log.info("no LLM fallback: %s", exc)
-        return None
-    llm = settings.llm
-    return LlmFallback(
-        folder / "model.gguf", llm.threads, llm.context, llm.max_tokens, llm.timeout_s
-    )
-
-
-def print_turn(turn: Any, as_json: bool, out: TextIO) -> None:
-    if as_json:
-        out.write(json.dumps(turn.as_dict(), ensure_ascii=False) + "\n")
-        return
-    out.write(turn.answer + "\n")
-    marks = [m for m, on in (("gated", turn.gated), ("must verify", turn.must_verify)) if on]
-    sources = ", ".join(turn.sources) or "none"
-    out.write(f"  [{turn.intent}; sources: {sources}{'; ' + ', '.join(marks) if marks else ''}]\n")
+    return status(settings)
 
 
 def _ask(settings: Settings, args: argparse.Namespace) -> int:
     default_now = parse_now(args.now, settings)
-    assistant = assistant_for(settings)
+    # A one-shot question may wait for the LLM to load; a stream's questions never wait past
+    # llm.timeout_s for it: the model loads in the background meanwhile.
+    assistant = assistant_for(settings, wait_for_llm=not args.jsonl)
     if assistant is None:
         return EXIT_ERROR
     from device.speech.commands import ask_wav
@@ -290,6 +196,7 @@ def _ask(settings: Settings, args: argparse.Namespace) -> int:
         print_turn(turn, args.json, sys.stdout)
         recorder(turn)
         return EXIT_OK
+    assistant.warm_up()
     service = telemetry_service(settings)
     try:
         _answer_lines(settings, assistant, recorder, default_now, args.confirmed)
@@ -409,7 +316,7 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     code = _import_fhir(settings, argparse.Namespace(path=args.bundle))
     if code != EXIT_OK:
         return code
-    assistant = assistant_for(settings)
+    assistant = assistant_for(settings, wait_for_llm=True)
     if assistant is None:
         return EXIT_ERROR
     now = parse_now(args.now, settings)
@@ -430,5 +337,24 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def entry() -> None:
+    """The console script: run the command, then leave without the interpreter's teardown,
+    where native model libraries crashed now and then (see device.lifecycle)."""
+    from device.lifecycle import exit_code, leave
+
+    try:
+        code = main()
+    except SystemExit as exc:
+        code = exit_code(exc)
+    except BaseException as exc:  # where, not what: the message might hold care data
+        import traceback
+
+        frame = traceback.extract_tb(exc.__traceback__)[-1:]
+        where = f" at {Path(frame[0].filename).name}:{frame[0].lineno}" if frame else ""
+        print(f"hemassist: internal error {type(exc).__name__}{where}", file=sys.stderr)
+        code = EXIT_ERROR
+    leave(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -104,16 +104,27 @@ class TelemetrySettings(_Section):
         return None if value in ("", None) else value
 
 
+def default_models_dir() -> Path:
+    """A checkout set up by scripts/setup.sh has its models in .models/; elsewhere the user's
+    data folder. One rule, so every command finds what setup or `models install` put there."""
+    checkout = PROJECT_ROOT / ".models"
+    return checkout if checkout.is_dir() else Path("~/.local/share/hemassist/models").expanduser()
+
+
 class ModelSettings(_Section):
     dir: Path = Field(
-        Path("~/.local/share/hemassist/models"),
-        description="Where `hemassist models install` puts model files and the device loads them.",
+        Path(""),
+        validate_default=True,
+        description="Where `hemassist models install` puts model files and the device loads them "
+        '("" = the checkout\'s .models/ when it exists, else ~/.local/share/hemassist/models).',
     )
 
-    @field_validator("dir")
+    @field_validator("dir", mode="before")
     @classmethod
-    def _expand(cls, value: Path) -> Path:
-        return value.expanduser()
+    def _expand(cls, value: object) -> Path:
+        if value in ("", None) or value == Path(""):
+            return default_models_dir()
+        return Path(str(value)).expanduser()
 
 
 class SpeechSettings(_Section):
@@ -125,7 +136,9 @@ class SpeechSettings(_Section):
         "kb-whisper-base", description="Whisper (CTranslate2) model name from the manifest."
     )
     whisper_language: str = Field(
-        "sv", description='Language Whisper listens for ("" = detect per utterance).'
+        "",
+        description='Language Whisper listens for ("" = Swedish or English, told per utterance '
+        "when detect_language is on, else `language`).",
     )
     whisper_compute_type: str = Field("int8", description="CTranslate2 compute type.")
     threads: int = Field(2, ge=1, le=16, description="CPU threads for speech-to-text.")

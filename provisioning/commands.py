@@ -187,13 +187,13 @@ def _models(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _data(settings: Settings, args: argparse.Namespace) -> int:
-    from device.cli import main
+    from device.care.commands import import_fhir, status
 
     if args.action == "import":
         if args.path is None:
             raise ProvisionError("data import needs the bundle's path")
-        return main(["import-fhir", str(args.path)])
-    return main(["status"])
+        return import_fhir(settings, args.path)
+    return status(settings)
 
 
 def _selftest(settings: Settings, args: argparse.Namespace) -> int:

@@ -45,6 +45,18 @@ def _care(settings: Settings) -> Check:
     )
 
 
+def _models(settings: Settings) -> Check:
+    """Which speech-to-text, voice and LLM models are in use; which configured ones are missing."""
+    from device.models.choice import model_choices
+
+    choices = model_choices(settings)
+    parts = [f"{c.part}: {c.used or 'none'}" for c in choices]
+    missing = [c.note for c in choices if c.note]
+    stt_ok = any(c.part == "speech-to-text" and c.used for c in choices)
+    detail = "; ".join(parts) + (f" (missing: {'; '.join(missing)})" if missing else "")
+    return Check("models", stt_ok, detail)
+
+
 def _speech(settings: Settings) -> Check:
     """The configured engine and voice load, and a test phrase survives speech → text."""
     from device.assistant import Assistant
@@ -104,6 +116,7 @@ CHECKS: list[tuple[str, Callable[[Settings], Check]]] = [
     ("settings", _settings),
     ("data key", _key),
     ("care data", _care),
+    ("models", _models),
     ("speech round trip", _speech),
     ("broker", _broker),
     ("clock", _clock),

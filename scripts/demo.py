@@ -182,4 +182,6 @@ def run() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run())
+    from device.lifecycle import leave
+
+    leave(run())

@@ -95,6 +95,48 @@ def test_ask_jsonl_keeps_a_session(
     assert out[6]["language"] == "en" and "automated" not in out[6]["answer"]
 
 
+def test_ask_jsonl_answers_odd_digits_and_goes_on(
+    imported: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "²" is a digit to str.isdigit() but not to int(): it once ended the stream."""
+    lines = ["vad har jag efter klockan ²", "klockan ³ ⁴", "Vem är sjuksköterskan?"]
+    stdin = "".join(
+        json.dumps({"text": t, "now": "2026-11-24T07:30:00+01:00"}) + "\n" for t in lines
+    )
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    assert main(["ask", "--jsonl"]) == 0
+    out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(out) == 3
+    assert all(o["outcome"] != "error" for o in out)
+    assert out[2]["intent"] == "escalation"
+
+
+def test_a_fault_while_answering_is_an_apology_and_the_stream_goes_on(
+    imported: None,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from device.answers import handlers
+
+    def broken(ask: object, rec: object) -> object:
+        raise RuntimeError("Bertil Nilsson, portkod 4711")  # care data in the message
+
+    monkeypatch.setitem(handlers.HANDLERS, "next_visit", broken)
+    lines = ["Vem är mitt nästa besök?", "Vem är sjuksköterskan?"]
+    stdin = "".join(json.dumps({"text": t}) + "\n" for t in lines)
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    with caplog.at_level(logging.DEBUG):
+        assert main(["ask", "--jsonl"]) == 0
+    out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert out[0]["outcome"] == "error" and out[0]["answer"].startswith("Förlåt")
+    assert out[0]["sources"] == []
+    assert out[1]["intent"] == "escalation" and out[1]["outcome"] != "error"
+    assert "RuntimeError" in caplog.text
+    assert "Bertil" not in caplog.text and "4711" not in caplog.text
+    assert "nästa besök" not in caplog.text
+
+
 def test_ask_without_data_says_so(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["ask", "--text", "Vem är mitt nästa besök?", "--json"]) == 0
     answer = json.loads(capsys.readouterr().out)

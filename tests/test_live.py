@@ -27,7 +27,7 @@ from tests.conftest import EXAMPLE, MODELS, MORNING, spoken
 
 @pytest.fixture(scope="module")
 def whisper() -> WhisperStt:
-    return WhisperStt(MODELS / "whisper-base", language="en")
+    return WhisperStt(MODELS / "whisper-base", languages=("en",))
 
 
 def _questions(joe: Any, tmp_path: Path, *texts: str) -> list[Path]:
@@ -199,13 +199,30 @@ def test_no_sound_device_is_a_clear_error(capsys: pytest.CaptureFixture[str]) ->
 
 
 def test_missing_speech_model_is_a_clear_error(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("HEMASSIST_MODELS__DIR", str(tmp_path / "no-models"))
     assert main(["import-fhir", str(EXAMPLE)]) == 0
     question = tmp_path / "q.wav"
     write_wav(question, AudioChunk(b"\1\0" * 16000, 16000))
-    assert main(["ask", "--wav", str(question)]) == 1  # the default Swedish Vosk model
+    assert main(["ask", "--wav", str(question)]) == 1  # no engine at all is installed
     assert "hemassist models install vosk-sv-small" in capsys.readouterr().err
+
+
+def test_a_missing_engine_model_falls_back_to_an_installed_one(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, joe: Any
+) -> None:
+    """The default engine is Vosk with the Swedish model, which can't be installed here: the
+    installed Whisper answers instead, and the log says so."""
+    assert main(["import-fhir", str(EXAMPLE)]) == 0
+    question = tmp_path / "q.wav"
+    write_wav(question, spoken(joe, "Who is my next visit?"))
+    capsys.readouterr()
+    assert (
+        main(["ask", "--wav", str(question), "--json", "--now", "2026-11-24T07:30:00+01:00"]) == 0
+    )
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["engine"] == "whisper" and answer["intent"] == "next_visit"
 
 
 def test_wake_phrase_starts_a_question(

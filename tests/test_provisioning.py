@@ -403,7 +403,10 @@ def test_selftest_passes_on_a_provisioned_device(
     capsys.readouterr()
     assert main(["provision", "selftest"]) == 0
     out = capsys.readouterr().out
-    assert "6 of 6 checks passed" in out and "FAIL" not in out
+    assert "7 of 7 checks passed" in out and "FAIL" not in out
+    # Which models are in use, and which configured ones are missing.
+    assert "speech-to-text: whisper-base" in out and "llm: none" in out
+    assert "voice-sv: espeak-ng:sv" in out and "piper-sv-nst is not installed" in out
 
 
 def test_selftest_fails_clearly(capsys: pytest.CaptureFixture[str]) -> None:

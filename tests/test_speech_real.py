@@ -64,7 +64,7 @@ SPOKEN_QUESTIONS = [
 
 @pytest.fixture(scope="module")
 def whisper() -> WhisperStt:
-    return WhisperStt(MODELS / "whisper-base", threads=2, language="en")
+    return WhisperStt(MODELS / "whisper-base", threads=2, languages=("en",))
 
 
 @pytest.fixture

@@ -483,6 +483,29 @@ def escalation(ask: Ask, rec: Recognition) -> Reply:
     return cite.reply(" ".join(texts), outcome="escalated")
 
 
+def restate(ask: Ask, rec: Recognition) -> str:
+    """What a reading asks, said back to the worker: "adressen till Greta Lind"."""
+    clients = [c for c in (ask.care.client(r) for r in rec.clients) if c is not None]
+    if clients:
+        name = join(ask.lang, [c.full_name for c in clients])
+    else:
+        name = say(ask.lang, "about_next")
+    relation = rec.slots.get("relation", "any")
+    if isinstance(relation, tuple):
+        relation = relation[0] if relation else "any"
+    role = "nurse" if rec.slots.get("role") == "nurse" else "coordinator"
+    return say(
+        ask.lang,
+        f"about_{rec.intent}",
+        name=name,
+        owner=_possessive(name, ask.lang),
+        relation=term(ask.lang, str(relation))
+        if relation != "any"
+        else say(ask.lang, "about_someone"),
+        role=say(ask.lang, f"role_{role}"),
+    )
+
+
 def help_(ask: Ask, rec: Recognition) -> Reply:
     return Reply(f"{say(ask.lang, 'disclosure')} {say(ask.lang, 'help')}")
 

@@ -11,7 +11,7 @@ from datetime import datetime, time
 
 from device.nlu.numbers import read_number
 
-_DIGITAL = re.compile(r"^(\d{1,2})[:.](\d{2})$")
+_DIGITAL = re.compile(r"^(\d{1,2})[:.](\d{2})$", re.ASCII)
 _FILLER = {
     "sv": {"klockan", "kl", "vid", "runt", "omkring", "cirka", "ungefär", "strax"},
     "en": {"at", "around", "about", "o'clock", "oclock", "o", "clock", "the"},

@@ -58,6 +58,33 @@ class LlmFallback:
         self._grammar_for: CareData | None = None
         self._names = NameIndex({})
         self._lock = threading.Lock()
+        self._loader: threading.Thread | None = None
+        self._loaded = threading.Event()  # set when loading finished, well or not
+        self.load_ms: float | None = None
+
+    def start_loading(self) -> None:
+        """Load in the background (once), so that no question waits for the whole load."""
+        with self._lock:
+            if self._loader is not None or self._llm is not None:
+                return
+            self._loader = threading.Thread(target=self._load_logged, name="llm-load", daemon=True)
+            self._loader.start()
+
+    def _load_logged(self) -> None:
+        try:
+            self.load()
+        except Exception as exc:  # a broken model file: questions get "unknown", not a crash
+            log.warning("the LLM could not be loaded: %s", type(exc).__name__)
+        finally:
+            self._loaded.set()
+
+    def wait_loaded(self, timeout_s: float | None) -> bool:
+        """Start loading if needed; True once the model is ready (within ``timeout_s``)."""
+        if self._llm is not None:
+            return True
+        self.start_loading()
+        self._loaded.wait(timeout_s)
+        return self._llm is not None
 
     def load(self) -> None:
         """Load the model and evaluate the fixed prefix (system prompt and examples) once, so
@@ -78,10 +105,11 @@ class LlmFallback:
             )
             llm.create_completion(prompt=chatml(self.messages("")), max_tokens=1, temperature=0)
             self._llm = llm
+            self.load_ms = round((time.perf_counter() - started) * 1000, 1)
             # Free the model before the interpreter tears down its modules: llama.cpp's
             # destructor crashes the process when it runs that late.
             atexit.register(self.close)
-            log.info("LLM ready in %.1f s", time.perf_counter() - started)
+            log.info("LLM ready in %.1f s", self.load_ms / 1000)
 
     def close(self) -> None:
         with self._lock:
@@ -110,11 +138,15 @@ class LlmFallback:
             ]
         return [*chat, {"role": "user", "content": question}]
 
-    def understand(self, question: str, care: CareData, language: str) -> LlmTurn:
+    def understand(
+        self, question: str, care: CareData, language: str, budget_s: float | None = None
+    ) -> LlmTurn:
+        """The model's reading of ``question``; it has ``budget_s`` (default ``timeout_s``)
+        from the moment the model is ready."""
         started = time.perf_counter()
         self.load()
         self._prepare(care)
-        deadline = time.monotonic() + self.timeout_s  # after loading: the question's own time
+        deadline = time.monotonic() + (self.timeout_s if budget_s is None else budget_s)
         timed_out = False
 
         def stop(_tokens: Any, _logits: Any) -> bool:

@@ -105,7 +105,8 @@ def read_number(tokens: list[str], i: int, lang: str) -> tuple[int, int] | None:
     if i >= len(tokens):
         return None
     token = tokens[i]
-    if token.isdigit() and len(token) <= 2:
+    # isdigit() also accepts "²" and other digits int() refuses: ASCII digits only.
+    if token.isascii() and token.isdigit() and len(token) <= 2:
         return int(token), 1
     words = WORDS[lang]
     if token not in words:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-_CLOCK_DOT = re.compile(r"\b(\d{1,2})\.(\d{2})\b")
+_CLOCK_DOT = re.compile(r"\b(\d{1,2})\.(\d{2})\b", re.ASCII)
 _APOSTROPHE = re.compile(r"(\w)['’](s?)\b")
 _DROP = re.compile(r"[^\w\s:'-]+")
 _SPACES = re.compile(r"\s+")

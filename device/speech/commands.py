@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from device.cli import EXIT_ERROR, EXIT_OK, assistant_for, parse_now, print_turn
+from device.commandline import EXIT_ERROR, EXIT_OK, assistant_for, parse_now, print_turn
 from device.settings import Settings
 from device.telemetry.commands import recorder_for, telemetry_service
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from device.models.choice import choose_stt
 from device.models.install import model_path
 from device.models.manifest import ModelError, load_manifest
 from device.settings import Settings
@@ -15,24 +16,38 @@ log = logging.getLogger("hemassist.speech")
 
 
 def make_stt(settings: Settings) -> SpeechToText:
-    """The configured engine; SttError saying what to install when its model is missing."""
-    manifest = load_manifest()
-    speech = settings.speech
+    """The configured engine, or an installed one for the language when its model is missing
+    (logged once); SttError saying what to install when there is none."""
     try:
-        if speech.engine == "vosk":
-            from device.speech.stt_vosk import VoskStt
-
-            return VoskStt(model_path(manifest.get(speech.vosk_model), settings.models.dir))
-        from device.speech.stt_whisper import WhisperStt
-
-        return WhisperStt(
-            model_path(manifest.get(speech.whisper_model), settings.models.dir),
-            threads=speech.threads,
-            compute_type=speech.whisper_compute_type,
-            language=speech.whisper_language or None,
-        )
+        choice = choose_stt(settings)
     except ModelError as exc:
         raise SttError(str(exc)) from None
+    if choice.path is None:
+        raise SttError(choice.note)
+    if choice.note:
+        log.warning("speech-to-text uses %s: %s", choice.used, choice.note)
+    speech = settings.speech
+    if choice.engine == "vosk":
+        from device.speech.stt_vosk import VoskStt
+
+        return VoskStt(choice.path)
+    from device.speech.stt_whisper import WhisperStt
+
+    return WhisperStt(
+        choice.path,
+        threads=speech.threads,
+        compute_type=speech.whisper_compute_type,
+        languages=whisper_languages(settings),
+    )
+
+
+def whisper_languages(settings: Settings) -> tuple[str, ...]:
+    """What Whisper may hear: the set language, or Swedish and English told apart per utterance."""
+    if settings.speech.whisper_language:
+        return (settings.speech.whisper_language,)
+    if settings.detect_language:
+        return ("sv", "en")
+    return (settings.language,)
 
 
 def make_voices(settings: Settings) -> Voices:

@@ -29,7 +29,7 @@ class Speaker(Protocol):
 def _device(value: str) -> int | str | None:
     if value == "":
         return None
-    return int(value) if value.isdigit() else value
+    return int(value) if value.isascii() and value.isdigit() else value
 
 
 class DeviceMicrophone:

@@ -20,7 +20,7 @@ class WhisperStt:
         model_dir: Path,
         threads: int = 2,
         compute_type: str = "int8",
-        language: str | None = None,
+        languages: tuple[str, ...] = (),
     ) -> None:
         if not (model_dir / "model.bin").is_file():
             raise SttError(f"{model_dir} is not a CTranslate2 Whisper model (no model.bin)")
@@ -31,7 +31,7 @@ class WhisperStt:
             cpu_threads=threads,
             local_files_only=True,
         )
-        self._language = language
+        self._languages = languages
         self._prompt: str | None = None
 
     def prime(self, words: list[str], names: list[str]) -> None:
@@ -44,7 +44,7 @@ class WhisperStt:
             return Transcript("", self.name)
         segments, _info = self._model.transcribe(
             samples,
-            language=self._language,
+            language=self._language_of(samples),
             beam_size=1,
             initial_prompt=self._prompt,
             condition_on_previous_text=False,
@@ -52,3 +52,12 @@ class WhisperStt:
             without_timestamps=True,
         )
         return Transcript(" ".join(s.text.strip() for s in segments).strip(), self.name)
+
+    def _language_of(self, samples: np.ndarray) -> str | None:
+        """The one allowed language, or the likeliest of the allowed ones (Whisper's own
+        detection over all its languages would take Swedish for Norwegian now and then)."""
+        if len(self._languages) <= 1:
+            return self._languages[0] if self._languages else None
+        _best, _p, every = self._model.detect_language(samples)
+        probability = dict(every)
+        return max(self._languages, key=lambda lang: probability.get(lang, 0.0))

@@ -41,6 +41,7 @@ class Intent(StrEnum):
     help = "help"
     confirm = "confirm"
     choose_client = "choose_client"
+    deny = "deny"
     repeat = "repeat"
     stop = "stop"
     unknown = "unknown"
@@ -66,6 +67,7 @@ class Outcome(StrEnum):
     escalated = "escalated"
     ambiguous = "ambiguous"
     no_data = "no_data"
+    clarify = "clarify"  # the assistant asked back instead of answering a doubtful reading
     error = "error"
 
 

@@ -1,0 +1,74 @@
+"""Does an LLM reading agree with the question? Never answer another question.
+
+A small model sometimes maps "ring Karin" to the coordinator, or "tål Greta nötter" to the door
+code. Its reading is used only when (1) the client it picked is named in the question (fuzzy,
+so a misheard name still counts) and (2) the question has words that belong to the intent.
+Otherwise the assistant asks back. Pure: text and names in, a verdict out.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+from rapidfuzz import fuzz
+
+from device.nlu.names import NameIndex
+from device.nlu.recognizer import Recognition
+from device.nlu.text import normalize
+
+# Word stems that must appear for an intent (Swedish and English, normalised text).
+_SUPPORT: dict[str, str] = {
+    "next_visit": r"näst|sen\b|sedan|härnäst|efter|vart|vidare|next|after|then|where to|headed",
+    "schedule": r"schema|besök|dag|morgon|förmiddag|eftermiddag|kväll|natt|pass|lista|"
+    r"schedule|visit|today|morning|afternoon|evening|tonight|plan",
+    "schedule_count": r"hur många|antal|hur mycket|how many|number of|count",
+    "visit_time": r"när|tid|dags|börja|slut|klock|hur länge|when|time|start|begin|end|finish|long",
+    "routine": r"göra|gör|uppgift|rutin|insats|sköta|moment|hjälp|behöv|ska jag|fixa|"
+    r"\bdo\b|task|routine|help|need|chores",
+    "notes": r"gilla|tycke|önsk|anteckn|veta|viktig|vill|föredr|intresse|berätta|"
+    r"like|prefer|note|know|wish|important|tell me about",
+    "flags": r"allerg|tål|tåla|risk|fara|farlig|husdjur|hund|katt|djur|fågel|rollator|"
+    r"hjälpmedel|rullstol|lyft|överkänslig|nöt|gluten|laktos|fall|varning|"
+    r"allergic|pet|dog|cat|bird|walker|wheelchair|hoist|hazard|danger|tolerate|nut|warning",
+    "medication": r"medicin|tablett|läkemedel|piller|dos|insulin|sprut|medic|drug|pill|tablet|"
+    r"dose",
+    "access": r"kod|port|dörr|nyckel|lås|komma in|in till|in hos|öppna|"
+    r"code|door|key|lock|get in|enter|open",
+    "address": r"adress|bor\b|gata|gatan|ligger|hitta|vägen|hus|address|live|street|where|find",
+    "relative_phone": r"ring|nummer|telefon|dotter|son|fru|make|maka|anhörig|släkt|barn|bror|"
+    r"syster|mamma|pappa|sambo|granne|call|phone|number|daughter|wife|husband|relative|"
+    r"brother|sister|mother|father|neighbour|neighbor",
+    "escalation": r"sjuksköt|sköterska|ssk|samordn|koordinat|planer|nurse|coordinator|planner",
+    "help": r"hjälp|kan du|vad kan|help|what can",
+}
+_NEEDS_CLIENT = frozenset(
+    {"visit_time", "notes", "flags", "medication", "access", "address", "relative_phone"}
+)
+
+
+def supported(intent: str, text: str) -> bool:
+    """The question has words that belong to ``intent``."""
+    pattern = _SUPPORT.get(intent)
+    return pattern is not None and re.search(pattern, normalize(text)) is not None
+
+
+def names_client(text: str, client_ref: str, names: NameIndex, threshold: float) -> bool:
+    """Some word (or two) of the question is one of this client's names, give or take a
+    misheard letter."""
+    forms = [form for form, refs in names.forms.items() if client_ref in refs]
+    words = normalize(text).split()
+    spans = words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
+    return any(fuzz.ratio(span, form) >= threshold for span in spans for form in forms)
+
+
+def agrees(reading: Recognition, text: str, names: NameIndex, threshold: float) -> bool:
+    """Use this reading as it is? False: ask the worker back instead."""
+    if reading.intent == "unknown":
+        return True  # nothing will be answered from it
+    if not supported(reading.intent, text):
+        return False
+    clients = reading.clients
+    if reading.intent in _NEEDS_CLIENT and not clients:
+        return False
+    return all(names_client(text, ref, names, threshold) for ref in clients)
