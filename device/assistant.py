@@ -14,6 +14,7 @@ from typing import Any
 
 from device.answers.handlers import HANDLERS, NEEDS_DATA, Ask, Reply, restate
 from device.answers.phrases import say
+from device.answers.records import NOT_FOR_RECORDS, search
 from device.answers.redact import code_tokens, redact
 from device.care.model import CareData
 from device.care.store import CareStore
@@ -21,6 +22,7 @@ from device.nlu.agreement import agrees
 from device.nlu.clock import ClockTime
 from device.nlu.llm import LlmFallback
 from device.nlu.recognizer import Recognition, Recognizer, Templates
+from device.nlu.text import normalize
 from device.settings import Settings
 
 log = logging.getLogger("hemassist.assistant")
@@ -142,6 +144,8 @@ class Assistant:
         )
         llm_ms: dict[str, float] = {}
         ask_back = False
+        if rec.intent == "unknown":
+            rec = self._in_records(text, rec)
         if rec.intent == "unknown" and self._llm is not None and self.care.clients:
             rec, llm_ms = self._ask_llm(text, rec)
             threshold = self._settings.answers.name_match_threshold
@@ -194,6 +198,19 @@ class Assistant:
                 **llm_ms,
             },
         )
+
+    def _in_records(self, text: str, rec: Recognition) -> Recognition:
+        """A question naming one client, about something written in their records."""
+        clients = self._recognizer.names.named_in(text)
+        if len(clients) != 1 or NOT_FOR_RECORDS.search(normalize(text)):
+            return rec
+        reading = Recognition("records", rec.language, {"client": clients, "about": text})
+        care = self.care
+        client = care.client(clients[0])
+        if client is None:
+            return rec
+        names = set(self._recognizer.names.forms)
+        return reading if search(care, client, text, names, rec.language) else rec
 
     def _ask_llm(self, text: str, rec: Recognition) -> tuple[Recognition, dict[str, float]]:
         """The LLM's reading of a question no template matched; unknown on any failure.
@@ -290,6 +307,8 @@ def _path(rec: Recognition) -> str:
         return "none"
     if rec.via == "llm":
         return "llm"
+    if rec.intent == "records":
+        return "records"
     return "template-fuzzy" if rec.fuzzy else "template"
 
 
@@ -297,6 +316,8 @@ def _plain_slots(rec: Recognition, ask: Ask) -> dict[str, Any]:
     """Slots as JSON values: one client as its reference, clock times as HH:MM."""
     plain: dict[str, Any] = {}
     for name, value in rec.slots.items():
+        if name == "about":
+            continue  # the question itself, already in the turn's text
         if isinstance(value, ClockTime):
             plain[name] = value.resolve(ask.local(ask.now)).strftime("%H:%M")
         elif isinstance(value, tuple):

@@ -87,7 +87,8 @@ def test_injected_instructions_have_no_effect(
 
 def test_timeout_gives_the_unknown_answer(settings: Settings, templates: Templates) -> None:
     slow = LlmFallback(MODELS / "qwen2.5-coder-0.5b" / "model.gguf", timeout_s=0.001)
-    turn = _assistant(settings, templates, slow).ask("Vart bär det av härnäst?", now=MORNING)
+    question = "Vilken brukare ska jag traska iväg till efter fikat?"  # no template matches
+    turn = _assistant(settings, templates, slow).ask(question, now=MORNING)
     assert (turn.intent, turn.path, turn.sources) == ("unknown", "none", ())
     assert "samordnaren" in turn.answer
 
@@ -97,7 +98,7 @@ def test_without_a_model_everything_else_works(
 ) -> None:
     missing = LlmFallback(tmp_path / "no-such-model.gguf")
     assistant = _assistant(settings, templates, missing)
-    assert assistant.ask("Vart bär det av härnäst?", now=MORNING).intent == "unknown"
+    assert assistant.ask("Vilken brukare ska jag traska iväg till efter fikat?", now=MORNING).intent == "unknown"
     assert assistant.ask("Vem är mitt nästa besök?", now=MORNING).intent == "next_visit"
 
 

@@ -82,7 +82,7 @@ def test_every_model_loading_command_exits_cleanly_again_and_again(
     voice = json.loads(_hemassist(env, *commands["ask --wav"]).stdout)
     assert voice["engine"] == "whisper"
     assert voice["intent"] == "next_visit" and voice["language"] == "en"
-    assert voice["sources"] == ["Appointment/p-bertil-v1", "Patient/p-bertil"]
+    assert voice["sources"] == ["Appointment/p-anna-v1", "Patient/p-anna"]
     assert (tmp_path / "answers" / "answer-1.wav").stat().st_size > 10_000
 
 

@@ -10,10 +10,13 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from device.answers.phrases import LANGUAGE_NAMES, capitalize, join, say, term
+from device.answers.records import search
 from device.answers.saytime import say_day, say_time
 from device.care.model import CareData, Client, RoleKind, Visit
+from device.nlu.names import genitive
 from device.nlu.numbers import EN_HOUR_WORDS, SV_HOUR_WORDS
 from device.nlu.recognizer import Recognition
+from device.nlu.text import normalize
 
 # Text about a delegated health task is read as recorded and must be verified (care-data.md).
 _HEALTH_WORDS = re.compile(
@@ -483,6 +486,76 @@ def escalation(ask: Ask, rec: Recognition) -> Reply:
     return cite.reply(" ".join(texts), outcome="escalated")
 
 
+def contact(ask: Ask, rec: Recognition) -> Reply:
+    """A relative, the nurse, the coordinator or a colleague asked for by name. The answer says
+    who it is about ("Annas dotter Karin Andersson: …"), so a misunderstanding is heard."""
+    found = rec.slots.get("person", ())
+    refs = tuple(found) if isinstance(found, tuple | list) else (str(found),)
+    people = [p for p in (_person(ask, ref) for ref in refs) if p is not None]
+    if not people:
+        return Reply(say(ask.lang, "unknown"), outcome="unknown")
+    if len(people) > 1:
+        names = join(
+            ask.lang,
+            [
+                f"{who.lower()} {name}" if ask.lang == "sv" else f"{who} {name}"
+                for who, name, _, _ in people
+            ],
+        )
+        return Reply(say(ask.lang, "which_person", names=names), outcome="ambiguous")
+    who, name, phone, cited = people[0]
+    cite = _Cite()
+    cite.add(*cited)
+    key = "contact" if phone else "contact_no_phone"
+    return cite.reply(capitalize(say(ask.lang, key, who=who, name=name, phone=phone or "")))
+
+
+def _person(ask: Ask, ref: str) -> tuple[str, str, str | None, tuple[str, ...]] | None:
+    """(who they are, full name, phone, sources) of a relative or a staff member."""
+    relative = next((r for r in ask.care.relatives if r.ref == ref), None)
+    if relative is not None:
+        client = ask.care.client(relative.client)
+        owner = _possessive(client.given, ask.lang) if client else ""
+        relation = term(ask.lang, relative.relation)
+        who = f"{owner} {relation}" if ask.lang == "sv" else f"{owner}'s {relation}"
+        return who, relative.full_name, relative.phone, (relative.ref, relative.client)
+    client = ask.care.client(ref)
+    if client is not None:
+        return say(ask.lang, "client_named_who"), client.full_name, client.phone, (client.ref,)
+    person = ask.care.practitioner(ref)
+    if person is None:
+        return None
+    roles = [r for r in ask.care.roles if r.practitioner == ref]
+    if roles:
+        role = roles[0]
+        title = term(ask.lang, role.title) if ask.lang == "en" else role.title.lower()
+        who = capitalize(f"{title}n" if ask.lang == "sv" and not title.endswith("n") else title)
+        if ask.lang == "en":
+            who = f"The {title}"
+        phone = role.phone or person.phone
+        return who, person.full_name, phone, (role.ref, person.ref)
+    return say(ask.lang, "colleague"), person.full_name, person.phone, (person.ref,)
+
+
+def records(ask: Ask, rec: Recognition) -> Reply:
+    """Sentences of one client's records that answer the question, read as recorded."""
+    client = _one_client(ask, rec)
+    if isinstance(client, Reply):
+        return client
+    question = str(rec.slots.get("about", ""))
+    names = set(normalize(" ".join((client.given, client.family, *client.nicknames))).split())
+    names |= {genitive(n) for n in names}
+    hits = search(ask.care, client, question, names, ask.lang)
+    if not hits:
+        return Reply(say(ask.lang, "unknown"), outcome="unknown")
+    cite = _Cite()
+    cite.add(*(h.ref for h in hits), client.ref)
+    text = say(ask.lang, "records", name=client.full_name, text=_sentences([h.text for h in hits]))
+    if any(h.clinical or _HEALTH_WORDS.search(h.text) for h in hits):
+        return cite.reply(_verify(text, ask), must_verify=True, outcome="must_verify")
+    return cite.reply(text)
+
+
 def restate(ask: Ask, rec: Recognition) -> str:
     """What a reading asks, said back to the worker: "adressen till Greta Lind"."""
     clients = [c for c in (ask.care.client(r) for r in rec.clients) if c is not None]
@@ -530,6 +603,8 @@ HANDLERS: dict[str, Handler] = {
     "relative_phone": relative_phone,
     "escalation": escalation,
     "help": help_,
+    "records": records,
+    "contact": contact,
     "unknown": unknown,
 }
 # Intents that need care data; without it they get the "no data" answer.

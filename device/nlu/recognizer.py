@@ -79,9 +79,17 @@ class Recognizer:
             name="client",
         )
         relations = _relation_list(r.relation for r in care.relatives)
+        # A first name shared by a client and a relative or a colleague ("ring Karin") must be
+        # asked back, so the people list carries the clients who can be called that as well.
+        self.people = NameIndex.of_people(care).including(self.names)
+        people = TextSlotList.from_tuples(
+            ((form, refs) for form, refs in self.people.forms.items()),
+            allow_template=False,
+            name="person",
+        )
         self._exact: dict[str, dict[str, SlotList]] = {
-            "sv": {"client": clients, "relation": relations},
-            "en": {"client": clients},
+            "sv": {"client": clients, "relation": relations, "person": people},
+            "en": {"client": clients, "person": people},
         }
         self._fuzzy: dict[str, dict[str, SlotList]] = {
             lang: {**lists, "client": WildcardSlotList(name="client")}
@@ -126,6 +134,8 @@ class Recognizer:
                 if clock is None:
                     return None
                 slots[name] = clock
+            elif name == "person":
+                slots[name] = tuple(entity.value)
             elif name == "client":
                 if entity.is_wildcard:
                     refs = self.names.snap(str(entity.value), self._threshold)

@@ -42,6 +42,8 @@ class Intent(StrEnum):
     confirm = "confirm"
     choose_client = "choose_client"
     deny = "deny"
+    records = "records"
+    contact = "contact"
     repeat = "repeat"
     stop = "stop"
     unknown = "unknown"
@@ -56,6 +58,7 @@ class AnswerPath(StrEnum):
     template = "template"
     template_fuzzy = "template-fuzzy"
     llm = "llm"
+    records = "records"
     none = "none"
 
 

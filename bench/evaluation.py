@@ -1,0 +1,151 @@
+"""Score the assistant on held-out questions: right, honest miss, wrong.
+
+Each line of tests/data/eval/*.tsv names what a right answer is: the same intent and sources as a
+template question ("= …"), an intent and the records that must be read ("@…"), or "miss" (only an
+honest "I don't know", a clarifying question or "which one?" is right). A miss counts apart from
+a wrong answer: a wrong phone number or the wrong client's record does harm; "I don't know" doesn't.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from device.assistant import Assistant, Turn
+from device.care.fhir_import import parse_bundle
+from device.nlu.llm import LlmFallback
+from device.nlu.recognizer import Templates
+from device.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+EVAL_DIR = ROOT / "tests" / "data" / "eval"
+TZ = ZoneInfo("Europe/Stockholm")
+SETS = {
+    "example": (ROOT / "tests/data/example-bundle.json", datetime(2026, 11, 24, 7, 30, tzinfo=TZ)),
+    "second": (ROOT / "tests/data/second-bundle.json", datetime(2026, 11, 25, 7, 0, tzinfo=TZ)),
+}
+HONEST = frozenset({"unknown", "clarify", "ambiguous", "no_data"})
+
+
+@dataclass(frozen=True)
+class Case:
+    bundle: str
+    lang: str
+    kind: str  # direct, paraphrase, miss
+    question: str
+    expected: str
+
+
+@dataclass
+class Score:
+    right: int = 0
+    miss: int = 0
+    wrong: int = 0
+    wrong_examples: list[str] = field(default_factory=list)
+    ms: list[float] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return self.right + self.miss + self.wrong
+
+    def share(self, n: int) -> float:
+        return n / self.total if self.total else 0.0
+
+    def row(self) -> dict[str, float | int]:
+        ms = sorted(self.ms) or [0.0]
+        return {
+            "n": self.total,
+            "right": round(self.share(self.right), 3),
+            "miss": round(self.share(self.miss), 3),
+            "wrong": round(self.share(self.wrong), 3),
+            "p50_ms": round(statistics.median(ms), 1),
+            "p95_ms": round(ms[min(len(ms) - 1, int(len(ms) * 0.95))], 1),
+        }
+
+
+def load_cases() -> list[Case]:
+    cases = []
+    for bundle in SETS:
+        for line in (EVAL_DIR / f"{bundle}.tsv").read_text(encoding="utf-8").splitlines():
+            if not line.strip() or line.startswith("#"):
+                continue
+            lang, kind, question, expected = line.split("\t")
+            cases.append(Case(bundle, lang, kind, question, expected))
+    return cases
+
+
+def _fresh(
+    settings: Settings, templates: Templates, bundle: str, llm: LlmFallback | None
+) -> Assistant:
+    assistant = Assistant(settings, templates, None, llm, wait_for_llm=True)
+    assistant.use_care(parse_bundle(SETS[bundle][0].read_bytes()).care)
+    return assistant
+
+
+def judge(case: Case, got: Turn, reference: Turn | None) -> str:
+    """'right', 'miss' or 'wrong'."""
+    honest = got.outcome in HONEST or got.intent == "unknown"
+    if case.expected == "miss":
+        return "right" if honest else "wrong"
+    if case.expected.startswith("="):
+        assert reference is not None
+        # The same records read (as the template answer, or quoted from the records) is right.
+        same_intent = got.intent in (reference.intent, "records")
+        if same_intent and set(got.sources) == set(reference.sources):
+            return "right"
+        return "miss" if honest else "wrong"
+    intents, _, sources = case.expected[1:].partition(" ")
+    wanted = set(sources.split(",")) if sources else set()
+    if got.intent in intents.split("|") and wanted <= set(got.sources):
+        return "right"
+    return "miss" if honest else "wrong"
+
+
+def evaluate(
+    settings: Settings, templates: Templates, llm: LlmFallback | None = None
+) -> dict[str, Score]:
+    """Scores per "bundle/lang/kind" and "all/kind"; each question asked in a fresh session."""
+    scores: dict[str, Score] = {}
+    bad: list[str] = []
+    for case in load_cases():
+        now = SETS[case.bundle][1]
+        reference = None
+        if case.expected.startswith("="):
+            ref_turn = _fresh(settings, templates, case.bundle, None).ask(
+                case.expected[1:].strip(), now=now
+            )
+            if ref_turn.path not in ("template", "template-fuzzy") or ref_turn.outcome in HONEST:
+                bad.append(case.expected)
+                continue
+            reference = ref_turn
+        assistant = _fresh(settings, templates, case.bundle, llm)
+        started = time.perf_counter()
+        got = assistant.ask(case.question, now=now)
+        elapsed = (time.perf_counter() - started) * 1000
+        verdict = judge(case, got, reference)
+        for key in (f"{case.bundle}/{case.lang}/{case.kind}", f"all/{case.kind}", "all"):
+            score = scores.setdefault(key, Score())
+            setattr(score, verdict, getattr(score, verdict) + 1)
+            score.ms.append(elapsed)
+            if verdict == "wrong" and key == "all":
+                score.wrong_examples.append(
+                    f"{case.question!r} → {got.intent} {list(got.sources)} ({got.path})"
+                )
+    if bad:
+        raise ValueError(f"reference questions the templates don't answer: {bad}")
+    return scores
+
+
+def report(scores: dict[str, Score]) -> str:
+    rows = {key: score.row() for key, score in sorted(scores.items())}
+    return json.dumps(rows, indent=1)
+
+
+def counts(scores: dict[str, Score]) -> Counter[str]:
+    return Counter({k: s.total for k, s in scores.items()})

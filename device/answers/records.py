@@ -1,0 +1,151 @@
+"""Answers from the records' own words: the sentences of one client's care plan notes and
+routines, flags and medication orders that share a content word with the question.
+
+"Vad heter Bertils hund?", "Tål Greta nötter?", "Vad ska Anna äta till frukost?": the facts are
+written in free text, not in a field of their own. Words are compared by their Snowball stems
+(snowballstemmer: "katten" and "katt" are one word), a stem found inside a recorded word counts
+("tvätt" in "tvättstugan", "mat" in "matlådan"), and a small synonym list of our own widens a
+question word ("husdjur" finds "hund"). Sentences are read as recorded, with their sources;
+nothing is paraphrased. Pure: care data and text in, hits out.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+import snowballstemmer
+
+from device.care.model import CareData, Client
+from device.nlu.text import normalize
+
+# Words that carry no topic: question words, pronouns, auxiliaries, fillers (normalised).
+_STOP = frozenset(
+    """
+    vad vem vilka vilken vilket var vart hur när varför är har hade ska skall kan kunde får
+    måste bör vill jag du han hon den det de vi ni man mig dig sig hans hennes dess deras
+    min mitt mina din ditt dina sin sitt sina och eller men att som om på i till från med för
+    av hos åt vid under över efter innan sen sedan nu då ju väl nog bara också även inte
+    ingen inget några någon något något någonting finns fanns en ett the några mycket lite
+    säga säg berätta undrar veta vet tror tycker göra gör gjorde få heter hette kallas
+    snälla tack hej okej alltså liksom typ va eh öh
+    dags börjar börja slutar sluta klockan tid tiden länge nummer numret telefonnummer
+    telefon ringa ring adress adressen bor gatan kod koden portkod besök besöket besöken
+    nästa idag dag dagen brukare brukaren kunden
+    what who which where when why how is are was were do does did can could should would
+    will shall must may i you he she it they we me him her his its their my your our a an
+    and or but to of in on at for with from by about any some there tell say know please
+    """.split()
+)
+# Our own widening of a question's words (stems on both sides are compared).
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "husdjur": ("hund", "katt", "fågel", "djur", "kanin", "undulat"),
+    "djur": ("hund", "katt", "fågel", "kanin", "undulat"),
+    "pet": ("dog", "cat", "bird", "hund", "katt", "fågel"),
+    "mat": ("äta", "frukost", "lunch", "middag", "mellanmål", "kost", "gröt", "matlåda"),
+    "äta": ("mat", "frukost", "lunch", "middag", "mellanmål", "kost"),
+    "dricka": ("vatten", "kaffe", "te", "dryck", "juice"),
+    "food": ("eat", "breakfast", "lunch", "dinner", "snack", "diet", "mat", "kost"),
+    "eat": ("food", "breakfast", "lunch", "dinner", "mat", "kost"),
+    "jobb": ("arbetade", "jobbade", "yrke", "arbete"),
+    "arbete": ("arbetade", "jobbade", "yrke", "jobb"),
+    "yrke": ("arbetade", "jobbade", "arbete", "jobb"),
+    "work": ("worked", "job", "arbetade", "jobbade", "yrke"),
+    "gillar": ("älskar", "intresse", "tycker"),
+    "intresse": ("gillar", "älskar"),
+    "hobby": ("gillar", "intresse", "älskar"),
+    "like": ("likes", "enjoys", "loves", "gillar"),
+    "tvätt": ("tvättstuga", "tvättmaskin", "kläder"),
+    "språk": ("talar", "pratar", "förstår", "somaliska", "arabiska", "finska", "persiska"),
+    "language": ("speaks", "talar", "språk"),
+    "dusch": ("duscha", "duschar", "tvätta"),
+    "hörsel": ("hör", "öra", "hörapparat"),
+    "syn": ("ser", "glasögon", "blind"),
+}
+# Questions about a phone number, an address, a code or a time are not answered from free text:
+# a sentence that shares a word with them would answer another question.
+NOT_FOR_RECORDS = re.compile(
+    r"\b(ring|ringa|ringer|nummer|numret|telefon\w*|adress\w*|\w*kod|\w*koden|när|dags|"
+    r"klockan|call|phone|number|address|code|when|time)\b"
+)
+_SPLIT = re.compile(r"(?<=[.!?;])\s+")
+MIN_INSIDE = 4  # a stem this long counts when it is found inside a longer recorded word
+
+
+@dataclass(frozen=True)
+class Hit:
+    text: str  # the sentence as recorded
+    ref: str  # the record it came from
+    kind: str  # "note", "routine", "flag", "medication"
+    clinical: bool = False
+
+
+@cache
+def _stemmer(lang: str) -> snowballstemmer.stemmer:
+    return snowballstemmer.stemmer("swedish" if lang == "sv" else "english")
+
+
+def _stems(text: str, lang: str) -> set[str]:
+    return {s for s in _stemmer(lang).stemWords(normalize(text).split()) if s}
+
+
+def question_concepts(question: str, names: set[str], lang: str) -> list[set[str]]:
+    """One set of stems per content word of the question (the word, its synonyms)."""
+    concepts = []
+    for word in normalize(question).split():
+        if word in _STOP or word in names or len(word) < 3 or word.isdigit():
+            continue
+        forms = {word, *SYNONYMS.get(word, ())}
+        stem = _stemmer(lang).stemWord(word)
+        forms |= set(SYNONYMS.get(stem, ()))
+        stems: set[str] = set()
+        for form in forms:
+            stems |= _stems(form, lang) | _stems(form, "sv" if lang == "en" else "en")
+        stems = {s for s in stems if len(s) >= 3 and s not in _STOP}
+        if stems:
+            concepts.append(stems)
+    return concepts
+
+
+def _matches(concept: set[str], words: set[str]) -> bool:
+    for stem in concept:
+        for word in words:
+            if stem == word or (len(stem) >= MIN_INSIDE and stem in word):
+                return True
+    return False
+
+
+def _sentences(client: Client, care: CareData) -> list[Hit]:
+    found = []
+    for plan in care.careplans_of(client.ref):
+        for note in plan.notes:
+            found += [Hit(s, plan.ref, "note") for s in _SPLIT.split(note) if s]
+        for activity in plan.activities:
+            found += [Hit(s, plan.ref, "routine") for s in _SPLIT.split(activity.description) if s]
+    for flag in care.flags_of(client.ref):
+        found.append(Hit(flag.text, flag.ref, "flag", flag.clinical))
+    for med in care.medications_of(client.ref):
+        text = f"{med.name}: {'; '.join(med.dosage)}" if med.dosage else med.name
+        found.append(Hit(text, med.ref, "medication", True))
+    return found
+
+
+def search(
+    care: CareData, client: Client, question: str, names: set[str], lang: str, limit: int = 3
+) -> list[Hit]:
+    """The client's recorded sentences that match the most content words of the question (at
+    least one); empty when the question has none or nothing matches."""
+    concepts = question_concepts(question, names, lang)
+    if not concepts:
+        return []
+    scored = []
+    for hit in _sentences(client, care):
+        words = _stems(hit.text, "sv") | _stems(hit.text, "en")
+        score = sum(_matches(concept, words) for concept in concepts)
+        if score:
+            scored.append((score, hit))
+    if not scored:
+        return []
+    best = max(score for score, _ in scored)
+    return [hit for score, hit in scored if score == best][:limit]
