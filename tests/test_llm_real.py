@@ -98,7 +98,10 @@ def test_without_a_model_everything_else_works(
 ) -> None:
     missing = LlmFallback(tmp_path / "no-such-model.gguf")
     assistant = _assistant(settings, templates, missing)
-    assert assistant.ask("Vilken brukare ska jag traska iväg till efter fikat?", now=MORNING).intent == "unknown"
+    assert (
+        assistant.ask("Vilken brukare ska jag traska iväg till efter fikat?", now=MORNING).intent
+        == "unknown"
+    )
     assert assistant.ask("Vem är mitt nästa besök?", now=MORNING).intent == "next_visit"
 
 

@@ -34,6 +34,7 @@ _STOP = frozenset(
     telefon ringa ring adress adressen bor gatan kod koden portkod besök besöket besöken
     nästa idag dag dagen brukare brukaren kunden
     what who which where when why how is are was were do does did can could should would
+    name called
     will shall must may i you he she it they we me him her his its their my your our a an
     and or but to of in on at for with from by about any some there tell say know please
     """.split()
@@ -62,6 +63,30 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "dusch": ("duscha", "duschar", "tvätta"),
     "hörsel": ("hör", "öra", "hörapparat"),
     "syn": ("ser", "glasögon", "blind"),
+    # English questions about Swedish records: the words workers ask about most.
+    "cat": ("katt",),
+    "dog": ("hund",),
+    "bird": ("fågel",),
+    "breakfast": ("frukost",),
+    "lunch": ("lunch",),
+    "dinner": ("middag", "kvällsmat"),
+    "snack": ("mellanmål",),
+    "coffee": ("kaffe",),
+    "laundry": ("tvätt", "tvättstuga"),
+    "shower": ("dusch",),
+    "shopping": ("handla", "inköpslista"),
+    "walk": ("promenad",),
+    "worked": ("arbetade", "jobbade"),
+    "job": ("arbetade", "jobbade", "yrke"),
+    "speak": ("talar", "pratar"),
+    "speaks": ("talar", "pratar"),
+    "hearing": ("hör", "öra"),
+    "newspaper": ("tidning",),
+    "nuts": ("nötter", "jordnötter"),
+    "peanuts": ("jordnötter",),
+    "chess": ("schack",),
+    "boats": ("båtar",),
+    "garden": ("trädgård",),
 }
 # Questions about a phone number, an address, a code or a time are not answered from free text:
 # a sentence that shares a word with them would answer another question.
