@@ -40,8 +40,20 @@ _SUPPORT: dict[str, str] = {
     r"syster|mamma|pappa|sambo|granne|call|phone|number|daughter|wife|husband|relative|"
     r"brother|sister|mother|father|neighbour|neighbor",
     "escalation": r"sjuksköt|sköterska|ssk|samordn|koordinat|planer|nurse|coordinator|planner",
-    "help": r"hjälp|kan du|vad kan|help|what can",
+    "help": r"hjälp|vad kan du|help|what can you",
 }
+# Words that settle what kind of answer is wanted: a question with them is read only as one of
+# these intents ("vem ska jag ringa om Karins insulin?" asks for a person, not the medication).
+_DEMANDS: tuple[tuple[str, frozenset[str]], ...] = (
+    (
+        r"\b(ring|ringa|ringer|nummer|numret|telefon\w*|call|phone|number)\b",
+        frozenset({"relative_phone", "escalation", "contact"}),
+    ),
+    (
+        r"sjuksköt|sköterska|samordn|planerar|planerare|\bnurse|coordinator|planner",
+        frozenset({"escalation", "contact"}),
+    ),
+)
 _NEEDS_CLIENT = frozenset(
     {"visit_time", "notes", "flags", "medication", "access", "address", "relative_phone"}
 )
@@ -68,6 +80,10 @@ def agrees(reading: Recognition, text: str, names: NameIndex, threshold: float) 
         return True  # nothing will be answered from it
     if not supported(reading.intent, text):
         return False
+    normalized = normalize(text)
+    for pattern, intents in _DEMANDS:
+        if re.search(pattern, normalized) and reading.intent not in intents:
+            return False
     clients = reading.clients
     if reading.intent in _NEEDS_CLIENT and not clients:
         return False

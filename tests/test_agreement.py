@@ -1,0 +1,115 @@
+"""An LLM reading is used only when it fits the question's words and names (pure function)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from device.care.fhir_import import parse_bundle
+from device.nlu.agreement import agrees
+from device.nlu.names import NameIndex
+from device.nlu.recognizer import Recognition
+from tests.conftest import EXAMPLE
+
+NAMES = NameIndex.of_clients(parse_bundle(Path(EXAMPLE).read_bytes()).care)
+
+
+def _reading(intent: str, client: str | None = None, **slots: object) -> Recognition:
+    if client:
+        slots["client"] = (client,)
+    return Recognition(intent, "sv", slots, via="llm")
+
+
+@pytest.mark.parametrize(
+    ("question", "reading"),
+    [
+        # The misreadings seen from outside: each would have answered another question.
+        ("Jag behöver ringa Annas dotter", _reading("escalation", role="coordinator")),
+        ("Ring Karin", _reading("escalation", role="coordinator")),
+        ("Tål Greta nötter?", _reading("access", "Patient/p-greta")),
+        ("Berätta om Yusuf", _reading("visit_time", "Patient/p-yusuf")),
+        # A client the question never named.
+        ("Vilken gata bor hon på?", _reading("address", "Patient/p-greta")),
+        ("Vad ska Bertil äta?", _reading("medication", "Patient/p-greta")),
+        # Words that demand another kind of answer.
+        ("Vem ska jag ringa om Gretas insulin?", _reading("medication", "Patient/p-greta")),
+        ("Vem är det som planerar besöken?", _reading("schedule")),
+        ("Kan du säga vem som är nästa?", _reading("help")),
+    ],
+)
+def test_readings_that_answer_another_question_are_refused(
+    question: str, reading: Recognition
+) -> None:
+    assert not agrees(reading, question, NAMES, 80)
+
+
+@pytest.mark.parametrize(
+    ("question", "reading"),
+    [
+        ("Vilken gata bor Greta på?", _reading("address", "Patient/p-greta")),
+        ("Vilken gata bor Gretta på?", _reading("address", "Patient/p-greta")),  # misheard
+        ("Jag vill prata med Yusufs dotter", _reading("relative_phone", "Patient/p-yusuf")),
+        ("Vart bär det av härnäst?", _reading("next_visit")),
+        ("Vem ska jag ringa om Greta blir sjuk, sköterskan?", _reading("escalation", role="nurse")),
+        ("Vad blir det för väder?", _reading("unknown")),
+    ],
+)
+def test_readings_that_fit_are_used(question: str, reading: Recognition) -> None:
+    assert agrees(reading, question, NAMES, 80)
+
+
+class _Reads:
+    """Stands in for the model's reading (a plain value), so the dialogue around a doubtful
+    reading is tested on its own; the real model is tested in tests/test_llm_real.py."""
+
+    load_ms = None
+
+    def __init__(self, reading: Recognition) -> None:
+        self.reading = reading
+
+    def wait_loaded(self, timeout_s: float | None) -> bool:
+        return True
+
+    def understand(self, question: str, care: object, language: str, budget_s: float) -> object:
+        from device.nlu.llm import LlmTurn
+
+        return LlmTurn(self.reading)
+
+
+def _assistant(settings: object, templates: object, reading: Recognition) -> object:
+    from device.assistant import Assistant
+
+    assistant = Assistant(settings, templates, None, _Reads(reading))  # type: ignore[arg-type]
+    assistant.use_care(parse_bundle(Path(EXAMPLE).read_bytes()).care)
+    return assistant
+
+
+def test_a_doubtful_reading_is_asked_back_and_yes_answers_it(
+    settings: object, templates: object
+) -> None:
+    from tests.conftest import MORNING
+
+    reading = _reading("relative_phone", "Patient/p-anna", relation=("dotter",))
+    assistant = _assistant(settings, templates, reading)
+    asked = assistant.ask("Hur får jag fatt i den där flickan?", now=MORNING)  # type: ignore[attr-defined]
+    assert asked.outcome == "clarify" and asked.sources == ()
+    assert "Menar du numret till Anna Anderssons dotter?" in asked.answer
+    assert "070" not in asked.answer
+    answered = assistant.ask("Ja", now=MORNING)  # type: ignore[attr-defined]
+    assert answered.intent == "relative_phone" and "070-123 45 67" in answered.answer
+    assert set(answered.sources) == {"RelatedPerson/p-anna-rel1", "Patient/p-anna"}
+
+
+def test_no_after_an_ask_back_answers_nothing(settings: object, templates: object) -> None:
+    from tests.conftest import MORNING
+
+    reading = _reading("access", "Patient/p-greta")
+    assistant = _assistant(settings, templates, reading)
+    asked = assistant.ask("Hur får jag fatt i den där flickan?", now=MORNING)  # type: ignore[attr-defined]
+    assert asked.outcome == "clarify"
+    refused = assistant.ask("Nej", now=MORNING)  # type: ignore[attr-defined]
+    assert refused.outcome == "unknown" and refused.sources == ()
+    assert "annat sätt" in refused.answer
+    # A later "ja" has nothing waiting.
+    assert assistant.ask("Ja", now=MORNING).sources == ()  # type: ignore[attr-defined]
