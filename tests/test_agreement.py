@@ -36,6 +36,7 @@ def _reading(intent: str, client: str | None = None, **slots: object) -> Recogni
         ("Vem ska jag ringa om Gretas insulin?", _reading("medication", "Patient/p-greta")),
         ("Vem är det som planerar besöken?", _reading("schedule")),
         ("Kan du säga vem som är nästa?", _reading("help")),
+        ("Vem är sjuksköterska idag?", _reading("escalation", role="coordinator")),
     ],
 )
 def test_readings_that_answer_another_question_are_refused(

@@ -22,8 +22,10 @@ PARAPHRASES = [
     for line in (Path(__file__).parent / "data" / "paraphrases.tsv").read_text().splitlines()
     if line and not line.startswith("#")
 ]
-# The default model must keep at least this share right (measured 50 %: see the README).
-ACCURACY_FLOOR = 0.40
+# With templates, records and the default model, at least this share right, at most this many
+# answered wrong (measured 2026-11-24: 69 % right, none wrong; see the README).
+ACCURACY_FLOOR = 0.60
+WRONG_CEILING = 1
 
 
 @pytest.fixture(scope="module")
@@ -45,22 +47,28 @@ def _assistant(
 def test_paraphrases_through_the_llm(
     settings: Settings, templates: Templates, qwen: LlmFallback
 ) -> None:
+    """The paraphrases of the first round: many now match a template or the records; the rest
+    reach the LLM. Right means the same intent and sources as the question it paraphrases; an
+    honest miss (unknown, an ask-back) is not wrong."""
     with_llm = _assistant(settings, templates, qwen)
     reference = _assistant(settings, templates, None)
     right, wrong = 0, []
     for paraphrase, canonical in PARAPHRASES:
         expected = reference.ask(canonical, now=MORNING)
-        got = with_llm.ask(paraphrase, now=MORNING)
-        assert got.path in ("llm", "none"), paraphrase  # the templates did not match it
-        if (got.intent, set(got.sources)) == (expected.intent, set(expected.sources)):
+        got = _assistant(settings, templates, qwen).ask(paraphrase, now=MORNING)
+        # The same records read, as that intent's answer or quoted from the records, is right.
+        same_intent = got.intent in (expected.intent, "records")
+        if same_intent and set(got.sources) == set(expected.sources):
             right += 1
-        else:
+        elif got.outcome not in ("unknown", "clarify", "ambiguous"):
             wrong.append((paraphrase, got.intent))
         assert "4512" not in got.answer and "1990" not in got.answer  # codes stay gated
+    assert with_llm is not None
     accuracy = right / len(PARAPHRASES)
     print(f"qwen2.5-coder-0.5b paraphrase accuracy {accuracy:.0%}; wrong: {wrong}")
     assert len(PARAPHRASES) >= 80
     assert accuracy >= ACCURACY_FLOOR
+    assert len(wrong) <= WRONG_CEILING, wrong
 
 
 @pytest.mark.slow
@@ -115,7 +123,7 @@ def test_command_line_uses_the_llm_when_templates_do_not_match(
     monkeypatch.setenv("HEMASSIST_LLM__ENABLED", "true")
     assert main(["import-fhir", str(EXAMPLE)]) == 0
     capsys.readouterr()
-    assert main(["ask", "--text", "Vilken gata bor Greta på?", "--json"]) == 0
+    assert main(["ask", "--text", "På vilken gata ligger Gretas bostad?", "--json"]) == 0
     answer = json.loads(capsys.readouterr().out)
     assert answer["path"] == "llm" and answer["intent"] == "address"
     assert answer["sources"] == ["Patient/p-greta"] and "llm" in answer["timings_ms"]

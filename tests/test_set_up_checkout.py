@@ -58,7 +58,14 @@ def test_every_model_loading_command_exits_cleanly_again_and_again(
     assert imported.returncode == 0, imported.stderr
     now = "2026-11-24T07:30:00+01:00"
     commands = {
-        "ask --text (LLM)": ["ask", "--text", "Vilken gata bor Greta på?", "--json", "--now", now],
+        "ask --text (LLM)": [
+            "ask",
+            "--text",
+            "På vilken gata ligger Gretas bostad?",
+            "--json",
+            "--now",
+            now,
+        ],
         "ask --wav": ["ask", "--wav", str(question_wav), "--json", "--now", now],
         "run --input-wav": [
             "run",
@@ -104,7 +111,7 @@ def test_a_stream_never_waits_for_the_llm_to_load(env: dict[str, str]) -> None:
     answered within llm.timeout_s (unknown if need be), and the load shows in timings_ms."""
     assert _hemassist(env, "import-fhir", str(EXAMPLE)).returncode == 0
     env = {**env, "HEMASSIST_LLM__TIMEOUT_S": "0.5"}
-    lines = ["Vilken gata bor Greta på?", "Vem är mitt nästa besök?"]
+    lines = ["På vilken gata ligger Gretas bostad?", "Vem är mitt nästa besök?"]
     stdin = "".join(
         json.dumps({"text": t, "now": "2026-11-24T07:30:00+01:00"}) + "\n" for t in lines
     )

@@ -32,7 +32,8 @@ _STOP = frozenset(
     snälla tack hej okej alltså liksom typ va eh öh
     dags börjar börja slutar sluta klockan tid tiden länge nummer numret telefonnummer
     telefon ringa ring adress adressen bor gatan kod koden portkod besök besöket besöken
-    nästa idag dag dagen brukare brukaren kunden
+    nästa idag dag dagen brukare brukaren kunden allt alla något någonting nåt
+    ligga ligger stå står sitta sitter
     what who which where when why how is are was were do does did can could should would
     name called
     will shall must may i you he she it they we me him her his its their my your our a an
@@ -46,6 +47,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "pet": ("dog", "cat", "bird", "hund", "katt", "fågel"),
     "mat": ("äta", "frukost", "lunch", "middag", "mellanmål", "kost", "gröt", "matlåda"),
     "äta": ("mat", "frukost", "lunch", "middag", "mellanmål", "kost"),
+    "äter": ("äta", "mat", "frukost", "lunch", "middag", "mellanmål", "kost"),
+    "tål": ("allergi", "allergisk", "överkänslig"),
+    "tåla": ("allergi", "allergisk", "överkänslig"),
     "dricka": ("vatten", "kaffe", "te", "dryck", "juice"),
     "food": ("eat", "breakfast", "lunch", "dinner", "snack", "diet", "mat", "kost"),
     "eat": ("food", "breakfast", "lunch", "dinner", "mat", "kost"),
@@ -134,9 +138,17 @@ def question_concepts(question: str, names: set[str], lang: str) -> list[set[str
 
 
 def _matches(concept: set[str], words: set[str]) -> bool:
+    """A stem equals a recorded word's, or either holds the other (compounds, and endings
+    Snowball leaves on: "kaffet" and "kaffe")."""
     for stem in concept:
         for word in words:
-            if stem == word or (len(stem) >= MIN_INSIDE and stem in word):
+            if stem == word:
+                return True
+            if (
+                len(stem) >= MIN_INSIDE
+                and len(word) >= MIN_INSIDE
+                and (stem in word or word in stem)
+            ):
                 return True
     return False
 
@@ -159,8 +171,10 @@ def _sentences(client: Client, care: CareData) -> list[Hit]:
 def search(
     care: CareData, client: Client, question: str, names: set[str], lang: str, limit: int = 3
 ) -> list[Hit]:
-    """The client's recorded sentences that match the most content words of the question (at
-    least one); empty when the question has none or nothing matches."""
+    """The client's recorded sentences that hold every content word of the question (a word,
+    its stem, a synonym; one may be missing when there are three or more); empty otherwise. A
+    sentence holding only some of them would answer another question ("Kan Anna äta allt eller
+    finns allergier?" must not be answered with what she eats for breakfast)."""
     concepts = question_concepts(question, names, lang)
     if not concepts:
         return []
@@ -170,7 +184,9 @@ def search(
         score = sum(_matches(concept, words) for concept in concepts)
         if score:
             scored.append((score, hit))
-    if not scored:
+    # Every word of a short question; one may be missing from a long one (a filler we don't list).
+    needed = len(concepts) if len(concepts) < 3 else len(concepts) - 1
+    best = max((score for score, _ in scored), default=0)
+    if best < needed:
         return []
-    best = max(score for score, _ in scored)
     return [hit for score, hit in scored if score == best][:limit]

@@ -54,6 +54,10 @@ _DEMANDS: tuple[tuple[str, frozenset[str]], ...] = (
         frozenset({"escalation", "contact"}),
     ),
 )
+_ROLE_WORDS = {
+    "nurse": r"sjuksköt|sköterska|ssk\b|nurse",
+    "coordinator": r"samordn|koordinat|planer|chef|coordinator|planner|manager",
+}
 _NEEDS_CLIENT = frozenset(
     {"visit_time", "notes", "flags", "medication", "access", "address", "relative_phone"}
 )
@@ -83,6 +87,11 @@ def agrees(reading: Recognition, text: str, names: NameIndex, threshold: float) 
     normalized = normalize(text)
     for pattern, intents in _DEMANDS:
         if re.search(pattern, normalized) and reading.intent not in intents:
+            return False
+    role = reading.slots.get("role")
+    if reading.intent == "escalation" and role in _ROLE_WORDS:
+        asked = {r for r, pattern in _ROLE_WORDS.items() if re.search(pattern, normalized)}
+        if asked and role not in asked:  # "sjuksköterskan" read as the coordinator
             return False
     clients = reading.clients
     if reading.intent in _NEEDS_CLIENT and not clients:
