@@ -35,6 +35,24 @@ class LlmTurn:
     timed_out: bool = False
 
 
+def _keep_other_threads_output() -> None:
+    """llama-cpp-python (verbose=False) silences the model load by pointing the process's file
+    descriptors 1 and 2 at /dev/null. Loading in the background, that swallowed whatever the
+    other threads printed meanwhile: the answers of `ask --jsonl` and the live loop. Its own
+    log callback already drops llama.cpp's chatter below errors, so the redirect is turned off."""
+    import contextlib
+
+    import llama_cpp._internals as internals
+    import llama_cpp.llama as llama_module
+
+    class _NoRedirect(contextlib.nullcontext[None]):
+        def __init__(self, disable: bool = True) -> None:
+            super().__init__()
+
+    for module in (internals, llama_module):
+        setattr(module, "suppress_stdout_stderr", _NoRedirect)  # noqa: B010
+
+
 def chatml(messages: list[dict[str, str]]) -> str:
     """The ChatML prompt both manifest models (Qwen2.5, SmolLM2) were trained with."""
     turns = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
@@ -91,6 +109,7 @@ class LlmFallback:
         that a question's deadline covers only its own tokens. Safe to call again."""
         from llama_cpp import Llama
 
+        _keep_other_threads_output()
         with self._lock:
             if self._llm is not None:
                 return

@@ -50,8 +50,9 @@ def whisper_languages(settings: Settings) -> tuple[str, ...]:
     return (settings.language,)
 
 
-def make_voices(settings: Settings) -> Voices:
-    """Piper where its voice is installed; espeak-ng (logged) where it isn't."""
+def make_voices(settings: Settings, variation: bool = True) -> Voices:
+    """Piper where its voice is installed; espeak-ng (logged) where it isn't. ``variation``
+    off makes Piper say a text the same way every time (the self-test's round trip)."""
     from device.speech.tts_espeak import EspeakTts
 
     manifest = load_manifest()
@@ -66,7 +67,9 @@ def make_voices(settings: Settings) -> Voices:
             from device.speech.tts_piper import PiperTts
 
             path = model_path(manifest.get(name), settings.models.dir)
-            piper[lang] = PiperTts(path, speed=voice.speed, volume=voice.volume)
+            piper[lang] = PiperTts(
+                path, speed=voice.speed, volume=voice.volume, variation=variation
+            )
         except (ModelError, TtsError) as exc:
             log.warning("no Piper voice for %s, using espeak-ng: %s", lang, exc)
         try:
