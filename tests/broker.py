@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -55,6 +56,17 @@ class Listener:
                 return got
             time.sleep(0.05)
         return self.payloads(suffix)
+
+    def wait_for_distinct(self, count: int, timeout: float = 30) -> list[bytes]:
+        """Like wait_for, but counting distinct sequence numbers: after a reconnect the broker
+        delivers duplicates, and counting them would stop waiting before the last ones came."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            got = self.payloads()
+            if len({json.loads(p)["seq"] for p in got}) >= count:
+                return got
+            time.sleep(0.05)
+        return self.payloads()
 
     def close(self) -> None:
         self.client.loop_stop()

@@ -113,7 +113,7 @@ def test_broker_restarted_in_the_middle_of_a_drain(device_env: Any) -> None:
     device_env.restart(pause=0.5)
     thread.join(90)
     assert "sent" in result  # sync finished instead of giving up
-    got = seqs(listener.wait_for(3000, timeout=30))
+    got = seqs(listener.wait_for_distinct(3000, timeout=30))
     assert sorted(set(got)) == list(range(1, 3001))  # duplicates allowed, nothing missing
     assert box.state().queued == 0
     listener.close()
@@ -141,7 +141,7 @@ def test_device_killed_in_the_middle_of_publishing(device_env: Any) -> None:
     statuses = listener.payloads("/status")
     assert StatusMessage.model_validate_json(statuses[-1]).online is False
     assert main(["sync"]) == 0  # the killed sync queued a health message, this one another
-    got = seqs(listener.wait_for(5002, timeout=60))
+    got = seqs(listener.wait_for_distinct(5002, timeout=60))
     assert sorted(set(got)) == list(range(1, 5003))
     assert box.state().queued == 0
     listener.close()
@@ -170,7 +170,9 @@ def test_a_backlog_of_ten_thousand_drains_on_one_connection_in_bounded_memory(
     assert sent == 10_000
     assert len(connects) == 1
     assert peak < 20 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB"
-    assert sorted(set(seqs(listener.wait_for(10_000, timeout=60)))) == list(range(1, 10_001))
+    assert sorted(set(seqs(listener.wait_for_distinct(10_000, timeout=60)))) == list(
+        range(1, 10_001)
+    )
     print(f"drained 10,000 in {elapsed:.1f} s")
     listener.close()
 
@@ -354,9 +356,9 @@ def test_background_service_keeps_sending_across_a_broker_restart(device_env: An
     box.record(
         TurnEvent.of("help", "sv", "template", "answered", {"total": 1.0}), datetime.now(UTC)
     )
-    assert len(set(seqs(listener.wait_for(401, timeout=30)))) >= 401
+    assert len(set(seqs(listener.wait_for_distinct(401, timeout=30)))) >= 401
     service.stop()  # seals the open hour and sends it before saying goodbye
-    got = seqs(listener.wait_for(402, timeout=10))
+    got = seqs(listener.wait_for_distinct(402, timeout=10))
     assert sorted(set(got)) == list(range(1, 403))
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
