@@ -35,13 +35,20 @@ class LlmTurn:
     timed_out: bool = False
 
 
-def _keep_other_threads_output() -> None:
-    """llama-cpp-python (verbose=False) silences the model load by pointing the process's file
-    descriptors 1 and 2 at /dev/null. Loading in the background, that swallowed whatever the
-    other threads printed meanwhile: the answers of `ask --jsonl` and the live loop. Its own
-    log callback already drops llama.cpp's chatter below errors, so the redirect is turned off."""
-    import contextlib
+def _quiet_llama() -> None:
+    """Keep llama.cpp off the terminal without taking it from anyone else.
 
+    llama-cpp-python (verbose=False) silences the model load by pointing the process's file
+    descriptors 1 and 2 at /dev/null. Loading in the background, that swallowed whatever the
+    other threads printed meanwhile: the answers of `ask --jsonl` and the live loop. So that
+    redirect is turned off, and llama.cpp's own log lines (model details, which its default
+    callback lets through as errors since the log levels were renumbered) are dropped here.
+    A model that can't load still raises, and that is logged by the caller.
+    """
+    import contextlib
+    import ctypes
+
+    import llama_cpp
     import llama_cpp._internals as internals
     import llama_cpp.llama as llama_module
 
@@ -51,6 +58,13 @@ def _keep_other_threads_output() -> None:
 
     for module in (internals, llama_module):
         setattr(module, "suppress_stdout_stderr", _NoRedirect)  # noqa: B010
+    global _DROP_LOG
+    if _DROP_LOG is None:
+        _DROP_LOG = llama_cpp.llama_log_callback(lambda level, text, user_data: None)
+        llama_cpp.llama_log_set(_DROP_LOG, ctypes.c_void_p(0))
+
+
+_DROP_LOG: Any = None  # the C callback must stay referenced as long as llama.cpp may call it
 
 
 def chatml(messages: list[dict[str, str]]) -> str:
@@ -109,7 +123,7 @@ class LlmFallback:
         that a question's deadline covers only its own tokens. Safe to call again."""
         from llama_cpp import Llama
 
-        _keep_other_threads_output()
+        _quiet_llama()
         with self._lock:
             if self._llm is not None:
                 return
