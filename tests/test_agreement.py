@@ -37,6 +37,7 @@ def _reading(intent: str, client: str | None = None, **slots: object) -> Recogni
         ("Vem är det som planerar besöken?", _reading("schedule")),
         ("Kan du säga vem som är nästa?", _reading("help")),
         ("Vem är sjuksköterska idag?", _reading("escalation", role="coordinator")),
+        ("Vilka ska jag besöka på förmiddagen?", _reading("schedule")),  # read as the whole day
     ],
 )
 def test_readings_that_answer_another_question_are_refused(
@@ -54,6 +55,7 @@ def test_readings_that_answer_another_question_are_refused(
         ("Vart bär det av härnäst?", _reading("next_visit")),
         ("Vem ska jag ringa om Greta blir sjuk, sköterskan?", _reading("escalation", role="nurse")),
         ("Vad blir det för väder?", _reading("unknown")),
+        ("Vilka väntar på eftermiddagen?", _reading("schedule", part_of_day="afternoon")),
     ],
 )
 def test_readings_that_fit_are_used(question: str, reading: Recognition) -> None:

@@ -58,6 +58,12 @@ _ROLE_WORDS = {
     "nurse": r"sjuksköt|sköterska|ssk\b|nurse",
     "coordinator": r"samordn|koordinat|planer|chef|coordinator|planner|manager",
 }
+_PART_WORDS = {
+    "morning": r"\bmorgon|\bi morse|\bmorning",
+    "forenoon": r"förmiddag|\bfm\b",
+    "afternoon": r"eftermiddag|\bem\b|afternoon",
+    "evening": r"kväll|evening|tonight",
+}
 _NEEDS_CLIENT = frozenset(
     {"visit_time", "notes", "flags", "medication", "access", "address", "relative_phone"}
 )
@@ -92,6 +98,10 @@ def agrees(reading: Recognition, text: str, names: NameIndex, threshold: float) 
     if reading.intent == "escalation" and role in _ROLE_WORDS:
         asked = {r for r, pattern in _ROLE_WORDS.items() if re.search(pattern, normalized)}
         if asked and role not in asked:  # "sjuksköterskan" read as the coordinator
+            return False
+    if reading.intent in ("schedule", "schedule_count"):
+        said = {p for p, pattern in _PART_WORDS.items() if re.search(pattern, normalized)}
+        if said and reading.slots.get("part_of_day") not in said:  # "förmiddagen" read as all day
             return False
     clients = reading.clients
     if reading.intent in _NEEDS_CLIENT and not clients:
