@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Hashable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -216,11 +217,13 @@ class Assistant:
         """The LLM's reading of a question no template matched; unknown on any failure.
 
         In a session the question waits for a model still loading at most ``llm.timeout_s``
-        (and then gets "unknown"); generation gets what is left of that budget.
+        (and then gets "unknown"); generation gets what is left of that budget. The budget is
+        the model's own timeout (``llm_for`` sets it from the settings), so a test or a benchmark
+        that gives its model more time measures understanding, not how busy the machine is.
         """
         assert self._llm is not None
         started = time.perf_counter()
-        budget = self._settings.llm.timeout_s
+        budget = self._llm.timeout_s
         timings: dict[str, float] = {}
         try:
             if not self._llm.wait_loaded(None if self._wait_for_llm else budget):
@@ -276,6 +279,19 @@ class Assistant:
             text, self._settings.language, self._settings.detect_language
         )
         return rec.intent != "unknown"
+
+    def meaning(self, text: str, language: str) -> Hashable | None:
+        """What a template reads in ``text`` in ``language``: its intent and slots, or None."""
+        self.refresh()
+        rec = self._recognizer.recognize(text, language, detect=False)
+        if rec.intent == "unknown":
+            return None
+        return (rec.intent, tuple(sorted((k, repr(v)) for k, v in rec.slots.items())))
+
+    def sentences(self, language: str) -> list[str]:
+        """Every sentence the templates accept with the current names (see Recognizer)."""
+        self.refresh()
+        return self._recognizer.sentences(language)
 
     def _reply(self, ask: Ask, rec: Recognition) -> Reply:
         if rec.intent == "stop":

@@ -145,6 +145,26 @@ class SpeechSettings(_Section):
     second_pass: bool = Field(
         True, description="Vosk: decode again with open vocabulary when the grammar gives nothing."
     )
+    closed_domain: bool = Field(
+        True,
+        description="Whisper: when no template reads the free transcript, score the closest "
+        "template sentences against the audio and take one that fits clearly better.",
+    )
+    closed_candidates: int = Field(
+        8, ge=1, le=64, description="Whisper: template sentences shortlisted per way of matching."
+    )
+    closed_free_slack: float = Field(
+        1.5,
+        ge=0,
+        description="Whisper: how much less likely (mean log-probability per token) than the free "
+        "transcript a template sentence may be and still be chosen.",
+    )
+    closed_margin: float = Field(
+        0.3,
+        ge=0,
+        description="Whisper: how much likelier than any sentence meaning something else the "
+        "chosen sentence must be.",
+    )
 
 
 class VoiceSettings(_Section):

@@ -67,6 +67,7 @@ class _Reads:
     reading is tested on its own; the real model is tested in tests/test_llm_real.py."""
 
     load_ms = None
+    timeout_s = 3.0
 
     def __init__(self, reading: Recognition) -> None:
         self.reading = reading

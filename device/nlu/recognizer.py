@@ -22,10 +22,12 @@ from hassil import (
     WildcardSlotList,
     recognize_all,
 )
+from hassil.sample import sample_intents
 
 from device.care.model import CareData
 from device.nlu.clock import ClockTime, parse_clock
 from device.nlu.names import NameIndex, genitive
+from device.nlu.numbers import EN_HOUR_WORDS, SV_HOUR_WORDS
 from device.nlu.text import guess_language, normalize
 
 LANGUAGES = ("sv", "en")
@@ -95,6 +97,17 @@ class Recognizer:
             lang: {**lists, "client": WildcardSlotList(name="client")}
             for lang, lists in self._exact.items()
         }
+
+    def sentences(self, lang: str) -> list[str]:
+        """Every sentence the templates accept with this snapshot's names (normalised, sorted):
+        the closed domain a speech engine may choose from. Clock times are the whole and half
+        hours said in words; other times are left to the free transcript."""
+        hours = SV_HOUR_WORDS if lang == "sv" else EN_HOUR_WORDS
+        half = "halv" if lang == "sv" else "half past"
+        times = [*hours.values(), *(f"{half} {word}" for word in hours.values())]
+        lists = {**self._exact[lang], "time": TextSlotList.from_strings(times, name="time")}
+        found = sample_intents(self._templates[lang], slot_lists=lists, language=lang)
+        return sorted({normalize(text) for _intent, text in found})
 
     def recognize(self, text: str, preferred: str = "sv", detect: bool = True) -> Recognition:
         normalized = normalize(text[: MAX_TEXT_CHARS * 2])

@@ -24,7 +24,9 @@ def voice_pipeline(settings: Settings, assistant: Any) -> Any:
     except SttError as exc:
         print(f"hemassist: speech-to-text is not available: {exc}", file=sys.stderr)
         return None
-    return VoicePipeline(assistant, stt, make_voices(settings), settings.speech.second_pass)
+    return VoicePipeline(
+        assistant, stt, make_voices(settings), settings.speech.second_pass, settings.speech
+    )
 
 
 def ask_wav(
@@ -51,7 +53,11 @@ def ask_wav(
     if args.json:
         print(json.dumps(voice.as_dict(), ensure_ascii=False))
     else:
-        print(f"(heard: {voice.transcript.text})")
+        heard = voice.transcript
+        if heard.candidate is not None and heard.candidate != heard.free_text:
+            print(f"(heard: {heard.free_text}; read as: {heard.candidate})")
+        else:
+            print(f"(heard: {heard.text})")
         print_turn(voice.turn, False, sys.stdout)
     return EXIT_OK
 

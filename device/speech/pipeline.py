@@ -6,13 +6,16 @@ Also endpointing of a live microphone stream (``capture``), using the pure Endpo
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from device.assistant import Assistant, Turn
-from device.settings import CONFIG_DIR
+from device.nlu.text import normalize
+from device.settings import CONFIG_DIR, SpeechSettings
 from device.speech.audio import AudioChunk, join
+from device.speech.closed import Domain, decide
 from device.speech.endpoint import EndpointConfig, Endpointer, Phase
 from device.speech.stt import SpeechToText, Transcript, care_names, vocabulary
 from device.speech.tts import Voices
@@ -30,7 +33,15 @@ class VoiceTurn:
         data = self.turn.as_dict()
         data["transcript"] = self.transcript.text
         data["engine"] = self.transcript.engine
-        data["timings_ms"] = {**self.turn.timings_ms, **self.timings_ms}
+        if self.transcript.decision is not None:
+            data["free_transcript"] = self.transcript.free_text
+            data["candidate"] = self.transcript.candidate
+            data["stt_decision"] = self.transcript.decision
+        data["timings_ms"] = {
+            **self.transcript.timings_ms,
+            **self.turn.timings_ms,
+            **self.timings_ms,
+        }
         return data
 
 
@@ -40,13 +51,23 @@ def _ms(since: float) -> float:
 
 class VoicePipeline:
     def __init__(
-        self, assistant: Assistant, stt: SpeechToText, voices: Voices, second_pass: bool = True
+        self,
+        assistant: Assistant,
+        stt: SpeechToText,
+        voices: Voices,
+        second_pass: bool = True,
+        closed: SpeechSettings | None = None,
     ) -> None:
+        """``closed``: the settings of closed-domain recognition, for engines that can score
+        sentences (Whisper); None or ``closed_domain`` off keeps the free transcript."""
         self.assistant = assistant
         self.stt = stt
         self.voices = voices
         self.second_pass = second_pass
+        self.closed = closed if closed is not None and closed.closed_domain else None
         self._primed_for: object = None
+        self._domains: dict[str, Domain] = {}
+        self._names: set[str] = set()
 
     def prime(self) -> None:
         """Give the engine the templates' words and the store's names (again after an import)."""
@@ -55,13 +76,25 @@ class VoicePipeline:
             return
         files = sorted((CONFIG_DIR / "sentences").glob("*.yaml"))
         care = self.assistant.care
-        self.stt.prime(vocabulary(files, care, "sv"), care_names(care))
+        names = care_names(care)
+        self.stt.prime(vocabulary(files, care, "sv"), names)
         self._primed_for = care
+        self._domains = {}
+        self._names = {word for name in names for word in name.split()}
         for warm_up in ("vem är mitt nästa besök", "who is my next visit"):
             self.assistant.understands(warm_up)  # hassil builds its indexes on first use
 
+    def domain(self, language: str) -> Domain:
+        """The template sentences of this care-data snapshot, built on first use."""
+        if language not in self._domains:
+            self._domains[language] = Domain.of(self.assistant.sentences(language))
+        return self._domains[language]
+
     def hear(self, audio: AudioChunk) -> Transcript:
         self.prime()
+        listen = getattr(self.stt, "hear", None)
+        if self.closed is not None and listen is not None:
+            return self._hear_closed(listen(audio), self.closed)
         heard = self.stt.transcribe(audio)
         if (
             self.second_pass
@@ -70,6 +103,46 @@ class VoicePipeline:
         ):
             heard = self.stt.transcribe(audio, open_vocabulary=True)
         return heard
+
+    def _hear_closed(self, heard: Any, closed: SpeechSettings) -> Transcript:
+        """The free transcript when a template reads it; else the template sentence that fits
+        the audio clearly best (closed.py decides), or the free transcript for the LLM and the
+        record search when none does."""
+        engine, free = self.stt.name, heard.text
+        timings: dict[str, float] = heard.timings_ms
+
+        def meaning(text: str) -> Hashable | None:
+            return self.assistant.meaning(text, heard.language)
+
+        def result(text: str, candidate: str | None, decision: str) -> Transcript:
+            return Transcript(text, engine, False, free, candidate, decision, timings)
+
+        if not free.strip():
+            return result(free, None, "nothing heard")
+        if meaning(free) is not None:
+            return result(free, None, "free transcript understood")
+        started = time.perf_counter()
+        shortlist = self.domain(heard.language).shortlist(normalize(free), closed.closed_candidates)
+        timings["stt_shortlist"] = _ms(started)
+        scores = heard.score([free, *(self._sentence(text) for text in shortlist)])
+        verdict = decide(
+            scores[0],
+            list(zip(shortlist, scores[1:], strict=True)),
+            meaning,
+            closed.closed_free_slack,
+            closed.closed_margin,
+        )
+        if verdict.candidate is None:
+            return result(free, None, verdict.reason)
+        return result(verdict.candidate, verdict.candidate, verdict.reason)
+
+    def _sentence(self, text: str) -> str:
+        """A template sentence written as Whisper writes: capitals for names and the first
+        word, a question mark (scored lower-case, every sentence would lose to the free text)."""
+        words = [w.capitalize() if w in self._names else w for w in text.split()]
+        if words:
+            words[0] = words[0][:1].upper() + words[0][1:]
+        return " ".join(words) + "?"
 
     def turn(
         self,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -23,9 +23,16 @@ _TEMPLATE_SYNTAX = re.compile(r"\{[^}]*\}|<[^>]*>|[()\[\]|]")
 
 @dataclass(frozen=True)
 class Transcript:
+    """What was heard. With closed-domain recognition ``text`` is the chosen template sentence
+    (``candidate``) or else the free transcript (``free_text``); ``decision`` says which and why."""
+
     text: str
     engine: str
     open_vocabulary: bool = True
+    free_text: str | None = None
+    candidate: str | None = None
+    decision: str | None = None
+    timings_ms: dict[str, float] = field(default_factory=dict)
 
 
 class SpeechToText(Protocol):

@@ -1,15 +1,48 @@
-"""faster-whisper speech-to-text (the only module that imports faster_whisper): a CTranslate2
-model directory from settings, the known names as the initial prompt."""
+"""faster-whisper speech-to-text (the only module that imports faster_whisper and ctranslate2): a
+CTranslate2 model directory from settings, the known names as the initial prompt.
+
+``hear`` encodes an utterance once and keeps the encoder output, so the free transcript and the
+scoring of candidate sentences (closed-domain recognition, device/speech/closed.py) share it.
+"""
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import ctranslate2
 import numpy as np
 from faster_whisper import WhisperModel
+from faster_whisper.tokenizer import Tokenizer
 
 from device.speech.audio import AudioChunk
 from device.speech.stt import SttError, Transcript
+
+_MAX_TOKENS = 64  # a spoken question is short; stops a decoder that starts repeating itself
+_MAX_PROMPT = 223  # Whisper's context is 448 tokens; the prompt gets at most half
+_FLOOR = 1e-9
+
+
+def _ms(since: float) -> float:
+    return round((time.perf_counter() - since) * 1000, 1)
+
+
+@dataclass
+class Heard:
+    """One utterance, encoded: the free transcript, its language, and a scorer for other texts."""
+
+    text: str
+    language: str
+    scorer: Any  # (texts) -> mean log-probability per token of each, given this audio
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def score(self, texts: list[str]) -> list[float]:
+        started = time.perf_counter()
+        scores: list[float] = self.scorer(texts)
+        self.timings_ms["stt_score"] = _ms(started)
+        return scores
 
 
 class WhisperStt:
@@ -39,25 +72,50 @@ class WhisperStt:
         self._prompt = ", ".join(capitalised) + "." if capitalised else None
 
     def transcribe(self, audio: AudioChunk, open_vocabulary: bool = False) -> Transcript:
+        return Transcript(self.hear(audio).text, self.name)
+
+    def hear(self, audio: AudioChunk) -> Heard:
+        """Encode once; decode freely (greedy, names as the prompt); keep the encoding."""
         samples = audio.to_stt().samples().astype(np.float32) / 32768.0
         if len(samples) == 0:
-            return Transcript("", self.name)
-        segments, _info = self._model.transcribe(
-            samples,
-            language=self._language_of(samples),
-            beam_size=1,
-            initial_prompt=self._prompt,
-            condition_on_previous_text=False,
-            vad_filter=False,
-            without_timestamps=True,
+            return Heard("", self._languages[0] if self._languages else "sv", lambda t: [])
+        started = time.perf_counter()
+        features = self._model.feature_extractor(samples)
+        frames = min(features.shape[-1], 3000)
+        padded = np.zeros((1, features.shape[0], 3000), dtype=np.float32)
+        padded[0, :, :frames] = features[:, :frames]
+        encoded = self._model.model.encode(ctranslate2.StorageView.from_array(padded))
+        timings = {"stt_encode": _ms(started)}
+        started = time.perf_counter()
+        language = self._language_of(encoded)
+        tokenizer = Tokenizer(self._model.hf_tokenizer, True, task="transcribe", language=language)
+        start = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
+        names = tokenizer.encode(" " + self._prompt)[-_MAX_PROMPT:] if self._prompt else []
+        prompt = [tokenizer.sot_prev, *names, *start] if names else start
+        # max_length counts the prompt too.
+        result = self._model.model.generate(
+            encoded, [prompt], beam_size=1, max_length=len(prompt) + _MAX_TOKENS
         )
-        return Transcript(" ".join(s.text.strip() for s in segments).strip(), self.name)
+        text = tokenizer.decode(result[0].sequences_ids[0]).strip()
+        timings["stt_decode"] = _ms(started)
 
-    def _language_of(self, samples: np.ndarray) -> str | None:
+        def score(texts: list[str]) -> list[float]:
+            if not texts:
+                return []
+            tokens = [tokenizer.encode(" " + t) or [tokenizer.eot] for t in texts]
+            batch = ctranslate2.StorageView.from_array(
+                np.repeat(np.asarray(encoded), len(tokens), axis=0)
+            )
+            aligned = self._model.model.align(batch, start, tokens, max(frames // 2, 1))
+            return [float(np.mean(np.log(np.maximum(a.text_token_probs, _FLOOR)))) for a in aligned]
+
+        return Heard(text, language, score, timings)
+
+    def _language_of(self, encoded: Any) -> str:
         """The one allowed language, or the likeliest of the allowed ones (Whisper's own
         detection over all its languages would take Swedish for Norwegian now and then)."""
-        if len(self._languages) <= 1:
-            return self._languages[0] if self._languages else None
-        _best, _p, every = self._model.detect_language(samples)
-        probability = dict(every)
-        return max(self._languages, key=lambda lang: probability.get(lang, 0.0))
+        if len(self._languages) == 1:
+            return self._languages[0]
+        every = dict(self._model.model.detect_language(encoded)[0])
+        allowed = self._languages or ("sv", "en")
+        return max(allowed, key=lambda lang: every.get(f"<|{lang}|>", 0.0))

@@ -1,0 +1,102 @@
+"""Closed-domain recognition: choose among the sentences the templates accept, by how well each
+fits the audio, or refuse and let the free transcript through.
+
+Pure: the engine scores texts (mean log-probability per token, from its own decoder given the
+audio); this module shortlists the sentences worth scoring and decides. A sentence is chosen only
+when it is nearly as likely as the engine's own free transcript and clearly likelier than the
+best sentence that *means something else* (another intent, another client): two sentences with
+the same meaning ("vem är mitt nästa besök" / "vem är nästa besök") don't compete.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+# Swedish spellings that sound alike, folded so "sjuksköterska" and "schuksöterska" match.
+_SOUNDS = [
+    (re.compile(r"(sch|skj|stj|sj|sk(?=[eiyäö]))"), "x"),
+    (re.compile(r"(tj|kj|k(?=[eiyäö]))"), "c"),
+    (re.compile(r"(dj|gj|hj|lj|g(?=[eiyäö]))"), "j"),
+    (re.compile(r"ck"), "k"),
+    (re.compile(r"ph"), "f"),
+    (re.compile(r"[wv]"), "v"),
+    (re.compile(r"z"), "s"),
+    (re.compile(r"[eä]"), "e"),
+    (re.compile(r"[oå]"), "o"),
+    (re.compile(r"(.)\1+"), r"\1"),
+]
+
+
+def sound_key(text: str) -> str:
+    """A rough Swedish sound spelling of normalised text, for shortlisting misheard words."""
+    for pattern, replacement in _SOUNDS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+@dataclass(frozen=True)
+class Domain:
+    """The sentences of one language and their sound keys, built once per care-data snapshot."""
+
+    sentences: Sequence[str]
+    keys: Sequence[str]
+
+    @staticmethod
+    def of(sentences: Sequence[str]) -> Domain:
+        return Domain(sentences, [sound_key(s) for s in sentences])
+
+    def shortlist(self, heard: str, limit: int) -> list[str]:
+        """The sentences closest to the free transcript, by spelling and by sound."""
+        if not heard or not self.sentences:
+            return []
+        chosen: dict[str, None] = {}
+        for query, choices in ((heard, self.sentences), (sound_key(heard), self.keys)):
+            for _text, _score, index in process.extract(
+                query, choices, scorer=fuzz.WRatio, limit=limit
+            ):
+                chosen.setdefault(self.sentences[index])
+        return list(chosen)[: limit * 2]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What closed-domain recognition decided, and the figures it decided on."""
+
+    candidate: str | None  # the chosen sentence, or None: use the free transcript
+    reason: str  # chosen | nothing to score | less likely than the free transcript | too close
+    score: float | None = None
+    free_score: float | None = None
+    runner_up: float | None = None
+
+
+def decide(
+    free_score: float,
+    scored: Sequence[tuple[str, float]],
+    meaning: Callable[[str], Hashable | None],
+    free_slack: float,
+    margin: float,
+) -> Verdict:
+    """Choose the likeliest sentence when it is within ``free_slack`` of the free transcript's
+    score and ``margin`` ahead of the likeliest sentence with another meaning."""
+    best_by_meaning: dict[Hashable, tuple[float, str]] = {}
+    for text, score in scored:
+        key = meaning(text)
+        if key is None:
+            continue
+        if key not in best_by_meaning or score > best_by_meaning[key][0]:
+            best_by_meaning[key] = (score, text)
+    if not best_by_meaning:
+        return Verdict(None, "nothing to score", free_score=free_score)
+    ranked = sorted(best_by_meaning.values(), reverse=True)
+    best_score, best_text = ranked[0]
+    runner_up = ranked[1][0] if len(ranked) > 1 else None
+    figures = {"score": best_score, "free_score": free_score, "runner_up": runner_up}
+    if best_score < free_score - free_slack:
+        return Verdict(None, "less likely than the free transcript", **figures)
+    if runner_up is not None and best_score - runner_up < margin:
+        return Verdict(None, "too close to another meaning", **figures)
+    return Verdict(best_text, "chosen", **figures)

@@ -1,0 +1,68 @@
+"""Closed-domain choice as plain values: shortlisting by spelling and sound, and the decision rule
+(near the free transcript's likelihood, clearly ahead of every other meaning)."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+from device.speech.closed import Domain, decide, sound_key
+
+SENTENCES = [
+    "vem är mitt nästa besök",
+    "vem är nästa besök",
+    "vad ska jag göra hos bertil",
+    "vad ska jag göra hos greta",
+    "har greta några allergier",
+    "vem är sjuksköterskan",
+]
+MEANING: dict[str, Hashable] = {
+    "vem är mitt nästa besök": ("next_visit",),
+    "vem är nästa besök": ("next_visit",),
+    "vad ska jag göra hos bertil": ("tasks", "bertil"),
+    "vad ska jag göra hos greta": ("tasks", "greta"),
+    "har greta några allergier": ("flags", "greta"),
+    "vem är sjuksköterskan": ("role", "nurse"),
+}
+
+
+def test_sound_key_folds_swedish_spellings() -> None:
+    assert sound_key("sjuksköterskan") == sound_key("schuksjöterskan")
+    assert sound_key("göra") == sound_key("jöra")
+    assert sound_key("vem") == sound_key("wemm")
+
+
+def test_shortlist_finds_misheard_sentences() -> None:
+    domain = Domain.of(SENTENCES)
+    assert domain.shortlist("vad ska jag jöra hos bertill", 2)[0] == "vad ska jag göra hos bertil"
+    assert "vem är sjuksköterskan" in domain.shortlist("vem e schuksöterskan", 2)
+    assert domain.shortlist("", 3) == []
+
+
+def test_a_clear_best_sentence_is_chosen() -> None:
+    scored = [("vad ska jag göra hos bertil", -1.2), ("vad ska jag göra hos greta", -2.5)]
+    verdict = decide(-1.0, scored, MEANING.get, free_slack=1.5, margin=0.3)
+    assert verdict.candidate == "vad ska jag göra hos bertil"
+    assert verdict.reason == "chosen"
+    assert (verdict.score, verdict.free_score, verdict.runner_up) == (-1.2, -1.0, -2.5)
+
+
+def test_sentences_with_one_meaning_do_not_compete() -> None:
+    scored = [("vem är mitt nästa besök", -1.0), ("vem är nästa besök", -1.05)]
+    assert decide(-0.9, scored, MEANING.get, 1.5, 0.3).candidate == "vem är mitt nästa besök"
+
+
+def test_two_clients_too_close_to_tell_apart_are_refused() -> None:
+    scored = [("vad ska jag göra hos bertil", -1.2), ("vad ska jag göra hos greta", -1.3)]
+    verdict = decide(-1.0, scored, MEANING.get, 1.5, 0.3)
+    assert (verdict.candidate, verdict.reason) == (None, "too close to another meaning")
+
+
+def test_speech_far_from_every_sentence_keeps_the_free_transcript() -> None:
+    scored = [("har greta några allergier", -6.0), ("vem är sjuksköterskan", -7.5)]
+    verdict = decide(-0.8, scored, MEANING.get, 1.5, 0.3)
+    assert (verdict.candidate, verdict.reason) == (None, "less likely than the free transcript")
+
+
+def test_nothing_readable_to_score() -> None:
+    verdict = decide(-1.0, [("hej hopp", -0.5)], MEANING.get, 1.5, 0.3)
+    assert (verdict.candidate, verdict.reason) == (None, "nothing to score")
