@@ -20,12 +20,13 @@ import statistics
 import tempfile
 import time
 from collections import Counter
-from dataclasses import replace
 from importlib.metadata import version
 from pathlib import Path
 
 from bench.bench_templates import percentile
-from bench.evaluation import SETS, Case, _fresh, judge, load_cases
+from bench.evaluation import SETS, Case, judge, load_cases
+from device.assistant import Assistant
+from device.care.fhir_import import parse_bundle
 from device.nlu.recognizer import load_templates
 from device.settings import CONFIG_DIR, load_settings
 from device.speech.audio import AudioChunk, join, read_wav, write_wav
@@ -54,6 +55,7 @@ def spoken(cases: list[Case], voices: list[str], folder: Path) -> list[tuple[Cas
 def main() -> None:
     parser = argparse.ArgumentParser(description="Swedish speech benchmark")
     parser.add_argument("--limit", type=int, default=0, help="questions per voice (0 = all)")
+    parser.add_argument("--every", type=int, default=1, help="take every n-th question")
     parser.add_argument("--voices", default=",".join(VOICES), help="espeak-ng voices")
     parser.add_argument("--modes", default="free,closed", help="free and/or closed")
     parser.add_argument("--show", action="store_true", help="print every question's result")
@@ -68,23 +70,30 @@ def main() -> None:
         f"rapidfuzz {version('rapidfuzz')}; whisper-base int8, 2 threads; no LLM"
     )
     cases = [c for c in load_cases() if c.lang == "sv" and c.expected.startswith("=")]
+    cases = cases[:: args.every]
     if args.limit:
         cases = cases[: args.limit]
     stt = WhisperStt(MODELS / "whisper-base", threads=2, languages=("sv",))
     with tempfile.TemporaryDirectory() as tmp:
         clips = spoken(cases, args.voices.split(","), Path(tmp))
+        cares = {bundle: parse_bundle(path.read_bytes()).care for bundle, (path, _) in SETS.items()}
+
+        def fresh(bundle: str) -> Assistant:
+            """A new session on the bundle's one care snapshot (built once, as on a device)."""
+            assistant = Assistant(settings, templates, None)
+            assistant.use_care(cares[bundle])
+            return assistant
+
         for mode in args.modes.split(","):
-            closed = replace(settings.speech, closed_domain=mode == "closed")
+            closed = settings.speech.model_copy(update={"closed_domain": mode == "closed"})
             verdicts: Counter[str] = Counter()
             reasons: Counter[str] = Counter()
             stages: dict[str, list[float]] = {}
             pipelines: dict[str, VoicePipeline] = {}
             for case, voice, path in clips:
                 now = SETS[case.bundle][1]
-                reference = _fresh(settings, templates, case.bundle, None).ask(
-                    case.expected[1:].strip(), now=now
-                )
-                assistant = _fresh(settings, templates, case.bundle, None)
+                reference = fresh(case.bundle).ask(case.expected[1:].strip(), now=now)
+                assistant = fresh(case.bundle)
                 pipeline = pipelines.get(case.bundle)
                 if pipeline is None:
                     pipeline = VoicePipeline(assistant, stt, Voices({}, {}), False, closed)
@@ -105,7 +114,7 @@ def main() -> None:
                 if args.show:
                     print(
                         f"  {verdict:5} {voice:6} {case.question!r} → free {heard.free_text!r}, "
-                        f"read {heard.text!r} ({heard.decision})"
+                        f"read {heard.text!r} ({heard.decision} {heard.scores})"
                     )
             n = sum(verdicts.values())
             print(

@@ -113,6 +113,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     if pipeline is None:
         return EXIT_ERROR
     pipeline.prime()
+    pipeline.build_domains()
     assistant.warm_up()
     recorder = recorder_for(settings)
     service = telemetry_service(settings)

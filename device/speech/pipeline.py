@@ -15,7 +15,7 @@ from device.assistant import Assistant, Turn
 from device.nlu.text import normalize
 from device.settings import CONFIG_DIR, SpeechSettings
 from device.speech.audio import AudioChunk, join
-from device.speech.closed import Domain, decide
+from device.speech.closed import Domain, Verdict, decide
 from device.speech.endpoint import EndpointConfig, Endpointer, Phase
 from device.speech.stt import SpeechToText, Transcript, care_names, vocabulary
 from device.speech.tts import Voices
@@ -37,6 +37,7 @@ class VoiceTurn:
             data["free_transcript"] = self.transcript.free_text
             data["candidate"] = self.transcript.candidate
             data["stt_decision"] = self.transcript.decision
+            data["stt_scores"] = self.transcript.scores
         data["timings_ms"] = {
             **self.transcript.timings_ms,
             **self.turn.timings_ms,
@@ -90,6 +91,13 @@ class VoicePipeline:
             self._domains[language] = Domain.of(self.assistant.sentences(language))
         return self._domains[language]
 
+    def build_domains(self) -> None:
+        """Build the closed domain before the first question (a few seconds for Swedish), when
+        the engine uses it; after a new import it is built again on first use."""
+        if self.closed is not None and hasattr(self.stt, "hear"):
+            for language in getattr(self.stt, "languages", ()) or ("sv", "en"):
+                self.domain(language)
+
     def hear(self, audio: AudioChunk) -> Transcript:
         self.prime()
         listen = getattr(self.stt, "hear", None)
@@ -114,8 +122,19 @@ class VoicePipeline:
         def meaning(text: str) -> Hashable | None:
             return self.assistant.meaning(text, heard.language)
 
-        def result(text: str, candidate: str | None, decision: str) -> Transcript:
-            return Transcript(text, engine, False, free, candidate, decision, timings)
+        def result(
+            text: str, candidate: str | None, decision: str, scores: Verdict | None = None
+        ) -> Transcript:
+            figures = (
+                {}
+                if scores is None
+                else {
+                    "best": scores.score,
+                    "free": scores.free_score,
+                    "other_meaning": scores.runner_up,
+                }
+            )
+            return Transcript(text, engine, False, free, candidate, decision, timings, figures)
 
         if not free.strip():
             return result(free, None, "nothing heard")
@@ -133,8 +152,8 @@ class VoicePipeline:
             closed.closed_margin,
         )
         if verdict.candidate is None:
-            return result(free, None, verdict.reason)
-        return result(verdict.candidate, verdict.candidate, verdict.reason)
+            return result(free, None, verdict.reason, verdict)
+        return result(verdict.candidate, verdict.candidate, verdict.reason, verdict)
 
     def _sentence(self, text: str) -> str:
         """A template sentence written as Whisper writes: capitals for names and the first

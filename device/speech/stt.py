@@ -33,6 +33,7 @@ class Transcript:
     candidate: str | None = None
     decision: str | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
+    scores: dict[str, float | None] = field(default_factory=dict)  # what the decision rested on
 
 
 class SpeechToText(Protocol):
