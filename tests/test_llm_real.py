@@ -121,6 +121,7 @@ def test_command_line_uses_the_llm_when_templates_do_not_match(
     from tests.conftest import EXAMPLE
 
     monkeypatch.setenv("HEMASSIST_LLM__ENABLED", "true")
+    monkeypatch.setenv("HEMASSIST_LLM__TIMEOUT_S", "60")  # a busy machine must not decide this
     assert main(["import-fhir", str(EXAMPLE)]) == 0
     capsys.readouterr()
     assert main(["ask", "--text", "På vilken gata ligger Gretas bostad?", "--json"]) == 0
