@@ -33,7 +33,8 @@ OFF_DOMAIN = [
     "Det regnar mycket i Göteborg i november och spårvagnarna är ofta försenade.",
     "Min bror har köpt en ny cykel som han ska använda på semestern.",
 ]
-# At least this many of QUESTIONS read right (measured 2026-11-24: 6 of 6); none read wrong.
+# At least this many of QUESTIONS read right (measured 2026-11-24: 5 of 6 with the default
+# thresholds; these questions were among those the thresholds were chosen on); none read wrong.
 FLOOR = 4
 
 
