@@ -94,19 +94,30 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         storage.close()
 
 
-def _serve(settings: Settings, storage: Any) -> int:
-    import waitress
-
+def app_for(settings: Settings, storage: Any) -> Any:
+    """The web app as the settings describe it."""
+    from dashboard.guard import GuardRule, LoginGuard
     from dashboard.web import create_app, secret_key
 
     dash = settings.dashboard
-    app = create_app(
+    rule = GuardRule(max_failures=dash.login_max_failures, lockout_s=dash.login_lockout_s)
+    return create_app(
         storage,
         secret_key(settings.data_dir / "dashboard.key"),
         dash.small_count,
         settings.timezone,
         dash.minutes_saved_per_answer,
+        secure_cookies=dash.secure_cookies,
+        trusted_proxies=dash.trusted_proxies,
+        guard=LoginGuard(client_rule=rule),
     )
+
+
+def _serve(settings: Settings, storage: Any) -> int:
+    import waitress
+
+    dash = settings.dashboard
+    app = app_for(settings, storage)
     print(
         f"dashboard on http://{dash.host}:{dash.port}/ (log in with a supervisor account; "
         "add one with `hemassist dashboard user NAME`)",

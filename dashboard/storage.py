@@ -2,12 +2,16 @@
 
 Every message is validated against the schema (device.telemetry.schema), deduplicated on
 (device_id, seq), and folded into daily roll-ups per team, so the overview reads a few thousand
-rows however many hourly messages arrived. What doesn't validate is counted and kept aside.
+rows however many hourly messages arrived. What doesn't validate is counted and kept aside as
+its reason, topic, size and SHA-256 only: a faulty device's payload might hold personal data,
+so its content is never stored.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import sqlite3
 import threading
 from collections import defaultdict
@@ -21,15 +25,34 @@ from zoneinfo import ZoneInfo
 from pydantic import TypeAdapter, ValidationError
 
 from device.telemetry.schema import (
+    ID_PATTERN,
     LATENCY_BINS_MS,
+    SUPPORTED_VERSIONS,
     HealthMessage,
+    LatencyHistogram,
+    SignalCount,
     StatsMessage,
     StatsPayload,
     StatusMessage,
+    TurnCount,
 )
 
 _PAYLOAD = TypeAdapter(StatsPayload)
-KEEP_REJECTED_BYTES = 4096
+# Names a rejection reason may quote: the schema's own field names; anything else a faulty
+# payload put in a field's place (a dictionary key, an unknown field) is shown as "?".
+_FIELD_NAMES = frozenset(
+    name
+    for model in (
+        StatsMessage,
+        HealthMessage,
+        StatusMessage,
+        TurnCount,
+        LatencyHistogram,
+        SignalCount,
+    )
+    for name in model.model_fields
+) | {"stats", "health"}
+_ID = re.compile(ID_PATTERN)
 
 _SCHEMA = [
     """CREATE TABLE IF NOT EXISTS messages (
@@ -47,9 +70,13 @@ _SCHEMA = [
         status_at TEXT, app_version TEXT, models TEXT, backlog BIGINT, dropped BIGINT,
         uptime_s BIGINT, cpu_temp_c REAL, mem_used_mb BIGINT, mem_total_mb BIGINT,
         disk_free_mb BIGINT, health_at TEXT)""",
+    """CREATE TABLE IF NOT EXISTS signals_daily (
+        day TEXT NOT NULL, team TEXT NOT NULL, signal TEXT NOT NULL, intent TEXT NOT NULL,
+        path TEXT NOT NULL, outcome TEXT NOT NULL, count BIGINT NOT NULL,
+        PRIMARY KEY (day, team, signal, intent, path, outcome))""",
     """CREATE TABLE IF NOT EXISTS rejected (
         id {serial}, topic TEXT NOT NULL, received_at TEXT NOT NULL, reason TEXT NOT NULL,
-        payload {blob})""",
+        size BIGINT, sha256 TEXT)""",
     """CREATE TABLE IF NOT EXISTS users (username TEXT PRIMARY KEY, password_hash TEXT NOT NULL)""",
 ]
 
@@ -123,19 +150,39 @@ class Storage:
 
             self.dialect = "postgres"
             self._db: Any = psycopg.connect(url, autocommit=False)
-            serial, blob = "BIGSERIAL PRIMARY KEY", "BYTEA"
+            serial = "BIGSERIAL PRIMARY KEY"
         elif url.startswith("sqlite:///"):
             path = Path(url.removeprefix("sqlite:///"))
             path.parent.mkdir(parents=True, exist_ok=True)
             self.dialect = "sqlite"
             self._db = sqlite3.connect(path, check_same_thread=False, timeout=30)
             self._db.execute("PRAGMA journal_mode=WAL")
-            serial, blob = "INTEGER PRIMARY KEY AUTOINCREMENT", "BLOB"
+            serial = "INTEGER PRIMARY KEY AUTOINCREMENT"
         else:
             raise ValueError(f"dashboard.database_url {url!r}: use sqlite:///path or postgresql://")
         for statement in _SCHEMA:
-            self._execute(statement.format(serial=serial, blob=blob))
+            self._execute(statement.format(serial=serial))
+        migrated = self._forget_rejected_content()
         self._db.commit()
+        if migrated and self.dialect == "sqlite":
+            self._db.execute("VACUUM")  # the dropped content must not linger in free pages
+
+    def _forget_rejected_content(self) -> bool:
+        """Databases from before 0.2 kept the first 4 KB of rejected payloads: keep only their
+        size and hash, and drop the content."""
+        cursor = self._execute("SELECT * FROM rejected WHERE 1 = 0")
+        if "payload" not in [c[0] for c in cursor.description]:
+            return False
+        self._execute("ALTER TABLE rejected ADD COLUMN size BIGINT")
+        self._execute("ALTER TABLE rejected ADD COLUMN sha256 TEXT")
+        for row_id, payload in self._execute("SELECT id, payload FROM rejected").fetchall():
+            content = bytes(payload or b"")  # the kept prefix: its size and hash, marked as such
+            self._execute(
+                "UPDATE rejected SET size = ?, sha256 = ? WHERE id = ?",
+                (len(content), "prefix:" + hashlib.sha256(content).hexdigest(), row_id),
+            )
+        self._execute("ALTER TABLE rejected DROP COLUMN payload")
+        return True
 
     def close(self) -> None:
         self._db.close()
@@ -162,6 +209,7 @@ class Storage:
         result = IngestResult()
         usage: dict[tuple[str, ...], int] = defaultdict(int)
         latency: dict[tuple[str, str, str, int], int] = defaultdict(int)
+        signals: dict[tuple[str, ...], int] = defaultdict(int)
         try:
             for item in batch:
                 message, reason = self._parse(item)
@@ -176,7 +224,7 @@ class Storage:
                 else:
                     result.stored += 1
                     if isinstance(message, StatsMessage):
-                        self._fold(message, usage, latency)
+                        self._fold(message, usage, latency, signals)
                     else:
                         self._health(message)
             self._many(
@@ -189,6 +237,12 @@ class Storage:
                 "INSERT INTO latency_daily VALUES (?,?,?,?,?) ON CONFLICT (day, team, stage, bin) "
                 "DO UPDATE SET count = latency_daily.count + excluded.count",
                 [(*key, n) for key, n in latency.items()],
+            )
+            self._many(
+                "INSERT INTO signals_daily VALUES (?,?,?,?,?,?,?) ON CONFLICT "
+                "(day, team, signal, intent, path, outcome) "
+                "DO UPDATE SET count = signals_daily.count + excluded.count",
+                [(*key, n) for key, n in signals.items()],
             )
             self._db.commit()
         except BaseException:
@@ -210,8 +264,10 @@ class Storage:
             raw = json.loads(item.payload)
             if not isinstance(raw, dict):
                 return None, "payload is not a JSON object"
-            if raw.get("schema_version") != 1:
-                return None, f"unknown schema_version {str(raw.get('schema_version'))[:10]!r}"
+            version = raw.get("schema_version")
+            if version not in SUPPORTED_VERSIONS or isinstance(version, bool):
+                shown = repr(version) if isinstance(version, int) else type(version).__name__
+                return None, f"unknown schema_version {shown}"
             message: StatsMessage | HealthMessage | StatusMessage = (
                 StatusMessage.model_validate(raw)
                 if parts[4] == "status"
@@ -220,8 +276,10 @@ class Storage:
         except (ValueError, UnicodeDecodeError) as exc:
             if isinstance(exc, ValidationError):
                 first = exc.errors()[0]
-                where = ".".join(str(p) for p in first["loc"])
-                return None, f"invalid field {where}: {first['msg']}"[:200]
+                where = ".".join(
+                    str(p) if isinstance(p, int) or p in _FIELD_NAMES else "?" for p in first["loc"]
+                )
+                return None, f"invalid field {where}: {first['type']}"
             return None, "payload is not JSON"
         org = getattr(message, "org", parts[2])
         if message.device_id != parts[3] or org != parts[2]:
@@ -230,8 +288,14 @@ class Storage:
 
     def _reject(self, item: Incoming, reason: str, received: str) -> None:
         self._execute(
-            "INSERT INTO rejected (topic, received_at, reason, payload) VALUES (?,?,?,?)",
-            (item.topic[:200], received, reason, item.payload[:KEEP_REJECTED_BYTES]),
+            "INSERT INTO rejected (topic, received_at, reason, size, sha256) VALUES (?,?,?,?,?)",
+            (
+                _safe_topic(item.topic),
+                received,
+                reason,
+                len(item.payload),
+                hashlib.sha256(item.payload).hexdigest(),
+            ),
         )
 
     def _first_time(self, message: StatsMessage | HealthMessage, received: str) -> bool:
@@ -252,6 +316,7 @@ class Storage:
         message: StatsMessage,
         usage: dict[tuple[str, ...], int],
         latency: dict[tuple[str, str, str, int], int],
+        signals: dict[tuple[str, ...], int],
     ) -> None:
         day = message.hour_start.astimezone(self.tz).date().isoformat()
         team = message.team or "-"
@@ -270,6 +335,16 @@ class Storage:
             for index, count in enumerate(histogram.counts):
                 if count:
                     latency[(day, team, histogram.stage.value, index)] += count
+        for signal in message.signals:
+            key = (
+                day,
+                team,
+                signal.signal.value,
+                signal.intent.value,
+                signal.path.value,
+                signal.outcome.value,
+            )
+            signals[key] += signal.count
 
     def _health(self, message: HealthMessage) -> None:
         self._execute(
@@ -372,11 +447,14 @@ class Storage:
         return [(*map(str, r[:6]), int(r[6])) for r in rows]  # type: ignore[misc]
 
     @_locked
-    def rejected(self, limit: int = 50) -> list[tuple[str, str, str]]:
+    def rejected(self, limit: int = 50) -> list[tuple[str, str, str, int, str]]:
+        """The newest rejected messages: received at, topic, reason, size, SHA-256."""
         return [
-            tuple(r)
+            (str(r[0]), str(r[1]), str(r[2]), int(r[3] or 0), str(r[4] or ""))
             for r in self._execute(
-                "SELECT received_at, topic, reason FROM rejected ORDER BY id DESC LIMIT ?", (limit,)
+                "SELECT received_at, topic, reason, size, sha256 FROM rejected "
+                "ORDER BY id DESC LIMIT ?",
+                (limit,),
             ).fetchall()
         ]
 
@@ -397,3 +475,11 @@ class Storage:
             "SELECT password_hash FROM users WHERE username = ?", (username,)
         ).fetchone()
         return str(row[0]) if row else None
+
+
+def _safe_topic(topic: str) -> str:
+    """The topic with every level that isn't a plain identifier shown as "?": a faulty device
+    may publish under any topic below its own, names included."""
+    levels = topic.split("/")[:6]
+    shown = [level if _ID.match(level) else "?" for level in levels]
+    return "/".join(shown) + ("/…" if topic.count("/") > 5 else "")

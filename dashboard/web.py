@@ -17,9 +17,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, abort, redirect, render_template, request, session, url_for
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from dashboard.charts import latency_lines, masked, stacked_bars
+from dashboard.guard import LoginGuard
 from dashboard.storage import Storage
 
 PERIODS = (7, 30, 90, 365)
@@ -59,14 +61,26 @@ def create_app(
     timezone: str = "Europe/Stockholm",
     minutes_saved_per_answer: float = 1.0,
     today: Callable[[], date] | None = None,
+    secure_cookies: bool = True,
+    trusted_proxies: int = 0,
+    guard: LoginGuard | None = None,
 ) -> Flask:
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=key,
+        # Behind HTTPS the session cookie is Secure and host-only (the __Host- prefix makes the
+        # browser enforce both); plain HTTP is only for a local demo.
+        SESSION_COOKIE_NAME="__Host-hemassist" if secure_cookies else "hemassist",
+        SESSION_COOKIE_SECURE=secure_cookies,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
     )
+    if trusted_proxies:  # the reverse proxy's X-Forwarded-For names the client
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=trusted_proxies, x_proto=trusted_proxies
+        )
+    guard = guard or LoginGuard()
     tz = ZoneInfo(timezone)
     current_day = today or (lambda: datetime.now(tz).date())
     app.jinja_env.filters["masked"] = lambda n: masked(int(n), small_count)
@@ -96,8 +110,19 @@ def create_app(
             if request.form.get("csrf") != session.get("csrf"):
                 abort(400)
             user = request.form.get("username", "")
+            client = request.remote_addr or "-"
+            wait_s = guard.retry_after(client, user)
+            if wait_s:  # locked: the password is not even checked
+                minutes = (wait_s + 59) // 60
+                page = render_template(
+                    "login.html",
+                    error=f"För många misslyckade inloggningar. Försök igen om {minutes} min.",
+                    csrf=session["csrf"],
+                )
+                return Response(page, 429, headers={"Retry-After": str(wait_s)})
             stored = storage.password_hash(user)
             if stored and check_password_hash(stored, request.form.get("password", "")):
+                guard.succeeded(client, user)
                 session.clear()
                 session.permanent = True
                 session["user"] = user
@@ -105,6 +130,7 @@ def create_app(
                 return redirect(
                     target if target.startswith("/") and not target.startswith("//") else "/"
                 )
+            guard.failed(client, user)
             error = "Fel användarnamn eller lösenord."
         session["csrf"] = secrets.token_urlsafe(16)
         return render_template("login.html", error=error, csrf=session["csrf"])

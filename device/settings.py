@@ -225,6 +225,16 @@ class DashboardSettings(_Section):
     minutes_saved_per_answer: float = Field(
         1.0, ge=0, description="Estimate of minutes saved per answered question (KPI)."
     )
+    secure_cookies: bool = Field(
+        True, description="Session cookie only over HTTPS (turn off only for a local demo)."
+    )
+    trusted_proxies: int = Field(
+        0, ge=0, le=5, description="Reverse proxies in front whose X-Forwarded-For is trusted."
+    )
+    login_max_failures: int = Field(
+        5, ge=1, description="Wrong passwords from one client before it is locked out."
+    )
+    login_lockout_s: int = Field(900, ge=1, description="How long a lockout lasts (s).")
 
     @field_validator("ca_file", "cert_file", "key_file", "secrets_file", mode="before")
     @classmethod

@@ -91,8 +91,8 @@ def start_dashboard(data_dir: Path, broker: object) -> tuple[str, object]:
 
     import waitress.server
 
-    from dashboard.commands import collector_for, storage_for
-    from dashboard.web import create_app, hash_password, secret_key
+    from dashboard.commands import app_for, collector_for, storage_for
+    from dashboard.web import hash_password
     from device.settings import load_settings
 
     secrets = data_dir / "dashboard-secrets.toml"
@@ -104,6 +104,8 @@ def start_dashboard(data_dir: Path, broker: object) -> tuple[str, object]:
             "HEMASSIST_DASHBOARD__BROKER_URL": broker.url,  # type: ignore[attr-defined]
             "HEMASSIST_DASHBOARD__CA_FILE": str(broker.ca_file),  # type: ignore[attr-defined]
             "HEMASSIST_DASHBOARD__SECRETS_FILE": str(secrets),
+            # The demo page is plain http:// on this machine; a real one sits behind HTTPS.
+            "HEMASSIST_DASHBOARD__SECURE_COOKIES": "false",
         }
     )
     settings = load_settings()
@@ -112,12 +114,7 @@ def start_dashboard(data_dir: Path, broker: object) -> tuple[str, object]:
     collector = collector_for(settings, storage)
     collector.start()
     collector.subscribed.wait(10)
-    app = create_app(
-        storage,
-        secret_key(data_dir / "dashboard.key"),
-        settings.dashboard.small_count,
-        settings.timezone,
-    )
+    app = app_for(settings, storage)
     server = waitress.server.create_server(
         app, host=settings.dashboard.host, port=settings.dashboard.port, threads=4
     )

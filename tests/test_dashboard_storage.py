@@ -3,9 +3,11 @@ overview's numbers, small counts, and the same behaviour on PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -134,7 +136,7 @@ def test_malformed_messages_are_kept_aside_not_fatal(storage: Storage) -> None:
     good = stats("dev-1", 1, DAY, [turn("help", "answered", 1)])
     bad = [
         Incoming(f"hemassist/v1/{ORG}/dev-1/stats", b"not json at all"),
-        Incoming(f"hemassist/v1/{ORG}/dev-1/stats", b'{"schema_version": 2, "kind": "stats"}'),
+        Incoming(f"hemassist/v1/{ORG}/dev-1/stats", b'{"schema_version": 3, "kind": "stats"}'),
         Incoming(
             f"hemassist/v1/{ORG}/dev-1/stats",
             b'{"schema_version": 1, "kind": "stats", '
@@ -147,7 +149,7 @@ def test_malformed_messages_are_kept_aside_not_fatal(storage: Storage) -> None:
     result = storage.ingest([*bad, good])
     assert (result.stored, result.rejected) == (1, 6)
     reasons = [r[2] for r in storage.rejected()]
-    assert "payload is not JSON" in reasons and "unknown schema_version '2'" in reasons
+    assert "payload is not JSON" in reasons and "unknown schema_version 3" in reasons
     assert any("topic and payload" in r for r in reasons)
     assert all("Anna" not in r for r in reasons)  # reasons name fields, not values
     assert storage.overview(7, TODAY).total == 1
@@ -171,3 +173,85 @@ def test_small_counts_are_masked() -> None:
     assert [masked(n, 5) for n in (0, 1, 4, 5, 17)] == ["0", "<5", "<5", "5", "17"]
     svg = stacked_bars([TODAY], ["a", "b"], {(TODAY, "a"): 3, (TODAY, "b"): 9}, 5, "t")
     assert 'data-count="9"' in svg and 'data-count="3"' not in svg
+
+
+def test_rejected_messages_keep_no_content(storage: Storage) -> None:
+    secret = "Bertil Andersson 19350412-1234 portkod 4711"
+    bad = [
+        Incoming(f"hemassist/v1/{ORG}/dev-1/stats", secret.encode()),
+        Incoming(
+            f"hemassist/v1/{ORG}/dev-1/stats",
+            json.dumps(
+                {
+                    "schema_version": 2,
+                    "kind": "health",
+                    "device_id": "dev-1",
+                    "org": ORG,
+                    "seq": 1,
+                    "models": {secret: "1"},
+                    secret: 1,
+                }
+            ).encode(),
+        ),
+        Incoming(f"hemassist/v1/{ORG}/dev-1/{secret}", b"{}"),
+        Incoming(
+            f"hemassist/v1/{ORG}/dev-1/stats", json.dumps({"schema_version": secret}).encode()
+        ),
+    ]
+    assert storage.ingest(bad).rejected == 4
+    rows = storage.rejected()
+    assert {size for *_, size, _ in rows} == {len(item.payload) for item in bad}
+    assert all(len(digest) == 64 for *_, digest in rows)
+    dump = repr(storage._execute("SELECT * FROM rejected").fetchall())
+    for part in ("Bertil", "19350412", "4711"):
+        assert part not in dump, part
+    assert f"hemassist/v1/{ORG}/dev-1/?" in [topic for _, topic, *_ in rows]
+
+
+def test_an_old_database_forgets_rejected_content(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TABLE rejected (id INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, "
+            "received_at TEXT NOT NULL, reason TEXT NOT NULL, payload BLOB)"
+        )
+        db.execute(
+            "INSERT INTO rejected (topic, received_at, reason, payload) VALUES (?,?,?,?)",
+            (
+                "hemassist/v1/goteborg/dev-1/stats",
+                "2026-11-01T00:00:00",
+                "payload is not JSON",
+                b"Greta Svensson",
+            ),
+        )
+    storage = Storage(f"sqlite:///{path}")
+    try:
+        assert storage.rejected()[0][3] == len(b"Greta Svensson")
+        assert storage.rejected()[0][4].startswith("prefix:")
+    finally:
+        storage.close()
+    assert b"Greta" not in path.read_bytes()  # not even in a free page
+
+
+def test_version_1_and_2_are_both_accepted(storage: Storage) -> None:
+    old = stats("dev-1", 1, DAY, [turn("help", "answered", 3)])
+    raw = json.loads(old.payload)
+    raw["schema_version"] = 1
+    v1 = Incoming(old.topic, json.dumps(raw).encode())
+    v2 = stats("dev-2", 1, DAY, [turn("next_visit", "answered", 4)])
+    assert storage.ingest([v1, v2]).stored == 2
+    assert storage.overview(7, TODAY).total == 7
+    raw["seq"], raw["signals"] = (
+        2,
+        [
+            {
+                "signal": "bad",
+                "intent": "help",
+                "path": "template",
+                "outcome": "answered",
+                "count": 1,
+            }
+        ],
+    )
+    refused = storage.ingest([Incoming(old.topic, json.dumps(raw).encode())])
+    assert refused.rejected == 1  # a version 1 message can't carry signals

@@ -89,3 +89,33 @@ def test_read_only_and_logout(client: FlaskClient) -> None:
     assert client.delete("/devices").status_code == 405
     client.post("/logout")
     assert client.get("/").status_code == 302
+
+
+def test_sixth_rapid_wrong_password_is_refused_even_when_right(client: FlaskClient) -> None:
+    for _ in range(5):
+        assert _login(client, "fel-lösenord") == 200
+    page = client.get("/login").get_data(as_text=True)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    refused = client.post(
+        "/login", data={"username": "chef", "password": "rätt-lösenord-123", "csrf": csrf}
+    )
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert "För många misslyckade inloggningar" in refused.get_data(as_text=True)
+    assert client.get("/").status_code == 302  # not logged in
+
+
+def test_lockout_is_per_client(client: FlaskClient) -> None:
+    for _ in range(5):
+        _login(client, "fel-lösenord")
+    other = client.application.test_client()
+    other.environ_base["REMOTE_ADDR"] = "10.0.0.9"
+    assert _login(other) == 302
+
+
+def test_session_cookie_flags(client: FlaskClient) -> None:
+    client.get("/login")
+    cookie = client.get("/login").headers.get("Set-Cookie", "")
+    assert cookie.startswith("__Host-hemassist=")
+    for flag in ("Secure", "HttpOnly", "SameSite=Strict", "Path=/"):
+        assert flag in cookie
+    assert "Domain=" not in cookie

@@ -1,7 +1,9 @@
 """The statistics messages: the only contract between devices and the dashboard.
 
-Version 1. Every field is a number, a time, a boolean, a fixed enumeration, or an identifier
-matching a strict pattern (device, organisation, team, version). No field can hold free text:
+Version 2 (devices send it; the collector also accepts version 1, which has no ``signals``):
+version 2 adds the workers' feedback ("fel", "bra") and repeated questions as counts.
+Every field is a number, a time, a boolean, a fixed enumeration, or an identifier matching a
+strict pattern (device, organisation, team, version). No field can hold free text:
 tests/test_telemetry_schema.py fails if one is added. Changing a field means a new version.
 """
 
@@ -11,9 +13,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-SCHEMA_VERSION: Literal[1] = 1
+SCHEMA_VERSION: Literal[2] = 2
+SUPPORTED_VERSIONS = (1, 2)  # what the collector accepts
+SchemaVersion = Literal[1, 2]
 
 ID_PATTERN = r"^[a-z0-9-]{1,64}$"
 VERSION_PATTERN = r"^[0-9A-Za-z][0-9A-Za-z.+_-]{0,39}$"
@@ -46,6 +50,7 @@ class Intent(StrEnum):
     contact = "contact"
     repeat = "repeat"
     stop = "stop"
+    feedback = "feedback"  # since version 2
     unknown = "unknown"
 
 
@@ -74,6 +79,14 @@ class Outcome(StrEnum):
     error = "error"
 
 
+class Signal(StrEnum):
+    """What a worker's reaction says about the answer before it (version 2)."""
+
+    good = "good"  # "bra", "tack"
+    bad = "bad"  # "fel", or a long press of the button
+    repeat = "repeat"  # "upprepa", or the same question again soon: the answer didn't land
+
+
 class SpeechEngine(StrEnum):
     text = "text"
     vosk = "vosk"
@@ -99,7 +112,7 @@ class ModelRole(StrEnum):
 class _Message(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: SchemaVersion = SCHEMA_VERSION
     device_id: Identifier
     org: Identifier
     team: Identifier | None = None
@@ -126,13 +139,33 @@ class LatencyHistogram(BaseModel):
     ]
 
 
+class SignalCount(BaseModel):
+    """How often a signal followed an answer of this intent, path and outcome."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    signal: Signal
+    intent: Intent
+    path: AnswerPath
+    outcome: Outcome
+    count: Annotated[int, Field(ge=1)]
+
+
 class StatsMessage(_Message):
-    """Usage in one hour (UTC): turns per intent and outcome, latency histograms per stage."""
+    """Usage in one hour (UTC): turns per intent and outcome, latency histograms per stage,
+    and (version 2) the signals that followed answers."""
 
     kind: Literal["stats"] = "stats"
     hour_start: datetime
     turns: list[TurnCount]
     latency: list[LatencyHistogram]
+    signals: list[SignalCount] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _signals_need_version_2(self) -> StatsMessage:
+        if self.schema_version < 2 and self.signals:
+            raise ValueError("signals need schema_version 2")
+        return self
 
 
 class HealthMessage(_Message):
@@ -156,7 +189,7 @@ class StatusMessage(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: SchemaVersion = SCHEMA_VERSION
     kind: Literal["status"] = "status"
     device_id: Identifier
     online: bool
