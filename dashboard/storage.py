@@ -336,7 +336,7 @@ class Storage:
                 if count:
                     latency[(day, team, histogram.stage.value, index)] += count
         for signal in message.signals:
-            key = (
+            reaction = (
                 day,
                 team,
                 signal.signal.value,
@@ -344,7 +344,7 @@ class Storage:
                 signal.path.value,
                 signal.outcome.value,
             )
-            signals[key] += signal.count
+            signals[reaction] += signal.count
 
     def _health(self, message: HealthMessage) -> None:
         self._execute(
