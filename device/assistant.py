@@ -25,6 +25,7 @@ from device.nlu.llm import LlmFallback
 from device.nlu.recognizer import Recognition, Recognizer, Templates
 from device.nlu.text import normalize
 from device.settings import Settings
+from device.signals import Answered, Signal, SignalWatch
 
 log = logging.getLogger("hemassist.assistant")
 
@@ -47,6 +48,8 @@ class Turn:
     outcome: str
     path: str
     timings_ms: dict[str, float] = field(default_factory=dict)
+    # What this turn says about an earlier answer: "fel"/"bra" or a repeated question.
+    signal: Signal | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -61,6 +64,7 @@ class Turn:
             "outcome": self.outcome,
             "path": self.path,
             "timings_ms": self.timings_ms,
+            "signal": self.signal.as_dict() if self.signal else None,
         }
 
 
@@ -95,6 +99,7 @@ class Assistant:
         self._choosing: _Waiting | None = None
         self._clarifying: _Waiting | None = None
         self._last: Reply | None = None
+        self._signals = SignalWatch(timedelta(seconds=settings.telemetry.repeat_window_s))
         self.refresh()
 
     def refresh(self) -> None:
@@ -152,6 +157,7 @@ class Assistant:
             threshold = self._settings.answers.name_match_threshold
             ask_back = rec.via == "llm" and not agrees(rec, text, self._recognizer.names, threshold)
         recognized = time.perf_counter()
+        spoken = rec  # what was said, before a "ja" or a name completes an earlier question
         rec, confirmed = self._follow_up(rec, now, confirmed)
         ask = Ask(
             care=self.care,
@@ -164,6 +170,8 @@ class Assistant:
         )
         if rec.intent == "repeat" and self._last is not None:
             reply = self._last
+        elif rec.intent == "feedback":
+            reply = self._feedback(ask.lang, rec)
         elif ask_back:  # the LLM's reading doesn't fit the question's words: ask, don't answer
             reply = Reply(say(ask.lang, "clarify", what=restate(ask, rec)), outcome="clarify")
         elif rec.intent == "deny":
@@ -173,6 +181,7 @@ class Assistant:
             reply = self._reply(ask, rec)
             if not (rec.intent == "access" and confirmed):  # a code is said only when released
                 reply = replace(reply, text=redact(reply.text, self._code_tokens, rec.language))
+        signal = self._signal(text, spoken, rec, reply, now)
         self._remember(rec, reply, now)
         answer = reply.text
         if not self._greeted:
@@ -198,7 +207,29 @@ class Assistant:
                 "total": round((done - started) * 1000, 3),
                 **llm_ms,
             },
+            signal=signal,
         )
+
+    def _feedback(self, lang: str, rec: Recognition) -> Reply:
+        """ "fel" or "bra" about the last answer: thanked, counted by the caller, words not kept."""
+        if self._signals.last is None:
+            return Reply(say(lang, "feedback_nothing"), outcome="unknown")
+        bad = rec.slots.get("verdict") == "bad"
+        return Reply(say(lang, "feedback_bad" if bad else "feedback_good"), outcome="answered")
+
+    def _signal(
+        self, text: str, spoken: Recognition, rec: Recognition, reply: Reply, now: datetime
+    ) -> Signal | None:
+        if spoken.intent == "feedback":
+            return self._signals.feedback(str(spoken.slots.get("verdict", "")))
+        answered = Answered(rec.intent, _path(rec), reply.outcome)
+        if spoken.intent != rec.intent:  # a "ja" or a name completed an earlier question
+            return self._signals.asked(spoken.intent, None, answered, now)
+        # Kept in memory for the repeat window only; never leaves the device.
+        meaning: Hashable = (rec.intent, tuple(sorted((k, repr(v)) for k, v in rec.slots.items())))
+        if rec.intent == "unknown":
+            meaning = ("unknown", normalize(text))
+        return self._signals.asked(rec.intent, meaning, answered, now)
 
     def _in_records(self, text: str, rec: Recognition) -> Recognition:
         """A question naming one client, about something written in their records."""
@@ -307,7 +338,7 @@ class Assistant:
         return HANDLERS.get(rec.intent, HANDLERS["unknown"])(ask, rec)
 
     def _remember(self, rec: Recognition, reply: Reply, now: datetime) -> None:
-        if rec.intent not in ("repeat", "stop"):
+        if rec.intent not in ("repeat", "stop", "feedback"):
             self._last = reply
         self._gated = _Waiting(rec, now) if reply.gated else None
         self._choosing = _Waiting(rec, now) if reply.outcome == "ambiguous" else None

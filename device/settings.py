@@ -93,6 +93,9 @@ class TelemetrySettings(_Section):
     keep_sent_days: int = Field(7, ge=0, description="Sent messages kept for `hemassist stats`.")
     max_inflight: int = Field(20, ge=1, le=1000, description="Messages awaiting the broker's ack.")
     health_interval_s: int = Field(900, ge=10, description="Seconds between health messages.")
+    repeat_window_s: int = Field(
+        120, ge=0, description="Same question again within this many seconds: a repeat."
+    )
     keepalive_s: int = Field(60, ge=5, description="MQTT keep-alive in seconds.")
     connect_timeout_s: float = Field(10, gt=0, description="Seconds to wait for the broker.")
     backoff_max_s: float = Field(300, gt=0, description="Longest wait between reconnects.")

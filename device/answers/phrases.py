@@ -93,6 +93,11 @@ PHRASES: dict[str, dict[str, str]] = {
         "no_access": "Det finns ingen kod eller nyckelinformation registrerad för {name}.",
         "nothing_to_confirm": "Det finns inget att bekräfta just nu.",
         "nothing_to_repeat": "Jag har inte sagt något än.",
+        "feedback_bad": (
+            "Tack, jag noterar att svaret var fel. Kontrollera uppgiften med samordnaren."
+        ),
+        "feedback_good": "Tack!",
+        "feedback_nothing": "Jag har inte svarat på något än. Ställ din fråga.",
         "heard_nothing": "Jag hörde ingenting. Tryck och fråga igen.",
         "address": "{name} bor på {address}.",
         "no_address": "Det finns ingen adress registrerad för {name}.",
@@ -196,6 +201,11 @@ PHRASES: dict[str, dict[str, str]] = {
         "no_access": "No code or key information is recorded for {name}.",
         "nothing_to_confirm": "There is nothing to confirm right now.",
         "nothing_to_repeat": "I haven't said anything yet.",
+        "feedback_bad": (
+            "Thanks, I've noted that the answer was wrong. Check it with the coordinator."
+        ),
+        "feedback_good": "Thank you!",
+        "feedback_nothing": "I haven't answered anything yet. Ask your question.",
         "heard_nothing": "I heard nothing. Press and ask again.",
         "address": "{name} lives at {address}.",
         "no_address": "No address is recorded for {name}.",

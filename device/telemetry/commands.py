@@ -48,7 +48,10 @@ def recorder_for(settings: Settings) -> Callable[..., None]:
         timings = {**turn.timings_ms, **(extra_ms or {})}
         if "voice_total" in timings:
             timings["total"] = timings["voice_total"]
-        event = TurnEvent.of(turn.intent, turn.language, turn.path, turn.outcome, timings, engine)
+        signal = turn.signal.as_dict() if getattr(turn, "signal", None) else None
+        event = TurnEvent.of(
+            turn.intent, turn.language, turn.path, turn.outcome, timings, engine, signal
+        )
         try:
             outbox.record(event, datetime.now(UTC))
         except OutboxError as exc:  # statistics never stop an answer

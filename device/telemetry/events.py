@@ -13,9 +13,20 @@ from device.telemetry.schema import (
     Intent,
     Language,
     Outcome,
+    Signal,
     SpeechEngine,
     Stage,
 )
+
+
+@dataclass(frozen=True)
+class SignalEvent:
+    """A worker's reaction (signal) to an earlier answer of this intent, path and outcome."""
+
+    signal: Signal
+    intent: Intent
+    path: AnswerPath
+    outcome: Outcome
 
 
 @dataclass(frozen=True)
@@ -26,6 +37,7 @@ class TurnEvent:
     outcome: Outcome
     engine: SpeechEngine = SpeechEngine.text
     latencies_ms: Mapping[Stage, float] = field(default_factory=dict)
+    signal: SignalEvent | None = None
 
     @staticmethod
     def of(
@@ -35,6 +47,7 @@ class TurnEvent:
         outcome: str,
         timings_ms: Mapping[str, float],
         engine: str = "text",
+        signal: Mapping[str, str] | None = None,
     ) -> TurnEvent:
         """From a turn's plain values; anything outside the enumerations is mapped, never copied."""
         return TurnEvent(
@@ -46,7 +59,21 @@ class TurnEvent:
             latencies_ms={
                 Stage(stage): float(ms) for stage, ms in timings_ms.items() if stage in _STAGES
             },
+            signal=_signal(signal) if signal else None,
         )
+
+
+def _signal(plain: Mapping[str, str]) -> SignalEvent | None:
+    try:
+        kind = Signal(plain.get("signal", ""))
+    except ValueError:
+        return None  # not a signal the schema knows: dropped, never copied
+    return SignalEvent(
+        signal=kind,
+        intent=_member(Intent, plain.get("intent", ""), Intent.unknown),
+        path=_member(AnswerPath, plain.get("path", ""), AnswerPath.none),
+        outcome=_member(Outcome, plain.get("outcome", ""), Outcome.error),
+    )
 
 
 E = TypeVar("E", Intent, Language, AnswerPath, Outcome, SpeechEngine)

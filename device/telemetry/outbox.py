@@ -23,6 +23,7 @@ from device.telemetry.events import TurnEvent, latency_bin
 from device.telemetry.schema import (
     LATENCY_BINS_MS,
     LatencyHistogram,
+    SignalCount,
     StatsMessage,
     TurnCount,
     stats_topic,
@@ -40,6 +41,11 @@ CREATE TABLE IF NOT EXISTS turns (
 CREATE TABLE IF NOT EXISTS latency (
     hour TEXT NOT NULL, stage TEXT NOT NULL, bin INTEGER NOT NULL, count INTEGER NOT NULL,
     PRIMARY KEY (hour, stage, bin)
+);
+CREATE TABLE IF NOT EXISTS signals (
+    hour TEXT NOT NULL, signal TEXT NOT NULL, intent TEXT NOT NULL, path TEXT NOT NULL,
+    outcome TEXT NOT NULL, count INTEGER NOT NULL,
+    PRIMARY KEY (hour, signal, intent, path, outcome)
 );
 CREATE TABLE IF NOT EXISTS outbox (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -154,6 +160,13 @@ class Outbox:
                 "INSERT INTO latency VALUES (?,?,?,1) ON CONFLICT DO UPDATE SET count = count + 1",
                 [(hour, stage, latency_bin(ms)) for stage, ms in event.latencies_ms.items()],
             )
+            if event.signal is not None:
+                sig = event.signal
+                self._db.execute(
+                    "INSERT INTO signals VALUES (?,?,?,?,?,1) ON CONFLICT DO UPDATE "
+                    "SET count = count + 1",
+                    (hour, sig.signal, sig.intent, sig.path, sig.outcome),
+                )
 
         self._write("record a turn", body)
 
@@ -168,13 +181,16 @@ class Outbox:
             hours = [
                 row[0]
                 for row in self._db.execute(
-                    f"SELECT DISTINCT hour FROM turns WHERE hour {op} ? ORDER BY hour", (current,)
+                    f"SELECT hour FROM turns WHERE hour {op} ? UNION "
+                    f"SELECT hour FROM signals WHERE hour {op} ? ORDER BY hour",
+                    (current, current),
                 )
             ]
             for hour in hours:
                 self._enqueue_locked(partial(self._stats_message, hour), now)
                 self._db.execute("DELETE FROM turns WHERE hour = ?", (hour,))
                 self._db.execute("DELETE FROM latency WHERE hour = ?", (hour,))
+                self._db.execute("DELETE FROM signals WHERE hour = ?", (hour,))
             self._apply_caps(now)
             return len(hours)
 
@@ -220,6 +236,14 @@ class Outbox:
             "SELECT stage, bin, count FROM latency WHERE hour = ?", (hour,)
         ):
             bins.setdefault(stage, [0] * (len(LATENCY_BINS_MS) + 1))[index] = count
+        signals = [
+            SignalCount(signal=s, intent=i, path=p, outcome=o, count=n)
+            for s, i, p, o, n in self._db.execute(
+                "SELECT signal, intent, path, outcome, count FROM signals "
+                "WHERE hour = ? ORDER BY signal, intent, path, outcome",
+                (hour,),
+            )
+        ]
         return StatsMessage(
             device_id=self.identity.device_id,
             org=self.identity.org,
@@ -228,6 +252,7 @@ class Outbox:
             hour_start=datetime.fromisoformat(hour),
             turns=turns,
             latency=[LatencyHistogram(stage=s, counts=c) for s, c in sorted(bins.items())],
+            signals=signals,
         )
 
     def _apply_caps(self, now: datetime) -> None:
