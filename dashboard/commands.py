@@ -110,6 +110,7 @@ def app_for(settings: Settings, storage: Any) -> Any:
         secure_cookies=dash.secure_cookies,
         trusted_proxies=dash.trusted_proxies,
         guard=LoginGuard(client_rule=rule),
+        repeat_window_s=settings.telemetry.repeat_window_s,
     )
 
 

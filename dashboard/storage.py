@@ -24,6 +24,14 @@ from zoneinfo import ZoneInfo
 
 from pydantic import TypeAdapter, ValidationError
 
+from dashboard.pilot import (
+    Pilot,
+    WeekCounts,
+    fold_outcomes,
+    monday,
+    percentile_from_bins,
+    week_starts,
+)
 from device.telemetry.schema import (
     ID_PATTERN,
     LATENCY_BINS_MS,
@@ -74,6 +82,13 @@ _SCHEMA = [
         day TEXT NOT NULL, team TEXT NOT NULL, signal TEXT NOT NULL, intent TEXT NOT NULL,
         path TEXT NOT NULL, outcome TEXT NOT NULL, count BIGINT NOT NULL,
         PRIMARY KEY (day, team, signal, intent, path, outcome))""",
+    # Which devices sent usage on a day: devices active per week, and nothing else about them.
+    """CREATE TABLE IF NOT EXISTS device_days (
+        day TEXT NOT NULL, team TEXT NOT NULL, device_id TEXT NOT NULL,
+        PRIMARY KEY (team, day, device_id))""",
+    """CREATE TABLE IF NOT EXISTS pilots (
+        team TEXT PRIMARY KEY, starts TEXT NOT NULL, ends TEXT NOT NULL,
+        baseline_starts TEXT, baseline_ends TEXT)""",
     """CREATE TABLE IF NOT EXISTS rejected (
         id {serial}, topic TEXT NOT NULL, received_at TEXT NOT NULL, reason TEXT NOT NULL,
         size BIGINT, sha256 TEXT)""",
@@ -109,22 +124,6 @@ class Overview:
 
     def share(self, outcome: str) -> float:
         return self.outcomes.get(outcome, 0) / self.total if self.total else 0.0
-
-
-def percentile_from_bins(counts: Sequence[int], q: float) -> int | None:
-    """Upper bound (ms) of the bin holding the q-quantile; None without data; the overflow bin
-    reports the last bound doubled."""
-    total = sum(counts)
-    if not total:
-        return None
-    running = 0
-    for index, count in enumerate(counts):
-        running += count
-        if running >= q * total:
-            return (
-                LATENCY_BINS_MS[index] if index < len(LATENCY_BINS_MS) else LATENCY_BINS_MS[-1] * 2
-            )
-    return None
 
 
 def _locked(method: Any) -> Any:
@@ -210,6 +209,7 @@ class Storage:
         usage: dict[tuple[str, ...], int] = defaultdict(int)
         latency: dict[tuple[str, str, str, int], int] = defaultdict(int)
         signals: dict[tuple[str, ...], int] = defaultdict(int)
+        active: set[tuple[str, str, str]] = set()
         try:
             for item in batch:
                 message, reason = self._parse(item)
@@ -225,6 +225,8 @@ class Storage:
                     result.stored += 1
                     if isinstance(message, StatsMessage):
                         self._fold(message, usage, latency, signals)
+                        if message.turns:
+                            active.add((self._team(message), self._day(message), message.device_id))
                     else:
                         self._health(message)
             self._many(
@@ -243,6 +245,11 @@ class Storage:
                 "(day, team, signal, intent, path, outcome) "
                 "DO UPDATE SET count = signals_daily.count + excluded.count",
                 [(*key, n) for key, n in signals.items()],
+            )
+            self._many(
+                "INSERT INTO device_days VALUES (?,?,?) ON CONFLICT (team, day, device_id) "
+                "DO NOTHING",
+                [(day, team, device) for team, day, device in sorted(active)],
             )
             self._db.commit()
         except BaseException:
@@ -318,8 +325,7 @@ class Storage:
         latency: dict[tuple[str, str, str, int], int],
         signals: dict[tuple[str, ...], int],
     ) -> None:
-        day = message.hour_start.astimezone(self.tz).date().isoformat()
-        team = message.team or "-"
+        day, team = self._day(message), self._team(message)
         for turn in message.turns:
             key = (
                 day,
@@ -345,6 +351,13 @@ class Storage:
                 signal.outcome.value,
             )
             signals[reaction] += signal.count
+
+    def _day(self, message: StatsMessage) -> str:
+        return message.hour_start.astimezone(self.tz).date().isoformat()
+
+    @staticmethod
+    def _team(message: StatsMessage) -> str:
+        return message.team or "-"
 
     def _health(self, message: HealthMessage) -> None:
         self._execute(
@@ -458,6 +471,94 @@ class Storage:
             ).fetchall()
         ]
 
+    # -- pilots ----------------------------------------------------------------------------
+
+    @_locked
+    def set_pilot(self, pilot: Pilot) -> None:
+        self._execute(
+            "INSERT INTO pilots VALUES (?,?,?,?,?) ON CONFLICT (team) DO UPDATE SET "
+            "starts = excluded.starts, ends = excluded.ends, "
+            "baseline_starts = excluded.baseline_starts, baseline_ends = excluded.baseline_ends",
+            (
+                pilot.team,
+                pilot.start.isoformat(),
+                pilot.end.isoformat(),
+                _iso(pilot.baseline_start),
+                _iso(pilot.baseline_end),
+            ),
+        )
+        self._db.commit()
+
+    @_locked
+    def pilots(self) -> dict[str, Pilot]:
+        rows = self._execute("SELECT * FROM pilots ORDER BY team").fetchall()
+        return {
+            str(team): Pilot(
+                str(team),
+                date.fromisoformat(starts),
+                date.fromisoformat(ends),
+                date.fromisoformat(b_start) if b_start else None,
+                date.fromisoformat(b_end) if b_end else None,
+            )
+            for team, starts, ends, b_start, b_end in rows
+        }
+
+    @_locked
+    def teams(self) -> list[str]:
+        return [
+            str(r[0])
+            for r in self._execute(
+                "SELECT team FROM usage_daily UNION SELECT team FROM pilots ORDER BY 1"
+            ).fetchall()
+        ]
+
+    @_locked
+    def week_counts(self, team: str, first: date, last: date) -> list[WeekCounts]:
+        """The team's counts per week (Monday first) over first..last, every week present."""
+        weeks = {w: WeekCounts(week=w) for w in week_starts(first, last)}
+        span = (team, first.isoformat(), last.isoformat())
+        where = "team = ? AND day >= ? AND day <= ?"
+        by_week: dict[date, list[tuple[str, str, int]]] = defaultdict(list)
+        for day, intent, outcome, count in self._execute(
+            f"SELECT day, intent, outcome, sum(count) FROM usage_daily WHERE {where} "
+            "GROUP BY day, intent, outcome",
+            span,
+        ).fetchall():
+            by_week[monday(date.fromisoformat(day))].append((intent, outcome, int(count)))
+        for week, rows in by_week.items():
+            weeks[week].outcomes.update(fold_outcomes(rows))
+        for day, signal, count in self._execute(
+            f"SELECT day, signal, sum(count) FROM signals_daily WHERE {where} GROUP BY day, signal",
+            span,
+        ).fetchall():
+            weeks[monday(date.fromisoformat(day))].signals[str(signal)] += int(count)
+        for day, index, count in self._execute(
+            f"SELECT day, bin, sum(count) FROM latency_daily WHERE {where} AND stage = 'total' "
+            "GROUP BY day, bin",
+            span,
+        ).fetchall():
+            bins = weeks[monday(date.fromisoformat(day))].latency_bins
+            if not bins:
+                bins.extend([0] * (len(LATENCY_BINS_MS) + 1))
+            bins[int(index)] += int(count)
+        devices: dict[date, set[str]] = defaultdict(set)
+        for day, device in self._execute(
+            f"SELECT day, device_id FROM device_days WHERE {where}", span
+        ).fetchall():
+            devices[monday(date.fromisoformat(day))].add(str(device))
+        for week, seen in devices.items():
+            weeks[week].devices = len(seen)
+        return list(weeks.values())
+
+    @_locked
+    def devices_active(self, team: str, first: date, last: date) -> int:
+        row = self._execute(
+            "SELECT count(DISTINCT device_id) FROM device_days "
+            "WHERE team = ? AND day >= ? AND day <= ?",
+            (team, first.isoformat(), last.isoformat()),
+        ).fetchone()
+        return int(row[0])
+
     # -- users -----------------------------------------------------------------------------
 
     @_locked
@@ -475,6 +576,10 @@ class Storage:
             "SELECT password_hash FROM users WHERE username = ?", (username,)
         ).fetchone()
         return str(row[0]) if row else None
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 def _safe_topic(topic: str) -> str:

@@ -1,4 +1,5 @@
-"""The supervisors' web page (Flask): log in, overview, devices, CSV export. Read-only.
+"""The supervisors' web page (Flask): log in, overview, pilot, devices, CSV and PDF export.
+Read-only except the pilot periods a supervisor sets.
 
 Sessions are signed cookies with a key kept in a 0600 file; passwords are stored as hashes
 (werkzeug's scrypt). Every count shown is masked below ``small_count``.
@@ -22,20 +23,12 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from dashboard.charts import latency_lines, masked, stacked_bars
 from dashboard.guard import LoginGuard
+from dashboard.labels import INTENT_NAMES, OUTCOME_NAMES, PATH_NAMES, label
+from dashboard.pilot import Kpis, Pilot, PilotError, total, weekly
+from dashboard.report import HEADERS, PilotFigures, method_notes, pdf, table_row
 from dashboard.storage import Storage
 
 PERIODS = (7, 30, 90, 365)
-OUTCOME_NAMES = {
-    "answered": "besvarade",
-    "must_verify": "besvarade, måste kontrolleras",
-    "gated": "kod begärd",
-    "unknown": "kunde inte svara",
-    "escalated": "hänvisade till sjuksköterska/samordnare",
-    "ambiguous": "frågade vem som menades",
-    "clarify": "frågade tillbaka om det den förstått",
-    "no_data": "ingen vårddata",
-    "error": "fel",
-}
 
 
 def hash_password(password: str) -> str:
@@ -64,6 +57,7 @@ def create_app(
     secure_cookies: bool = True,
     trusted_proxies: int = 0,
     guard: LoginGuard | None = None,
+    repeat_window_s: int = 120,
 ) -> Flask:
     app = Flask(__name__)
     app.config.update(
@@ -85,6 +79,15 @@ def create_app(
     current_day = today or (lambda: datetime.now(tz).date())
     app.jinja_env.filters["masked"] = lambda n: masked(int(n), small_count)
     app.jinja_env.globals["small_count"] = small_count
+    app.jinja_env.filters["intent"] = lambda code: label(INTENT_NAMES, code)
+    app.jinja_env.filters["outcome"] = lambda code: label(OUTCOME_NAMES, code)
+    app.jinja_env.filters["path"] = lambda code: label(PATH_NAMES, code)
+
+    def _csrf_ok() -> bool:
+        """The form carries this session's token (a session without one never matches)."""
+        expected = session.get("csrf")
+        sent = request.form.get("csrf", "")
+        return bool(expected) and secrets.compare_digest(str(expected), sent)
 
     def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
@@ -107,7 +110,7 @@ def create_app(
     def login() -> Any:
         error = None
         if request.method == "POST":
-            if request.form.get("csrf") != session.get("csrf"):
+            if not _csrf_ok():
                 abort(400)
             user = request.form.get("username", "")
             client = request.remote_addr or "-"
@@ -161,7 +164,6 @@ def create_app(
             team=team,
             periods=PERIODS,
             answered=answered,
-            outcome_names=OUTCOME_NAMES,
             hours_saved=answered * minutes_saved_per_answer / 60,
             minutes_saved_per_answer=minutes_saved_per_answer,
             per_day_chart=stacked_bars(
@@ -174,9 +176,145 @@ def create_app(
     @app.route("/devices")
     @login_required
     def devices() -> Any:
-        rows = storage.devices()
+        team = request.args.get("team") or None
+        rows = [d for d in storage.devices() if team is None or d.get("team") == team]
         return render_template(
-            "devices.html", devices=rows, rejected=storage.rejected(20), user=session["user"]
+            "devices.html",
+            devices=rows,
+            team=team,
+            teams=storage.teams(),
+            rejected=storage.rejected(20),
+            user=session["user"],
+        )
+
+    def _csrf() -> str:
+        if "csrf" not in session:
+            session["csrf"] = secrets.token_urlsafe(16)
+        return str(session["csrf"])
+
+    def _figures(pilot: Pilot) -> PilotFigures:
+        minutes = minutes_saved_per_answer
+        counts = storage.week_counts(pilot.team, pilot.start, pilot.end)
+        base_counts = (
+            storage.week_counts(pilot.team, pilot.baseline_start, pilot.baseline_end)
+            if pilot.baseline_start and pilot.baseline_end
+            else []
+        )
+        base_total: Kpis | None = None
+        if pilot.baseline_start and pilot.baseline_end:
+            base_devices = storage.devices_active(
+                pilot.team, pilot.baseline_start, pilot.baseline_end
+            )
+            base_total = total(base_counts, minutes, base_devices)
+        return PilotFigures(
+            pilot=pilot,
+            baseline_weeks=weekly(base_counts, minutes),
+            pilot_weeks=weekly(counts, minutes),
+            baseline_total=base_total,
+            pilot_total=total(
+                counts, minutes, storage.devices_active(pilot.team, pilot.start, pilot.end)
+            ),
+            minutes_per_answer=minutes,
+            repeat_window_s=repeat_window_s,
+            small_count=small_count,
+        )
+
+    def _pilot_page(team: str | None, error: str | None = None, status: int = 200) -> Any:
+        pilots = storage.pilots()
+        teams = sorted(set(storage.teams()) | set(pilots))
+        team = team or next(iter(pilots), None) or (teams[0] if teams else None)
+        pilot = pilots.get(team) if team else None
+        figures = _figures(pilot) if pilot else None
+        chart = None
+        if figures:
+            weeks = [*figures.baseline_weeks, *figures.pilot_weeks]
+            base = len(figures.baseline_weeks)
+            chart = stacked_bars(
+                [k.week for k in weeks if k.week],
+                ["jämförelseperiod", "pilot"],
+                {
+                    (k.week, "jämförelseperiod" if i < base else "pilot"): k.questions
+                    for i, k in enumerate(weeks)
+                    if k.week
+                },
+                small_count,
+                "Frågor per vecka",
+            )
+        page = render_template(
+            "pilot.html",
+            team=team,
+            teams=teams,
+            pilot=pilot,
+            figures=figures,
+            headers=HEADERS,
+            row=table_row,
+            notes=method_notes(figures) if figures else [],
+            chart=chart,
+            error=error,
+            csrf=_csrf(),
+            form=request.form if error else {},
+            user=session["user"],
+        )
+        return Response(page, status)
+
+    @app.route("/pilot", methods=["GET", "POST"])
+    @login_required
+    def pilot_view() -> Any:
+        if request.method == "GET":
+            return _pilot_page(request.args.get("team"))
+        if not _csrf_ok():
+            abort(400)
+        team = request.form.get("team", "").strip()
+        try:
+            storage.set_pilot(_pilot_from(team, request.form))
+        except PilotError as exc:
+            return _pilot_page(team or None, str(exc), 400)
+        return redirect(url_for("pilot_view", team=team))
+
+    def _pilot_or_404() -> Pilot:
+        pilot: Pilot | None = storage.pilots().get(request.args.get("team", ""))
+        if pilot is None:
+            abort(404)
+        return pilot
+
+    @app.route("/pilot.csv")
+    @login_required
+    def pilot_csv() -> Response:
+        figures = _figures(_pilot_or_404())
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(
+            ["period", "week", "questions", "answered", "misses", "clarifications", "wrong",
+             "repeats", "good", "minutes_saved", "p50_ms", "p95_ms", "devices"]
+        )  # fmt: skip
+        parts = [("baseline", figures.baseline_weeks), ("pilot", figures.pilot_weeks)]
+        for period, weeks in parts:
+            for k in weeks:
+                writer.writerow(
+                    [period, k.week.isoformat() if k.week else "",
+                     *(masked(n, small_count) for n in (
+                         k.questions, k.answered, k.misses, k.clarifications, k.wrong,
+                         k.repeats, k.good)),
+                     f"{k.minutes_saved:.0f}", k.p50_ms or "", k.p95_ms or "", k.devices]
+                )  # fmt: skip
+        name = f"hemassist-pilot-{figures.pilot.team}.csv"
+        return Response(
+            buffer.getvalue(),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f"attachment; filename={name}"},
+        )
+
+    @app.route("/pilot.pdf")
+    @login_required
+    def pilot_pdf() -> Response:
+        pilot = _pilot_or_404()
+        figures = _figures(pilot)
+        devices = storage.devices_active(pilot.team, pilot.start, pilot.end)
+        name = f"hemassist-pilot-{pilot.team}.pdf"
+        return Response(
+            pdf(figures, devices, current_day()),
+            mimetype="application/pdf",
+            headers={"Content-Disposition": f"attachment; filename={name}"},
         )
 
     @app.route("/export.csv")
@@ -194,3 +332,29 @@ def create_app(
         )
 
     return app
+
+
+def _pilot_from(team: str, form: Any) -> Pilot:
+    """A pilot from the form, or PilotError naming the field that is wrong (in Swedish)."""
+    if not team or len(team) > 64:
+        raise PilotError("Välj ett team.")
+
+    def day(field: str, name: str, required: bool) -> date | None:
+        value = (form.get(field) or "").strip()
+        if not value and not required:
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise PilotError(f"{name}: skriv ett datum som 2026-09-01.") from None
+
+    start = day("start", "Pilotens start", True)
+    end = day("end", "Pilotens slut", True)
+    assert start is not None and end is not None
+    return Pilot(
+        team,
+        start,
+        end,
+        day("baseline_start", "Jämförelseperiodens start", False),
+        day("baseline_end", "Jämförelseperiodens slut", False),
+    )

@@ -9,6 +9,7 @@ from device.telemetry.schema import (
     LATENCY_BINS_MS,
     HealthMessage,
     LatencyHistogram,
+    SignalCount,
     StatsMessage,
     StatusMessage,
     TurnCount,
@@ -30,6 +31,7 @@ def stats(
     turns: list[TurnCount],
     team: str = "majorna-2",
     latency_bin: int = 2,
+    signals: list[SignalCount] | None = None,
 ) -> Incoming:
     counts = [0] * (len(LATENCY_BINS_MS) + 1)
     counts[latency_bin] = sum(t.count for t in turns)
@@ -41,8 +43,15 @@ def stats(
         hour_start=hour,
         turns=turns,
         latency=[LatencyHistogram(stage="total", counts=counts)],
+        signals=signals or [],
     )
     return Incoming(f"hemassist/v1/{ORG}/{device}/stats", message.model_dump_json().encode())
+
+
+def signal(
+    kind: str, count: int, intent: str = "next_visit", outcome: str = "answered"
+) -> SignalCount:
+    return SignalCount(signal=kind, intent=intent, path="template", outcome=outcome, count=count)
 
 
 def health(device: str, seq: int, backlog: int = 3, team: str = "majorna-2") -> Incoming:

@@ -12,14 +12,15 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from dashboard.charts import masked, stacked_bars
-from dashboard.storage import Incoming, Storage, percentile_from_bins
-from tests.dashboard_data import ORG, health, stats, status, turn
+from dashboard.pilot import Pilot, percentile_from_bins
+from dashboard.storage import Incoming, Storage
+from tests.dashboard_data import ORG, health, signal, stats, status, turn
 
 DAY = datetime(2026, 11, 24, 8, tzinfo=UTC)
 TODAY = date(2026, 11, 24)
@@ -255,3 +256,39 @@ def test_version_1_and_2_are_both_accepted(storage: Storage) -> None:
     )
     refused = storage.ingest([Incoming(old.topic, json.dumps(raw).encode())])
     assert refused.rejected == 1  # a version 1 message can't carry signals
+
+
+def test_pilot_weeks_from_stored_counts(storage: Storage) -> None:
+    """Two weeks of a team's usage with feedback and repeats, read back per week."""
+    monday = datetime(2026, 11, 23, 9, tzinfo=UTC)
+    storage.ingest(
+        [
+            stats(
+                "dev-1",
+                1,
+                monday,
+                [turn("next_visit", "answered", 10), turn("feedback", "answered", 4)],
+                signals=[signal("good", 3), signal("bad", 1)],
+            ),
+            stats("dev-2", 1, monday, [turn("unknown", "unknown", 2, path="none")]),
+            stats(
+                "dev-1",
+                2,
+                monday + timedelta(days=7),
+                [turn("flags", "clarify", 6), turn("repeat", "answered", 2)],
+                signals=[signal("repeat", 2, "flags", "clarify")],
+            ),
+            stats("dev-9", 1, monday, [turn("next_visit", "answered", 50)], team="hisingen-1"),
+        ]
+    )
+    pilot = Pilot("majorna-2", date(2026, 11, 23), date(2026, 12, 6))
+    storage.set_pilot(pilot)
+    assert storage.pilots() == {"majorna-2": pilot}
+    assert "majorna-2" in storage.teams() and "hisingen-1" in storage.teams()
+    first, second = storage.week_counts("majorna-2", pilot.start, pilot.end)
+    assert first.week == date(2026, 11, 23) and second.week == date(2026, 11, 30)
+    assert dict(first.outcomes) == {"answered": 10, "unknown": 2}  # "tack" is not a question
+    assert dict(first.signals) == {"good": 3, "bad": 1} and first.devices == 2
+    assert dict(second.outcomes) == {"clarify": 6} and dict(second.signals) == {"repeat": 2}
+    assert second.devices == 1 and sum(second.latency_bins) == 8
+    assert storage.devices_active("majorna-2", pilot.start, pilot.end) == 2
