@@ -194,7 +194,9 @@ def create_app(
 
     def _figures(pilot: Pilot) -> PilotFigures:
         minutes = minutes_saved_per_answer
-        counts = storage.week_counts(pilot.team, pilot.start, pilot.end)
+        # Weeks that have begun: a running pilot shows no empty rows for the weeks to come.
+        until = min(pilot.end, current_day())
+        counts = storage.week_counts(pilot.team, pilot.start, until) if until >= pilot.start else []
         base_counts = (
             storage.week_counts(pilot.team, pilot.baseline_start, pilot.baseline_end)
             if pilot.baseline_start and pilot.baseline_end
@@ -212,7 +214,7 @@ def create_app(
             pilot_weeks=weekly(counts, minutes),
             baseline_total=base_total,
             pilot_total=total(
-                counts, minutes, storage.devices_active(pilot.team, pilot.start, pilot.end)
+                counts, minutes, storage.devices_active(pilot.team, pilot.start, until)
             ),
             minutes_per_answer=minutes,
             repeat_window_s=repeat_window_s,

@@ -1,13 +1,17 @@
-"""End to end: a device answers questions and syncs its statistics through a real Mosquitto,
-the collector stores them, and headless Chromium logs in to the dashboard and reads the numbers.
-A screenshot is saved in test-artifacts/."""
+"""End to end: a device answers questions (and hears "fel", "tack", "upprepa" and a repeated
+question) and syncs its statistics through a real Mosquitto, the collector stores them, and
+headless Chromium logs in to the dashboard, sets a pilot period and reads the numbers.
+Screenshots of each page are saved in test-artifacts/."""
 
 from __future__ import annotations
 
+import io
+import json
+import sys
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -80,8 +84,23 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Storage]]:
     storage.close()
 
 
+def _conversation() -> str:
+    """One session: a question five times, each answer called wrong; then thanks and "upprepa".
+    Gives 5 "fel", 5 repeated questions (within the window) + 1 "upprepa", and 1 "tack"."""
+    start = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    lines = ["Vem är mitt nästa besök?", "Det var fel"] * 5
+    lines += ["Vem är mitt nästa besök?", "tack", "upprepa"]
+    return "".join(
+        json.dumps({"text": text, "now": (start + timedelta(seconds=10 * i)).isoformat()}) + "\n"
+        for i, text in enumerate(lines)
+    )
+
+
 def test_device_to_dashboard_in_a_real_browser(
-    device_env: Any, served: tuple[str, Storage], capsys: pytest.CaptureFixture[str]
+    device_env: Any,
+    served: tuple[str, Storage],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     url, storage = served
     collector = _collector(device_env, storage)
@@ -94,6 +113,13 @@ def test_device_to_dashboard_in_a_real_browser(
         )
         for question in questions:
             assert main(["ask", "--text", question]) == 0
+        capsys.readouterr()
+        monkeypatch.setattr(sys, "stdin", io.StringIO(_conversation()))
+        assert main(["ask", "--jsonl"]) == 0
+        turns = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+        signals = [t["signal"]["signal"] for t in turns if t["signal"]]
+        assert signals.count("bad") == 5 and signals.count("good") == 1
+        assert signals.count("repeat") == 6
         assert main(["sync", "--flush"]) == 0
         _wait(lambda: collector.stats.stored >= 2 and storage.overview(1, date.today()).total)
         # The same messages again (a device that lost the acks resends): counted once.
@@ -109,13 +135,30 @@ def test_device_to_dashboard_in_a_real_browser(
             page.fill("#password", "ett-långt-lösenord")
             page.click("#login")
             page.wait_for_selector("#total")
-            assert page.inner_text("#total") == "13"
-            assert page.inner_text('[data-intent="next_visit"]') == "6"
+            # 13 questions + 6 in the conversation + 5 "fel", "tack" and "upprepa" (turns too)
+            assert page.inner_text("#total") == "26"
+            assert page.inner_text('[data-intent="next_visit"]') == "12"
+            assert "nästa besök" in page.inner_text("#intents")  # Swedish words, not codes
+            assert "next_visit" not in page.inner_text("#intents")
             assert page.inner_text('[data-outcome="escalated"]') == "5"
             assert page.inner_text('[data-outcome="unknown"]') == "<5"
-            assert page.inner_text("#escalated-share") == "38 %"
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "dashboard-overview.png"), full_page=True)
+            today = datetime.now(UTC).astimezone().date()
+            page.click("text=Pilot")
+            page.wait_for_selector("#pilot-form")
+            page.fill('#pilot-form input[name="team"]', "majorna-2")
+            page.fill('#pilot-form input[name="start"]', (today - timedelta(days=7)).isoformat())
+            page.fill('#pilot-form input[name="end"]', (today + timedelta(days=70)).isoformat())
+            page.click("#pilot-form button")
+            page.wait_for_selector("#pilot-summary")
+            pilot = page.inner_text('#pilot-summary [data-period="pilot"]').split("\t")
+            # Questions, answered, misses, clarifications, "fel", repeats, satisfaction:
+            assert pilot[1:8] == ["19", "12 (63 %)", "<5", "0", "5", "6", "17 %"]
+            page.screenshot(path=str(ARTIFACTS / "dashboard-pilot.png"), full_page=True)
+            with page.expect_download() as download:
+                page.click("#pdf")
+            assert download.value.suggested_filename == "hemassist-pilot-majorna-2.pdf"
             page.click("text=Enheter")
             page.wait_for_selector('[data-device="dev-1"]')
             assert "0.1.0" in page.inner_text('[data-device="dev-1"]')
