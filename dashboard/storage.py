@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from pydantic import TypeAdapter, ValidationError
 
 from dashboard.pilot import (
+    NOT_QUESTIONS,
     Pilot,
     WeekCounts,
     fold_outcomes,
@@ -82,10 +83,16 @@ _SCHEMA = [
         day TEXT NOT NULL, team TEXT NOT NULL, signal TEXT NOT NULL, intent TEXT NOT NULL,
         path TEXT NOT NULL, outcome TEXT NOT NULL, count BIGINT NOT NULL,
         PRIMARY KEY (day, team, signal, intent, path, outcome))""",
-    # Which devices sent usage on a day: devices active per week, and nothing else about them.
+    # Which devices sent usage on a day, and how many questions: devices active per week and a
+    # device's own history.
     """CREATE TABLE IF NOT EXISTS device_days (
-        day TEXT NOT NULL, team TEXT NOT NULL, device_id TEXT NOT NULL,
+        day TEXT NOT NULL, team TEXT NOT NULL, device_id TEXT NOT NULL, questions BIGINT NOT NULL,
         PRIMARY KEY (team, day, device_id))""",
+    # A device's health per day: the worst of the day's health messages.
+    """CREATE TABLE IF NOT EXISTS health_daily (
+        device_id TEXT NOT NULL, day TEXT NOT NULL, reports BIGINT NOT NULL, app_version TEXT,
+        uptime_s BIGINT, cpu_temp_c REAL, mem_used_mb BIGINT, mem_total_mb BIGINT,
+        disk_free_mb BIGINT, backlog BIGINT, dropped BIGINT, PRIMARY KEY (device_id, day))""",
     """CREATE TABLE IF NOT EXISTS pilots (
         team TEXT PRIMARY KEY, starts TEXT NOT NULL, ends TEXT NOT NULL,
         baseline_starts TEXT, baseline_ends TEXT)""",
@@ -209,7 +216,7 @@ class Storage:
         usage: dict[tuple[str, ...], int] = defaultdict(int)
         latency: dict[tuple[str, str, str, int], int] = defaultdict(int)
         signals: dict[tuple[str, ...], int] = defaultdict(int)
-        active: set[tuple[str, str, str]] = set()
+        active: dict[tuple[str, str, str], int] = defaultdict(int)
         try:
             for item in batch:
                 message, reason = self._parse(item)
@@ -226,7 +233,10 @@ class Storage:
                     if isinstance(message, StatsMessage):
                         self._fold(message, usage, latency, signals)
                         if message.turns:
-                            active.add((self._team(message), self._day(message), message.device_id))
+                            device = (self._team(message), self._day(message), message.device_id)
+                            active[device] += sum(
+                                t.count for t in message.turns if t.intent not in NOT_QUESTIONS
+                            )
                     else:
                         self._health(message)
             self._many(
@@ -247,9 +257,9 @@ class Storage:
                 [(*key, n) for key, n in signals.items()],
             )
             self._many(
-                "INSERT INTO device_days VALUES (?,?,?) ON CONFLICT (team, day, device_id) "
-                "DO NOTHING",
-                [(day, team, device) for team, day, device in sorted(active)],
+                "INSERT INTO device_days VALUES (?,?,?,?) ON CONFLICT (team, day, device_id) "
+                "DO UPDATE SET questions = device_days.questions + excluded.questions",
+                [(day, team, device, n) for (team, day, device), n in sorted(active.items())],
             )
             self._db.commit()
         except BaseException:
@@ -360,6 +370,7 @@ class Storage:
         return message.team or "-"
 
     def _health(self, message: HealthMessage) -> None:
+        self._health_day(message)
         self._execute(
             "UPDATE devices SET app_version=?, models=?, backlog=?, dropped=?, uptime_s=?, "
             "cpu_temp_c=?, mem_used_mb=?, mem_total_mb=?, disk_free_mb=?, health_at=? "
@@ -378,6 +389,48 @@ class Storage:
                 message.device_id,
                 message.sent_at.isoformat(),
             ),
+        )
+
+    def _health_day(self, message: HealthMessage) -> None:
+        """Fold a health message into its device's day: the worst values seen that day."""
+        day = message.sent_at.astimezone(self.tz).date().isoformat()
+        row = self._execute(
+            "SELECT reports, uptime_s, cpu_temp_c, mem_used_mb, disk_free_mb, backlog, dropped "
+            "FROM health_daily WHERE device_id = ? AND day = ?",
+            (message.device_id, day),
+        ).fetchone()
+        temp = message.cpu_temp_c
+        values = [
+            1,
+            message.uptime_s,
+            temp,
+            message.mem_used_mb,
+            message.disk_free_mb,
+            message.outbox_backlog,
+            message.outbox_dropped,
+        ]
+        if row is not None:
+            reports, uptime, old_temp, mem, disk, backlog, dropped = row
+            temps = [t for t in (old_temp, temp) if t is not None]
+            values = [
+                int(reports) + 1,
+                max(int(uptime or 0), message.uptime_s),
+                max(temps) if temps else None,
+                max(int(mem or 0), message.mem_used_mb),
+                min(int(disk), message.disk_free_mb) if disk is not None else message.disk_free_mb,
+                max(int(backlog or 0), message.outbox_backlog),
+                max(int(dropped or 0), message.outbox_dropped),
+            ]
+        self._execute(
+            "INSERT INTO health_daily (device_id, day, reports, uptime_s, cpu_temp_c, "
+            "mem_used_mb, disk_free_mb, backlog, dropped, app_version, mem_total_mb) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (device_id, day) DO UPDATE SET "
+            "reports = excluded.reports, uptime_s = excluded.uptime_s, "
+            "cpu_temp_c = excluded.cpu_temp_c, mem_used_mb = excluded.mem_used_mb, "
+            "disk_free_mb = excluded.disk_free_mb, backlog = excluded.backlog, "
+            "dropped = excluded.dropped, app_version = excluded.app_version, "
+            "mem_total_mb = excluded.mem_total_mb",
+            (message.device_id, day, *values, message.app_version, message.mem_total_mb),
         )
 
     def _status(self, message: StatusMessage) -> None:
@@ -447,6 +500,36 @@ class Storage:
         cursor = self._execute("SELECT * FROM devices ORDER BY team, device_id")
         names = [c[0] for c in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    @_locked
+    def device(self, device_id: str) -> dict[str, Any] | None:
+        cursor = self._execute("SELECT * FROM devices WHERE device_id = ?", (device_id,))
+        names = [c[0] for c in cursor.description]
+        row = cursor.fetchone()
+        return dict(zip(names, row, strict=True)) if row else None
+
+    @_locked
+    def device_history(self, device_id: str, days: int, today: date) -> list[dict[str, Any]]:
+        """A device's days, newest first: questions asked and the day's worst health values."""
+        first = (today - timedelta(days=days - 1)).isoformat()
+        span = (device_id, first, today.isoformat())
+        history: dict[str, dict[str, Any]] = defaultdict(dict)
+        for day, questions in self._execute(
+            "SELECT day, sum(questions) FROM device_days WHERE device_id = ? AND day >= ? "
+            "AND day <= ? GROUP BY day",
+            span,
+        ).fetchall():
+            history[str(day)]["questions"] = int(questions)
+        cursor = self._execute(
+            "SELECT day, reports, app_version, uptime_s, cpu_temp_c, mem_used_mb, mem_total_mb, "
+            "disk_free_mb, backlog, dropped FROM health_daily WHERE device_id = ? AND day >= ? "
+            "AND day <= ?",
+            span,
+        )
+        names = [c[0] for c in cursor.description]
+        for row in cursor.fetchall():
+            history[str(row[0])].update(zip(names[1:], row[1:], strict=True))
+        return [{"day": day, **history[day]} for day in sorted(history, reverse=True)]
 
     @_locked
     def export(self, days: int, today: date) -> list[tuple[str, str, str, str, str, str, int]]:

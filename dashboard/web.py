@@ -187,6 +187,22 @@ def create_app(
             user=session["user"],
         )
 
+    @app.route("/devices/<device_id>")
+    @login_required
+    def device_page(device_id: str) -> Any:
+        device = storage.device(device_id)
+        if device is None:
+            abort(404)
+        days = _period()
+        return render_template(
+            "device.html",
+            device=device,
+            days=days,
+            periods=PERIODS,
+            history=storage.device_history(device_id, days, current_day()),
+            user=session["user"],
+        )
+
     def _csrf() -> str:
         if "csrf" not in session:
             session["csrf"] = secrets.token_urlsafe(16)

@@ -300,6 +300,7 @@ DEMO_QUESTIONS = [
     "Vem är mitt nästa besök?",
     "Vad ska jag göra hos Bertil?",
     "Har Greta några allergier?",
+    "Tack!",  # a verdict: counted for the pilot view, never the words
     "Vad har jag på eftermiddagen?",
     "Vad har jag efter klockan tre?",
     "Vilka mediciner tar Greta?",

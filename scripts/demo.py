@@ -13,6 +13,7 @@ import shutil
 import sys
 import threading
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -92,6 +93,7 @@ def start_dashboard(data_dir: Path, broker: object) -> tuple[str, object]:
     import waitress.server
 
     from dashboard.commands import app_for, collector_for, storage_for
+    from dashboard.pilot import Pilot
     from dashboard.web import hash_password
     from device.settings import load_settings
 
@@ -111,6 +113,9 @@ def start_dashboard(data_dir: Path, broker: object) -> tuple[str, object]:
     settings = load_settings()
     storage = storage_for(settings)
     storage.set_user("chef", hash_password(DEMO_PASSWORD))
+    # A 12-week pilot for the demo team that began a week ago, so the pilot page has a period.
+    today = datetime.now(settings.tz).date()
+    storage.set_pilot(Pilot("majorna-2", today - timedelta(days=7), today + timedelta(days=76)))
     collector = collector_for(settings, storage)
     collector.start()
     collector.subscribed.wait(10)
@@ -164,6 +169,7 @@ def run() -> int:
         code = hemassist(["stats"])
         minutes = float(os.environ.get("HEMASSIST_DEMO_SERVE_MINUTES", "10"))
         print(f"\n== Supervisors' dashboard: {url}  (log in as chef / {DEMO_PASSWORD})")
+        print(f"   the pilot view with its PDF report: {url}pilot?team=majorna-2")
         if minutes > 0:
             print(
                 f"   serving for {minutes:g} minutes; Ctrl-C stops earlier; "

@@ -54,18 +54,25 @@ def signal(
     return SignalCount(signal=kind, intent=intent, path="template", outcome=outcome, count=count)
 
 
-def health(device: str, seq: int, backlog: int = 3, team: str = "majorna-2") -> Incoming:
+def health(
+    device: str,
+    seq: int,
+    backlog: int = 3,
+    team: str = "majorna-2",
+    at: datetime | None = None,
+    disk_free_mb: int = 20000,
+) -> Incoming:
     message = HealthMessage(
         device_id=device,
         org=ORG,
         team=team,
         seq=seq,
-        sent_at=datetime.now(UTC),
+        sent_at=at or datetime.now(UTC),
         uptime_s=3600,
         cpu_temp_c=51.5,
         mem_used_mb=900,
         mem_total_mb=4096,
-        disk_free_mb=20000,
+        disk_free_mb=disk_free_mb,
         app_version="0.1.0",
         models={"stt-vosk": "0.15"},
         outbox_backlog=backlog,

@@ -292,3 +292,28 @@ def test_pilot_weeks_from_stored_counts(storage: Storage) -> None:
     assert dict(second.outcomes) == {"clarify": 6} and dict(second.signals) == {"repeat": 2}
     assert second.devices == 1 and sum(second.latency_bins) == 8
     assert storage.devices_active("majorna-2", pilot.start, pilot.end) == 2
+
+
+def test_a_device_history_per_day(storage: Storage) -> None:
+    """Questions per day and the day's worst health values, newest day first."""
+    day1, day2 = datetime(2026, 11, 23, 9, tzinfo=UTC), datetime(2026, 11, 24, 9, tzinfo=UTC)
+    storage.ingest(
+        [
+            stats(
+                "dev-1",
+                1,
+                day1,
+                [turn("next_visit", "answered", 7), turn("feedback", "answered", 2)],
+            ),
+            health("dev-1", 2, backlog=3, at=day1, disk_free_mb=900),
+            health("dev-1", 3, backlog=40, at=day1 + timedelta(hours=2), disk_free_mb=1200),
+            health("dev-1", 4, backlog=0, at=day2, disk_free_mb=800),
+            stats("dev-2", 1, day2, [turn("help", "answered", 5)]),
+        ]
+    )
+    assert storage.device("nobody") is None
+    assert storage.device("dev-1")["team"] == "majorna-2"
+    newest, oldest = storage.device_history("dev-1", 7, date(2026, 11, 24))
+    assert newest["day"] == "2026-11-24" and newest["reports"] == 1 and "questions" not in newest
+    assert oldest["questions"] == 7  # "tack" is not a question
+    assert (oldest["reports"], oldest["backlog"], oldest["disk_free_mb"]) == (2, 40, 900)

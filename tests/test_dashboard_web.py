@@ -73,6 +73,17 @@ def test_devices_page(client: FlaskClient) -> None:
     page = client.get("/devices").get_data(as_text=True)
     assert 'data-device="dev-1"' in page and 'class="online">online' in page
     assert 'class="offline">offline' in page and "900/4096 MB" in page
+    only = client.get("/devices?team=hisingen-1").get_data(as_text=True)
+    assert 'data-device="dev-2"' in only and 'data-device="dev-1"' not in only
+
+
+def test_device_page_with_its_history(client: FlaskClient) -> None:
+    _login(client)
+    assert client.get("/devices/nobody").status_code == 404
+    page = client.get("/devices/dev-1?days=7").get_data(as_text=True)
+    assert "Enhet dev-1 (team majorna-2)" in page
+    row = page.split('data-day="2026-11-24"')[1].split("</tr>")[0]
+    assert ">22<" in row  # questions that day (20 + 2)
 
 
 def test_csv_export_masks_small_counts(client: FlaskClient) -> None:
