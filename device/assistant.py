@@ -99,6 +99,7 @@ class Assistant:
         self._choosing: _Waiting | None = None
         self._clarifying: _Waiting | None = None
         self._last: Reply | None = None
+        self._spoken_language: str = settings.language
         self._signals = SignalWatch(timedelta(seconds=settings.telemetry.repeat_window_s))
         self.refresh()
 
@@ -122,8 +123,19 @@ class Assistant:
     def ask(self, text: str, now: datetime | None = None, confirmed: bool = False) -> Turn:
         """The answer to ``text``. A fault while answering gets a short apology, never an
         exception: one question must not end the session. Logged without care data."""
+        return self._safely(text, now, confirmed, None)
+
+    def verdict(self, verdict: str, now: datetime | None = None) -> Turn:
+        """A verdict given without words: a long press of the button is "fel" ("bad")."""
+        # In the language of the conversation so far.
+        said = Recognition("feedback", self._spoken_language, {"verdict": verdict})
+        return self._safely("", now, False, said)
+
+    def _safely(
+        self, text: str, now: datetime | None, confirmed: bool, given: Recognition | None
+    ) -> Turn:
         try:
-            return self._ask(text, now, confirmed)
+            return self._ask(text, now, confirmed, given)
         except Exception as exc:
             log.error("a question could not be answered: %s", type(exc).__name__)
             lang = self._settings.language
@@ -140,12 +152,14 @@ class Assistant:
                 path="none",
             )
 
-    def _ask(self, text: str, now: datetime | None, confirmed: bool) -> Turn:
+    def _ask(
+        self, text: str, now: datetime | None, confirmed: bool, given: Recognition | None = None
+    ) -> Turn:
         started = time.perf_counter()
         self.refresh()
         now = now or datetime.now(self._settings.tz)
         loaded = time.perf_counter()
-        rec = self._recognizer.recognize(
+        rec = given or self._recognizer.recognize(
             text, self._settings.language, self._settings.detect_language
         )
         llm_ms: dict[str, float] = {}
@@ -183,6 +197,7 @@ class Assistant:
                 reply = replace(reply, text=redact(reply.text, self._code_tokens, rec.language))
         signal = self._signal(text, spoken, rec, reply, now)
         self._remember(rec, reply, now)
+        self._spoken_language = rec.language
         answer = reply.text
         if not self._greeted:
             self._greeted = True

@@ -198,6 +198,9 @@ class TriggerSettings(_Section):
         "key", description="Push-to-talk by a key (Enter), a GPIO button, or a wake phrase."
     )
     gpio_pin: int = Field(17, ge=0, le=40, description="GPIO (BCM) pin of the button.")
+    hold_s: float = Field(
+        1.5, gt=0.2, le=10, description='Held this long, the button means "fel" (wrong answer).'
+    )
     wake_phrase: str = Field("hej assistent", description="Phrase that wakes the assistant.")
 
 

@@ -19,7 +19,7 @@ from device.speech.live import run_loop
 from device.speech.pipeline import VoicePipeline
 from device.speech.sound import RecordingSpeaker, WavMicrophone
 from device.speech.stt_whisper import WhisperStt
-from device.speech.trigger import ScriptedTrigger, Trigger
+from device.speech.trigger import KeyTrigger, ScriptedTrigger, Trigger
 from device.speech.tts import Voices
 from device.speech.vad import Vad
 from tests.conftest import EXAMPLE, MODELS, MORNING, spoken
@@ -60,6 +60,44 @@ def test_push_to_talk_answers_and_repeats(
     assert turns[1].turn.answer in turns[0].turn.answer  # without the first-answer notice
     assert turns[1].turn.sources == turns[0].turn.sources
     assert len(speaker.files) == 2 and all(f.stat().st_size > 10_000 for f in speaker.files)
+
+
+def test_a_long_press_says_the_last_answer_was_wrong(
+    assistant: Assistant, whisper: WhisperStt, joe: Any, tmp_path: Path
+) -> None:
+    files = _questions(joe, tmp_path, "Who is the nurse?")
+    speaker = RecordingSpeaker(tmp_path / "out")
+    turns: list[Any] = []
+    verdicts: list[Any] = []
+    run_loop(
+        VoicePipeline(assistant, whisper, Voices({"en": joe}, {"sv": joe})),
+        WavMicrophone(files),
+        speaker,
+        ScriptedTrigger(0, ["press", "hold"]),
+        Vad(2),
+        EndpointConfig(),
+        "en",
+        on_turn=turns.append,
+        now=lambda: MORNING,
+        on_verdict=verdicts.append,
+    )
+    assert [t.turn.intent for t in turns] == ["escalation"]
+    (wrong,) = verdicts
+    assert wrong.intent == "feedback" and wrong.text == "" and wrong.language == "en"
+    assert wrong.signal is not None and wrong.signal.as_dict() == {
+        "signal": "bad",
+        "intent": "escalation",
+        "path": "template",
+        "outcome": "escalated",
+    }
+    assert len(speaker.files) == 2  # the answer, then the spoken thanks for the verdict
+
+
+def test_key_trigger_lines() -> None:
+    import io
+
+    trigger = KeyTrigger(io.StringIO("\nf\nfel\nq\n"))
+    assert [trigger.next(5) for _ in range(4)] == ["press", "hold", "hold", "quit"]
 
 
 class PressDuringAnswer(Trigger):

@@ -92,7 +92,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         elif args.input_wav:
             trigger = ScriptedTrigger(len(args.input_wav))
         elif settings.trigger.mode == "gpio":
-            trigger = GpioTrigger(settings.trigger.gpio_pin)
+            trigger = GpioTrigger(settings.trigger.gpio_pin, settings.trigger.hold_s)
         else:
             trigger = KeyTrigger()
         speaker: Any = (
@@ -129,6 +129,10 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         recorder(voice.turn, engine=voice.transcript.engine, extra_ms=voice.timings_ms)
         print(json.dumps(voice.as_dict(), ensure_ascii=False), flush=True)
 
+    def on_verdict(turn: Any) -> None:
+        recorder(turn)
+        print(json.dumps(turn.as_dict(), ensure_ascii=False), flush=True)
+
     try:
         run_loop(
             pipeline,
@@ -141,6 +145,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             on_turn=on_turn,
             now=lambda: fixed_now,
             announce=lambda text: print(text, file=sys.stderr),
+            on_verdict=on_verdict,
         )
     finally:
         if service is not None:

@@ -1,5 +1,6 @@
 """The live loop on the device: wait for the button, listen until the worker stops speaking,
-answer aloud. A press during an answer stops it; "upprepa" repeats the last answer.
+answer aloud. A press during an answer stops it; "upprepa" repeats the last answer; a long
+press says the last answer was wrong ("fel").
 
 A supervised loop: an error in one turn is logged (without care data), said to the worker in
 plain words, and the loop goes on.
@@ -13,6 +14,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from device.answers.phrases import say
+from device.assistant import Turn
 from device.speech.audio import AudioChunk
 from device.speech.endpoint import EndpointConfig, Phase
 from device.speech.pipeline import VoicePipeline, VoiceTurn, capture
@@ -34,12 +36,18 @@ def run_loop(
     on_turn: Callable[[VoiceTurn], None] = lambda turn: None,
     now: Callable[[], datetime | None] = lambda: None,
     announce: Callable[[str], None] = lambda text: None,
+    on_verdict: Callable[[Turn], None] = lambda turn: None,
 ) -> int:
     """Serve questions until the trigger says quit; returns the number of turns answered."""
     answered = 0
     announce("Tryck och tala. / Press and speak.")
-    while trigger.next() == "press":
+    while (event := trigger.next()) in ("press", "hold"):
         try:
+            if event == "hold":  # a long press: "fel" about the last answer
+                verdict = pipeline.assistant.verdict("bad", now=now())
+                _speak(pipeline, speaker, trigger, verdict.answer, verdict.language)
+                on_verdict(verdict)
+                continue
             utterance, phase = capture(mic.chunks(), vad, endpoint)
             if phase is Phase.nothing or not utterance.audio:
                 _speak(pipeline, speaker, trigger, say(language, "heard_nothing"), language)

@@ -2,6 +2,7 @@
 for tests and the demo, or (off by default) a wake phrase spotted locally with Vosk.
 
 A trigger is a queue of events, filled by its own thread, so a press during an answer can stop it.
+A long press ("hold") is the worker's "fel": the last answer was wrong (counted, never the words).
 """
 
 from __future__ import annotations
@@ -9,9 +10,10 @@ from __future__ import annotations
 import queue
 import sys
 import threading
+from collections.abc import Sequence
 from typing import Any, Literal, TextIO
 
-Event = Literal["press", "quit"]
+Event = Literal["press", "hold", "quit"]
 
 
 class Trigger:
@@ -30,13 +32,14 @@ class Trigger:
             event = self.events.get_nowait()
         except queue.Empty:
             return False
-        if event == "quit":
-            self.events.put("quit")
+        if event in ("quit", "hold"):
+            self.events.put(event)  # kept for after the answer
         return event == "press"
 
 
 class KeyTrigger(Trigger):
-    """Enter = push to talk (or stop an answer); q then Enter = quit."""
+    """Enter = push to talk (or stop an answer); f then Enter = a long press ("fel");
+    q then Enter = quit."""
 
     def __init__(self, stream: TextIO = sys.stdin) -> None:
         super().__init__()
@@ -44,14 +47,23 @@ class KeyTrigger(Trigger):
 
     def _read(self, stream: TextIO) -> None:
         for line in stream:
-            self.events.put("quit" if line.strip().lower() in ("q", "quit", "avsluta") else "press")
+            word = line.strip().lower()
+            event: Event = "press"
+            if word in ("q", "quit", "avsluta"):
+                event = "quit"
+            elif word in ("f", "fel", "wrong"):
+                event = "hold"
+            self.events.put(event)
         self.events.put("quit")
 
 
 class GpioTrigger(Trigger):
-    """A button on a Raspberry Pi's GPIO pin (gpiozero, imported only here and only when used)."""
+    """A button on a Raspberry Pi's GPIO pin (gpiozero, imported only here and only when used).
 
-    def __init__(self, pin: int) -> None:
+    A short press starts a question when the button is let go; held for ``hold_s`` it is a long
+    press ("fel") instead, so the two never both happen."""
+
+    def __init__(self, pin: int, hold_s: float = 1.5) -> None:
         super().__init__()
         try:
             from gpiozero import Button
@@ -59,17 +71,29 @@ class GpioTrigger(Trigger):
             raise RuntimeError(
                 "gpiozero is not installed: pip install gpiozero (on the Pi)"
             ) from None
-        self._button = Button(pin)
-        self._button.when_pressed = lambda: self.events.put("press")
+        self._button = Button(pin, hold_time=hold_s)
+        self._held = False
+        self._button.when_held = self._on_held
+        self._button.when_released = self._on_released
+
+    def _on_held(self) -> None:
+        self._held = True
+        self.events.put("hold")
+
+    def _on_released(self) -> None:
+        if not self._held:
+            self.events.put("press")
+        self._held = False
 
 
 class ScriptedTrigger(Trigger):
-    """``presses`` presses, then quit: drives the live loop from WAV files."""
+    """``presses`` presses (or the ``script`` of events), then quit: drives the live loop from
+    WAV files."""
 
-    def __init__(self, presses: int) -> None:
+    def __init__(self, presses: int, script: Sequence[Event] = ()) -> None:
         super().__init__()
-        for _ in range(presses):
-            self.events.put("press")
+        for event in script or ["press"] * presses:
+            self.events.put(event)
         self.events.put("quit")
 
     def pending_press(self) -> bool:
