@@ -19,7 +19,7 @@ from device.speech.live import run_loop
 from device.speech.pipeline import VoicePipeline
 from device.speech.sound import RecordingSpeaker, WavMicrophone
 from device.speech.stt_whisper import WhisperStt
-from device.speech.trigger import KeyTrigger, ScriptedTrigger, Trigger
+from device.speech.trigger import GpioTrigger, KeyTrigger, ScriptedTrigger, Trigger
 from device.speech.tts import Voices
 from device.speech.vad import Vad
 from tests.conftest import EXAMPLE, MODELS, MORNING, spoken
@@ -98,6 +98,30 @@ def test_key_trigger_lines() -> None:
 
     trigger = KeyTrigger(io.StringIO("\nf\nfel\nq\n"))
     assert [trigger.next(5) for _ in range(4)] == ["press", "hold", "hold", "quit"]
+
+
+def test_gpio_button_short_and_long_press() -> None:
+    """gpiozero's own mock pins stand in for the Pi's GPIO: a tap asks, a hold is "fel"."""
+    import time
+
+    from gpiozero import Device
+    from gpiozero.pins.mock import MockFactory
+
+    Device.pin_factory = MockFactory()
+    try:
+        trigger = GpioTrigger(17, hold_s=0.3)
+        pin = Device.pin_factory.pin(17)
+        pin.drive_low()  # pressed (the button pulls up)
+        time.sleep(0.05)
+        pin.drive_high()
+        assert trigger.next(2) == "press"
+        pin.drive_low()
+        time.sleep(0.6)
+        pin.drive_high()
+        assert trigger.next(2) == "hold" and trigger.next(0.3) is None  # not also a press
+    finally:
+        Device.pin_factory.close()
+        Device.pin_factory = None
 
 
 class PressDuringAnswer(Trigger):
