@@ -47,6 +47,7 @@ class SignalWatch:
     def __init__(self, repeat_window: timedelta) -> None:
         self._window = repeat_window
         self._last: Answered | None = None
+        self._judged = False  # one verdict per answer: "fel, fel" is one wrong answer
         self._recent: dict[Hashable, tuple[datetime, Answered]] = {}
 
     @property
@@ -55,8 +56,9 @@ class SignalWatch:
 
     def feedback(self, verdict: str) -> Signal | None:
         """ "fel"/"bra" refers to the last answer; None when nothing was answered yet."""
-        if self._last is None or verdict not in ("good", "bad"):
+        if self._last is None or self._judged or verdict not in ("good", "bad"):
             return None
+        self._judged = True
         return Signal(verdict, self._last)
 
     def asked(
@@ -65,10 +67,11 @@ class SignalWatch:
         """Note a turn; a repeat signal when it asks what was asked within the window, or
         when it is "upprepa" after an answer."""
         self._recent = {k: v for k, v in self._recent.items() if now - v[0] <= self._window}
-        if intent == "repeat":
+        if intent == "repeat":  # the same answer again: still open to one verdict
             return Signal("repeat", self._last) if self._last is not None else None
         if intent in _NOT_ANSWERS:
             return None
+        self._judged = False
         if intent in _NOT_QUESTIONS:
             self._last = answered
             return None

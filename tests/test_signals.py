@@ -32,7 +32,11 @@ def test_feedback_refers_to_the_last_answer() -> None:
         "path": "template",
         "outcome": "answered",
     }
+    assert watch.feedback("bad") is None  # "fel, fel": one wrong answer
+    watch.asked("flags", ANNA, FLAGS, T0)
     assert watch.feedback("maybe") is None
+    good = watch.feedback("good")
+    assert good is not None and good.about == FLAGS
 
 
 def test_the_same_question_within_the_window_is_a_repeat() -> None:
