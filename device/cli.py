@@ -100,6 +100,25 @@ def _parser() -> argparse.ArgumentParser:
     verify = msub.add_parser("verify", help="check the installed files' sha256")
     verify.add_argument("names", nargs="*", help="model names (default: all installed)")
     msub.add_parser("list", help="the models in the manifest and whether they are installed")
+    pin = msub.add_parser(
+        "pin",
+        help="record the sha256 of a model IT downloaded from its vendor (site manifest)",
+        description="On a machine that can reach the vendor: download the model's files into a "
+        "folder, then pin them. Every file is hashed (and checked against the vendor's "
+        "voices.json MD5 for Piper voices) and recorded in models.site_manifest; devices "
+        "provisioned with that file install from a copy of the folder and verify every file.",
+    )
+    pin.add_argument("names", nargs=1, metavar="NAME", help="the model's name in the manifest")
+    pin.add_argument(
+        "--from", dest="from_dir", type=Path, metavar="DIR", required=True,
+        help="the folder with the downloaded files (the archive itself for Vosk models)",
+    )  # fmt: skip
+    pin.add_argument(
+        "--vendor-digests",
+        type=Path,
+        metavar="VOICES_JSON",
+        help="Piper's voices.json to check MD5s against (default: DIR/voices.json if there)",
+    )
 
     from provisioning.commands import add_parser as add_provision_parser
 
@@ -269,6 +288,7 @@ def _models(settings: Settings, args: argparse.Namespace) -> int:
         getattr(args, "names", []),
         getattr(args, "use", None),
         getattr(args, "from_dir", None),
+        getattr(args, "vendor_digests", None),
     )
 
 

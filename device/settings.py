@@ -9,7 +9,15 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -122,12 +130,26 @@ class ModelSettings(_Section):
         '("" = the checkout\'s .models/ when it exists, else ~/.local/share/hemassist/models).',
     )
 
+    site_manifest: Path = Field(
+        Path(""),
+        validate_default=True,
+        description="The hashes IT pinned with `hemassist models pin` (TOML); "
+        '"" = site-manifest.toml in models.dir.',
+    )
+
     @field_validator("dir", mode="before")
     @classmethod
     def _expand(cls, value: object) -> Path:
         if value in ("", None) or value == Path(""):
             return default_models_dir()
         return Path(str(value)).expanduser()
+
+    @field_validator("site_manifest", mode="after")
+    @classmethod
+    def _site_beside_models(cls, value: Path, info: ValidationInfo) -> Path:
+        if value == Path(""):
+            return Path(info.data.get("dir", default_models_dir())) / "site-manifest.toml"
+        return value.expanduser()
 
 
 class SpeechSettings(_Section):

@@ -40,6 +40,8 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     monkeypatch.setenv("HEMASSIST_DATA_DIR", str(data_dir))
     # The test models, installed by scripts/setup.sh (`hemassist models install --use test`).
     monkeypatch.setenv("HEMASSIST_MODELS__DIR", str(MODELS))
+    # IT's pins (`models pin`) go to the test's own folder, never the checkout's.
+    monkeypatch.setenv("HEMASSIST_MODELS__SITE_MANIFEST", str(tmp_path / "site-manifest.toml"))
     # The LLM fallback is switched on by the tests that are about it (tests/test_llm_real.py),
     # so that every other test's "unknown" question stays unknown.
     monkeypatch.setenv("HEMASSIST_LLM__ENABLED", "false")

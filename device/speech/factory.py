@@ -7,7 +7,8 @@ import logging
 
 from device.models.choice import choose_stt
 from device.models.install import model_path
-from device.models.manifest import ModelError, load_manifest
+from device.models.manifest import ModelError
+from device.models.site import manifest_for
 from device.settings import Settings
 from device.speech.stt import SpeechToText, SttError
 from device.speech.tts import TextToSpeech, TtsError, Voices
@@ -55,7 +56,7 @@ def make_voices(settings: Settings, variation: bool = True) -> Voices:
     off makes Piper say a text the same way every time (the self-test's round trip)."""
     from device.speech.tts_espeak import EspeakTts
 
-    manifest = load_manifest()
+    manifest = manifest_for(settings)
     voice = settings.voice
     piper: dict[str, TextToSpeech] = {}
     fallback: dict[str, TextToSpeech] = {}
