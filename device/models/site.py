@@ -14,14 +14,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tomllib
 import zipfile
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from device.models.manifest import (
     ArchiveSource,
@@ -31,6 +30,7 @@ from device.models.manifest import (
     ModelFile,
     UrlSource,
     load_manifest,
+    read_toml,
 )
 from device.settings import Settings
 
@@ -58,16 +58,7 @@ def load_site(path: Path) -> dict[str, Pin]:
     """The pins in ``path``; none when the file doesn't exist."""
     if not path.is_file():
         return {}
-    try:
-        site = _Site.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ModelError(f"the site manifest {path} can't be read: {exc}") from None
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ModelError(
-            f"the site manifest {path} is invalid at {where}: {first['msg']}"
-        ) from None
+    site = read_toml(_Site, path, "the site manifest")
     return {pin.name: pin for pin in site.pins}
 
 
