@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import secrets
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -27,6 +28,7 @@ from dashboard.labels import INTENT_NAMES, OUTCOME_NAMES, PATH_NAMES, label
 from dashboard.pilot import Kpis, Pilot, PilotError, total, weekly
 from dashboard.report import HEADERS, PilotFigures, method_notes, pdf, table_row
 from dashboard.storage import Storage
+from device.telemetry.schema import ID_PATTERN
 
 PERIODS = (7, 30, 90, 365)
 
@@ -354,8 +356,11 @@ def create_app(
 
 def _pilot_from(team: str, form: Any) -> Pilot:
     """A pilot from the form, or PilotError naming the field that is wrong (in Swedish)."""
-    if not team or len(team) > 64:
-        raise PilotError("Välj ett team.")
+    if team != "-" and not re.fullmatch(ID_PATTERN.strip("^$"), team):
+        raise PilotError(
+            "Team: skriv teamets namn som enheterna rapporterar det "
+            "(små bokstäver, siffror och bindestreck, till exempel majorna-2)."
+        )
 
     def day(field: str, name: str, required: bool) -> date | None:
         value = (form.get(field) or "").strip()

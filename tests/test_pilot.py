@@ -124,6 +124,8 @@ def test_a_supervisor_sets_a_pilot_and_reads_its_weeks(client: FlaskClient) -> N
     assert client.get("/pilot").status_code == 302  # login first
     _login(client)
     assert client.post("/pilot", data=PERIOD).status_code == 400  # no CSRF token
+    status, page = _set_pilot(client, **{**PERIOD, "team": "<script>Greta"})
+    assert status == 400 and "Team: skriv teamets namn" in page and "<script>G" not in page
     status, page = _set_pilot(client, **{**PERIOD, "end": "2026-11-01"})
     assert status == 400 and "slutdatum ligger före" in page
     status, page = _set_pilot(client, **{**PERIOD, "baseline_end": "15/11"})
