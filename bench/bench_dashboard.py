@@ -1,7 +1,8 @@
 """Dashboard benchmarks: ingest rate through the real validation and storage path, and the
 overview and pilot pages' render time over a year of hourly statistics from many devices.
 
-    .venv/bin/python -m bench.bench_dashboard [--devices 200] [--days 365] [--database-url URL]
+    .venv/bin/python -m bench.bench_dashboard [--devices 200] [--days 365]
+        [--database-url URL | --postgres]
 
 Targets: overview render < 500 ms, and the pilot view (page and PDF) < 500 ms p95, with a year
 of hourly statistics (version 2, with feedback and repeats) for 200 devices (about 1.75 million
@@ -75,7 +76,23 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=200)
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--database-url", help="default: a SQLite file in a temporary folder")
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="a throw-away PostgreSQL server (Debian's postgresql, as the tests start it)",
+    )
     args = parser.parse_args()
+    if args.postgres:
+        from tests.postgres import throwaway_postgres
+
+        for url in throwaway_postgres():
+            args.database_url = url
+            run(args)
+    else:
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
     start = datetime(2025, 11, 24, tzinfo=UTC)
     hours = args.days * 24
     with tempfile.TemporaryDirectory() as tmp:
@@ -98,19 +115,18 @@ def main() -> None:
         storage.set_user("chef", hash_password("benchmark-password"))
         last = (start + timedelta(hours=hours - 1)).date()
         first = start.date()
-        # A 12-week pilot with 4 baseline weeks, and one running the whole year.
-        storage.set_pilot(
-            Pilot(
-                "team-00",
-                last - timedelta(days=83),
-                last,
-                last - timedelta(days=111),
-                last - timedelta(days=84),
+        # A 12-week pilot with 4 baseline weeks, and one running the whole year (both shorter
+        # when --days is small).
+        span = (last - first).days
+        for team, weeks in (("team-00", 12), ("team-01", 48)):
+            pilot_days = min(weeks * 7, span - 28 if span > 56 else span * 3 // 4)
+            start = last - timedelta(days=pilot_days)
+            baseline = min(28, (start - first).days)
+            storage.set_pilot(
+                Pilot(team, start, last, start - timedelta(days=baseline), start - timedelta(1))
+                if baseline > 0
+                else Pilot(team, start, last)
             )
-        )
-        storage.set_pilot(
-            Pilot("team-01", first + timedelta(days=28), last, first, first + timedelta(days=27))
-        )
         app = create_app(storage, secret_key(Path(tmp) / "key"), today=lambda: last)
         client = app.test_client()
         with client.session_transaction() as session:

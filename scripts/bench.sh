@@ -6,5 +6,6 @@ scripts/setup.sh
 .venv/bin/python -m bench.bench_templates "$@"
 .venv/bin/python -m bench.bench_telemetry
 .venv/bin/python -m bench.bench_dashboard
+.venv/bin/python -m bench.bench_dashboard --postgres
 .venv/bin/python -m bench.bench_llm
 .venv/bin/python -m bench.bench_speech --speech "${HEMASSIST_SPEECH_DIR:-../shared/speech}"

@@ -131,6 +131,8 @@ def test_device_to_dashboard_in_a_real_browser(
             page = browser.new_page(viewport={"width": 1200, "height": 1400})
             page.goto(url + "/")
             assert "/login" in page.url
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "dashboard-login.png"))
             page.fill("#username", "chef")
             page.fill("#password", "ett-långt-lösenord")
             page.click("#login")
@@ -163,6 +165,11 @@ def test_device_to_dashboard_in_a_real_browser(
             page.wait_for_selector('[data-device="dev-1"]')
             assert "0.1.0" in page.inner_text('[data-device="dev-1"]')
             page.screenshot(path=str(ARTIFACTS / "dashboard-devices.png"), full_page=True)
+            page.click('[data-device="dev-1"] a')
+            page.wait_for_selector("#history")
+            today_row = page.inner_text(f'#history [data-day="{today.isoformat()}"]')
+            assert "19" in today_row.split("\t")[1]  # the day's questions on this device
+            page.screenshot(path=str(ARTIFACTS / "dashboard-device.png"), full_page=True)
             browser.close()
     finally:
         collector.stop()
