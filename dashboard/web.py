@@ -329,10 +329,9 @@ def create_app(
     def pilot_pdf() -> Response:
         pilot = _pilot_or_404()
         figures = _figures(pilot)
-        devices = storage.devices_active(pilot.team, pilot.start, pilot.end)
         name = f"hemassist-pilot-{pilot.team}.pdf"
         return Response(
-            pdf(figures, devices, current_day()),
+            pdf(figures, figures.pilot_total.devices, current_day()),
             mimetype="application/pdf",
             headers={"Content-Disposition": f"attachment; filename={name}"},
         )
