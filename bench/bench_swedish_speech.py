@@ -58,6 +58,9 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=1, help="take every n-th question")
     parser.add_argument("--voices", default=",".join(VOICES), help="espeak-ng voices")
     parser.add_argument("--modes", default="free,closed", help="free and/or closed")
+    parser.add_argument(
+        "--window", type=float, default=30.0, help="seconds Whisper's encoder sees (5-30)"
+    )
     parser.add_argument("--show", action="store_true", help="print every question's result")
     args = parser.parse_args()
     os.environ["HEMASSIST_LLM__ENABLED"] = "false"
@@ -73,7 +76,7 @@ def main() -> None:
     cases = cases[:: args.every]
     if args.limit:
         cases = cases[: args.limit]
-    stt = WhisperStt(MODELS / "whisper-base", threads=2, languages=("sv",))
+    stt = WhisperStt(MODELS / "whisper-base", threads=2, languages=("sv",), window_s=args.window)
     with tempfile.TemporaryDirectory() as tmp:
         clips = spoken(cases, args.voices.split(","), Path(tmp))
         cares = {bundle: parse_bundle(path.read_bytes()).care for bundle, (path, _) in SETS.items()}

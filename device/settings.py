@@ -166,6 +166,9 @@ class SpeechSettings(_Section):
         "when detect_language is on, else `language`).",
     )
     whisper_compute_type: str = Field("int8", description="CTranslate2 compute type.")
+    whisper_window_s: float = Field(
+        30.0, ge=5, le=30, description="Seconds of audio Whisper's encoder sees (30: its own)."
+    )
     threads: int = Field(2, ge=1, le=16, description="CPU threads for speech-to-text.")
     second_pass: bool = Field(
         True, description="Vosk: decode again with open vocabulary when the grammar gives nothing."

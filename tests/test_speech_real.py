@@ -83,6 +83,21 @@ def test_spoken_english_questions_get_the_right_answer(pipeline: VoicePipeline, 
     assert wrong == []
 
 
+def test_a_shorter_encoder_window_answers_the_same(assistant: Assistant, joe: Any) -> None:
+    """speech.whisper_window_s = 10: the encoder sees 10 s, not 30, and every question above
+    still gets the right answer; short phrases are not repeated ("Say that again." ×3 was seen
+    with a window of the question + 3 s)."""
+    short = WhisperStt(MODELS / "whisper-base", threads=2, languages=("en",), window_s=10)
+    quick = VoicePipeline(assistant, short, Voices({"en": joe}, {}), second_pass=False)
+    wrong = []
+    for question, intent, sources in SPOKEN_QUESTIONS:
+        voice = quick.turn(spoken(joe, question), now=MORNING)
+        if voice.turn.intent != intent or set(voice.turn.sources) != sources:
+            wrong.append((question, voice.transcript.text, voice.turn.intent))
+    assert wrong == []
+    assert short.transcribe(spoken(joe, "Say that again.")).text == "Say that again."
+
+
 def test_spoken_answer_is_real_speech(
     pipeline: VoicePipeline, joe: Any, whisper: WhisperStt
 ) -> None:

@@ -39,6 +39,7 @@ def make_stt(settings: Settings) -> SpeechToText:
         threads=speech.threads,
         compute_type=speech.whisper_compute_type,
         languages=whisper_languages(settings),
+        window_s=speech.whisper_window_s,
     )
 
 
