@@ -25,7 +25,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from dashboard.charts import latency_lines, masked, stacked_bars
 from dashboard.guard import LoginGuard
 from dashboard.labels import INTENT_NAMES, OUTCOME_NAMES, PATH_NAMES, label
-from dashboard.pilot import Kpis, Pilot, PilotError, total, weekly
+from dashboard.pilot import Kpis, Pilot, PilotError, WeekCounts, total, weekly
 from dashboard.report import HEADERS, PilotFigures, method_notes, pdf, table_row
 from dashboard.storage import Storage
 from device.telemetry.schema import ID_PATTERN
@@ -215,17 +215,14 @@ def create_app(
         # Weeks that have begun: a running pilot shows no empty rows for the weeks to come.
         until = min(pilot.end, current_day())
         counts = storage.week_counts(pilot.team, pilot.start, until) if until >= pilot.start else []
-        base_counts = (
-            storage.week_counts(pilot.team, pilot.baseline_start, pilot.baseline_end)
-            if pilot.baseline_start and pilot.baseline_end
-            else []
-        )
+        base_counts: list[WeekCounts] = []
         base_total: Kpis | None = None
         if pilot.baseline_start and pilot.baseline_end:
-            base_devices = storage.devices_active(
-                pilot.team, pilot.baseline_start, pilot.baseline_end
+            first, last = pilot.baseline_start, pilot.baseline_end
+            base_counts = storage.week_counts(pilot.team, first, last)
+            base_total = total(
+                base_counts, minutes, storage.devices_active(pilot.team, first, last)
             )
-            base_total = total(base_counts, minutes, base_devices)
         return PilotFigures(
             pilot=pilot,
             baseline_weeks=weekly(base_counts, minutes),

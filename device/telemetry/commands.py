@@ -48,7 +48,7 @@ def recorder_for(settings: Settings) -> Callable[..., None]:
         timings = {**turn.timings_ms, **(extra_ms or {})}
         if "voice_total" in timings:
             timings["total"] = timings["voice_total"]
-        signal = turn.signal.as_dict() if getattr(turn, "signal", None) else None
+        signal = turn.signal.as_dict() if turn.signal else None
         event = TurnEvent.of(
             turn.intent, turn.language, turn.path, turn.outcome, timings, engine, signal
         )
