@@ -25,7 +25,9 @@ from importlib.metadata import version
 from pathlib import Path
 
 from bench.bench_templates import percentile
+from device.settings import SpeechSettings
 from device.speech.audio import join, read_wav, write_wav
+from device.speech.factory import whisper_examples
 from device.speech.stt_vosk import VoskStt
 from device.speech.stt_whisper import WhisperStt
 from device.speech.tts_espeak import EspeakTts
@@ -33,6 +35,7 @@ from device.speech.tts_piper import PiperTts
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = Path(os.environ.get("HEMASSIST_MODELS__DIR", ROOT / ".models"))
+EXAMPLES = whisper_examples(SpeechSettings())  # the shipped prompt
 QUESTIONS = [
     "Who is my next visit?",
     "Does Greta have any allergies?",
@@ -92,7 +95,9 @@ def main() -> None:
         folder = args.speech / f"{lang}-commonvoice"
         clips = [json.loads(line) for line in (folder / "manifest.jsonl").read_text().splitlines()]
         clips = clips[: args.limit]
-        whisper = WhisperStt(MODELS / "whisper-base", threads=2, languages=(lang,))
+        whisper = WhisperStt(
+            MODELS / "whisper-base", threads=2, languages=(lang,), examples=EXAMPLES
+        )
         wer, rtf = wer_rtf(whisper, clips, folder)
         print(
             f"whisper-base (int8, 2 threads)  {lang}  n={len(clips)}  WER {wer:.1%}  RTF {rtf:.2f}"
@@ -139,7 +144,10 @@ def main() -> None:
     assistant.use_care(parse_bundle((ROOT / "tests/data/example-bundle.json").read_bytes()).care)
     spoken = [join(list(joe.speak(q))) for q in QUESTIONS]
     for label, stt in (
-        ("whisper-base, en", WhisperStt(MODELS / "whisper-base", languages=("en",))),
+        (
+            "whisper-base, en",
+            WhisperStt(MODELS / "whisper-base", languages=("en",), examples=EXAMPLES),
+        ),
     ):
         pipeline = VoicePipeline(assistant, stt, Voices({"en": joe}, {}), second_pass=False)
         pipeline.prime()

@@ -1,10 +1,15 @@
 """Swedish speech benchmark: the held-out Swedish template questions (tests/data/eval/, two
 bundles) spoken by espeak-ng voices, heard by Whisper base free and closed-domain, answered by the
 assistant, judged like the text evaluation: right (same intent and sources), honest miss, wrong.
-Per mode: counts, why closed-domain chose or refused, p50/p95 of each speech-to-text stage, and
-peak memory.
+Also, unless --no-off-domain: the held-out questions whose right answer is "I don't know" ("miss"
+lines), and real Swedish speech off the domain (Common Voice clips in ../shared/speech, where any
+answer is wrong), with the free transcript's word error rate on those clips.
+Each clip is one spoken turn (VoicePipeline.turn, espeak-ng speaking the answer: Piper's Swedish
+voice is not on PyPI). Per mode: counts, why closed-domain chose or refused, p50/p95 of each stage
+(``stt`` is all of speech-to-text, ``first_audio`` the end of the recording to the first audio of
+the answer), and peak memory.
 
-    .venv/bin/python -m bench.bench_swedish_speech [--limit 40] [--voices sv,sv+f2,sv+m3]
+    .venv/bin/python -m bench.bench_swedish_speech [--every 2 --offset 1] [--voices sv,sv+f2,sv+m3]
 
 Targets (issue "Swedish speech"): >= 90 % of template questions right on espeak-ng Swedish, never
 the wrong client; end of speech → first audio <= 1.2 s p95.
@@ -13,16 +18,17 @@ the wrong client; end of speech → first audio <= 1.2 s p95.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import resource
 import statistics
 import tempfile
-import time
 from collections import Counter
 from importlib.metadata import version
 from pathlib import Path
 
+from bench.bench_speech import edit_distance, words
 from bench.bench_templates import percentile
 from bench.evaluation import SETS, Case, judge, load_cases
 from device.assistant import Assistant
@@ -30,6 +36,7 @@ from device.care.fhir_import import parse_bundle
 from device.nlu.recognizer import load_templates
 from device.settings import CONFIG_DIR, load_settings
 from device.speech.audio import AudioChunk, join, read_wav, write_wav
+from device.speech.factory import whisper_examples
 from device.speech.pipeline import VoicePipeline
 from device.speech.stt_whisper import WhisperStt
 from device.speech.tts import Voices
@@ -38,6 +45,25 @@ from device.speech.tts_espeak import EspeakTts
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = Path(os.environ.get("HEMASSIST_MODELS__DIR", ROOT / ".models"))
 VOICES = {"sv": 1.0, "sv+f2": 0.9, "sv+m3": 1.1}  # espeak-ng voice: speed (140–180 words/min)
+COMMON_VOICE = ROOT.parent / "shared" / "speech" / "sv-commonvoice"
+OFF_DOMAIN = Case("example", "sv", "off-domain", "", "miss")  # any answer to it is wrong
+
+
+def common_voice(folder: Path) -> list[tuple[Case, str, Path, str]]:
+    """Real Swedish speech off the domain: (case, "cv", wav, its transcript)."""
+    manifest = folder / "manifest.jsonl"
+    if not manifest.is_file():
+        return []
+    clips = [json.loads(line) for line in manifest.read_text(encoding="utf-8").splitlines()]
+    return [(OFF_DOMAIN, "cv", folder / clip["audio"], clip["text"]) for clip in clips]
+
+
+def kind_of(case: Case, said: str) -> str:
+    if said:
+        return "real speech off the domain (Common Voice)"
+    if case.expected.startswith("="):
+        return "template questions (espeak-ng)"
+    return "questions to answer 'I don't know' (espeak-ng)"
 
 
 def spoken(cases: list[Case], voices: list[str], folder: Path) -> list[tuple[Case, str, Path]]:
@@ -56,6 +82,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Swedish speech benchmark")
     parser.add_argument("--limit", type=int, default=0, help="questions per voice (0 = all)")
     parser.add_argument("--every", type=int, default=1, help="take every n-th question")
+    parser.add_argument("--offset", type=int, default=0, help="... starting with this one")
+    parser.add_argument(
+        "--no-off-domain", action="store_true", help="template questions only (no misses, no CV)"
+    )
+    parser.add_argument("--speech", type=Path, default=COMMON_VOICE, help="Common Voice folder")
     parser.add_argument("--voices", default=",".join(VOICES), help="espeak-ng voices")
     parser.add_argument("--modes", default="free,closed", help="free and/or closed")
     parser.add_argument(
@@ -72,13 +103,22 @@ def main() -> None:
         f"ctranslate2 {version('ctranslate2')}, hassil {version('hassil')}, "
         f"rapidfuzz {version('rapidfuzz')}; whisper-base int8, 2 threads; no LLM"
     )
-    cases = [c for c in load_cases() if c.lang == "sv" and c.expected.startswith("=")]
-    cases = cases[:: args.every]
+    swedish = [c for c in load_cases() if c.lang == "sv"]
+    cases = [c for c in swedish if c.expected.startswith("=")][args.offset :: args.every]
+    misses = [] if args.no_off_domain else [c for c in swedish if c.expected == "miss"]
     if args.limit:
         cases = cases[: args.limit]
-    stt = WhisperStt(MODELS / "whisper-base", threads=2, languages=("sv",), window_s=args.window)
+    stt = WhisperStt(
+        MODELS / "whisper-base",
+        threads=2,
+        languages=("sv",),
+        window_s=args.window,
+        examples=whisper_examples(settings.speech),
+    )
     with tempfile.TemporaryDirectory() as tmp:
-        clips = spoken(cases, args.voices.split(","), Path(tmp))
+        clips = [(*clip, "") for clip in spoken(cases + misses, args.voices.split(","), Path(tmp))]
+        if not args.no_off_domain:
+            clips += common_voice(args.speech)
         cares = {bundle: parse_bundle(path.read_bytes()).care for bundle, (path, _) in SETS.items()}
 
         def fresh(bundle: str) -> Assistant:
@@ -87,43 +127,56 @@ def main() -> None:
             assistant.use_care(cares[bundle])
             return assistant
 
+        voices = Voices({}, {"sv": EspeakTts("sv")})  # Piper's Swedish voice is not on PyPI
         for mode in args.modes.split(","):
             closed = settings.speech.model_copy(update={"closed_domain": mode == "closed"})
-            verdicts: Counter[str] = Counter()
+            verdicts: dict[str, Counter[str]] = {}
             reasons: Counter[str] = Counter()
+            errors, reference_words = 0, 0
             stages: dict[str, list[float]] = {}
             pipelines: dict[str, VoicePipeline] = {}
-            for case, voice, path in clips:
+            for case, voice, path, said in clips:
                 now = SETS[case.bundle][1]
-                reference = fresh(case.bundle).ask(case.expected[1:].strip(), now=now)
+                reference = (
+                    fresh(case.bundle).ask(case.expected[1:].strip(), now=now)
+                    if case.expected.startswith("=")
+                    else None
+                )
                 assistant = fresh(case.bundle)
                 pipeline = pipelines.get(case.bundle)
                 if pipeline is None:
-                    pipeline = VoicePipeline(assistant, stt, Voices({}, {}), False, closed)
+                    pipeline = VoicePipeline(assistant, stt, voices, False, closed)
                     pipelines[case.bundle] = pipeline
                     pipeline.prime()
                     pipeline.domain("sv")  # built once per care-data snapshot, not per question
                 pipeline.assistant = assistant
                 audio: AudioChunk = read_wav(path)
-                started = time.perf_counter()
-                heard = pipeline.hear(audio)
-                hear_ms = (time.perf_counter() - started) * 1000
-                got = assistant.ask(heard.text, now=now)
+                spoken_turn = pipeline.turn(audio, now=now)  # espeak-ng speaks the answer
+                heard, got = spoken_turn.transcript, spoken_turn.turn
                 verdict = judge(case, got, reference)
-                verdicts[verdict] += 1
+                verdicts.setdefault(kind_of(case, said), Counter())[verdict] += 1
+                if said:
+                    errors += edit_distance(words(said), words(heard.free_text or heard.text))
+                    reference_words += len(words(said))
                 reasons[heard.decision or "free"] += 1
-                for stage, ms in {**heard.timings_ms, "stt_total": hear_ms}.items():
+                timings = {**heard.timings_ms, **got.timings_ms, **spoken_turn.timings_ms}
+                for stage, ms in timings.items():
                     stages.setdefault(stage, []).append(ms)
                 if args.show:
                     print(
-                        f"  {verdict:5} {voice:6} {case.question!r} → free {heard.free_text!r}, "
-                        f"read {heard.text!r} ({heard.decision} {heard.scores})"
+                        f"  {verdict:5} {voice:6} {case.question or said!r} → "
+                        f"free {heard.free_text!r}, read {heard.text!r} "
+                        f"({heard.decision} {heard.scores})"
                     )
-            n = sum(verdicts.values())
-            print(
-                f"\n{mode:6} n={n}  right {verdicts['right'] / n:.0%}  honest miss "
-                f"{verdicts['miss'] / n:.0%}  wrong {verdicts['wrong'] / n:.0%}"
-            )
+            print(f"\n{mode}")
+            for kind, counts in verdicts.items():
+                n = sum(counts.values())
+                print(
+                    f"  {kind:47} n={n:3}  right {counts['right'] / n:4.0%}  honest miss "
+                    f"{counts['miss'] / n:4.0%}  wrong {counts['wrong'] / n:4.0%}"
+                )
+            if reference_words:
+                print(f"  off-domain speech: free transcript WER {errors / reference_words:.1%}")
             print("  decisions: " + ", ".join(f"{k} {v}" for k, v in reasons.most_common()))
             for stage, values in sorted(stages.items()):
                 print(

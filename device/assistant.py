@@ -334,6 +334,11 @@ class Assistant:
             return None
         return (rec.intent, tuple(sorted((k, repr(v)) for k, v in rec.slots.items())))
 
+    def words(self, language: str) -> set[str]:
+        """Every word the templates can say with the current names (see Recognizer)."""
+        self.refresh()
+        return self._recognizer.words(language)
+
     def sentences(self, language: str) -> list[str]:
         """Every sentence the templates accept with the current names (see Recognizer)."""
         self.refresh()

@@ -169,6 +169,18 @@ class SpeechSettings(_Section):
     whisper_window_s: float = Field(
         30.0, ge=5, le=30, description="Seconds of audio Whisper's encoder sees (30: its own)."
     )
+    whisper_examples_sv: str = Field(
+        "Vem är mitt nästa besök? Vad ska jag göra hos henne? Har hon några allergier? "
+        "Ring dottern. Vad har jag i dag?",
+        max_length=400,
+        description="Whisper: Swedish example questions that start its prompt, before the names.",
+    )
+    whisper_examples_en: str = Field(
+        "Who is my next visit? What should I do for her? Does she have any allergies? "
+        "Call the daughter. What do I have today?",
+        max_length=400,
+        description="Whisper: English example questions that start its prompt, before the names.",
+    )
     threads: int = Field(2, ge=1, le=16, description="CPU threads for speech-to-text.")
     second_pass: bool = Field(
         True, description="Vosk: decode again with open vocabulary when the grammar gives nothing."
@@ -182,15 +194,22 @@ class SpeechSettings(_Section):
         8, ge=1, le=64, description="Whisper: template sentences shortlisted per way of matching."
     )
     closed_free_slack: float = Field(
-        0.5,
+        1.0,
         ge=0,
         description="Whisper: how much less likely (mean log-probability per token) than the free "
         "transcript a template sentence may be and still be chosen.",
     )
     closed_margin: float = Field(
-        1.0,
+        0.75,
         ge=0,
         description="Whisper: how much likelier than any sentence meaning something else the "
+        "chosen sentence must be.",
+    )
+    closed_resemblance: float = Field(
+        60,
+        ge=0,
+        le=100,
+        description="Whisper: how alike (0-100, in spelling or sound) the free transcript and the "
         "chosen sentence must be.",
     )
 

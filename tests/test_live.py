@@ -13,8 +13,10 @@ import pytest
 
 from device.assistant import Assistant
 from device.cli import main
+from device.settings import SpeechSettings
 from device.speech.audio import AudioChunk, write_wav
 from device.speech.endpoint import EndpointConfig
+from device.speech.factory import whisper_examples
 from device.speech.live import run_loop
 from device.speech.pipeline import VoicePipeline
 from device.speech.sound import RecordingSpeaker, WavMicrophone
@@ -27,7 +29,9 @@ from tests.conftest import EXAMPLE, MODELS, MORNING, spoken
 
 @pytest.fixture(scope="module")
 def whisper() -> WhisperStt:
-    return WhisperStt(MODELS / "whisper-base", languages=("en",))
+    return WhisperStt(
+        MODELS / "whisper-base", languages=("en",), examples=whisper_examples(SpeechSettings())
+    )
 
 
 def _questions(joe: Any, tmp_path: Path, *texts: str) -> list[Path]:

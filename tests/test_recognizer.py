@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from device.assistant import Assistant
 from device.care.fhir_import import parse_bundle
 from device.care.model import CareData
-from device.nlu.recognizer import Recognizer, Templates
+from device.nlu.recognizer import Recognizer, Templates, template_words
 from device.nlu.text import normalize
 from tests.conftest import EXAMPLE, MORNING
 
@@ -104,3 +104,24 @@ def test_recognize_never_crashes_on_question_like_text(templates: Templates, tex
 
 
 _CARE = _care()
+
+
+def test_both_speech_engines_hear_from_one_builder(templates: Templates) -> None:
+    """Every word of every sentence Whisper may choose is in the grammar Vosk is given, with the
+    snapshot's names and none of the templates' output values ("afternoon", "nurse")."""
+    recognizer = Recognizer(templates, _care(), 85)
+    for lang in ("sv", "en"):
+        words = recognizer.words(lang)
+        sentences = recognizer.sentences(lang)
+        missing = {w for sentence in sentences for w in sentence.split()} - words
+        assert not missing, (lang, sorted(missing)[:10])
+        assert {"bertil", "bertils", "greta"} <= words
+    swedish = recognizer.words("sv")
+    assert {"eftermiddagen", "sjuksköterskan", "dotter", "snälla", "fjorton"} <= swedish
+    assert not {"afternoon", "nurse", "true"} & swedish
+
+
+def test_template_words_come_from_the_parsed_templates(templates: Templates) -> None:
+    words = template_words(templates["sv"])
+    assert {"besök", "eftermiddagen", "sjuksköterskan", "snälla"} <= words
+    assert not {"afternoon", "nurse", "bertil"} & words  # output values; no snapshot's names

@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 
 from device.assistant import Assistant
+from device.settings import SpeechSettings
 from device.speech.audio import parse_wav
+from device.speech.factory import whisper_examples
 from device.speech.pipeline import VoicePipeline
 from device.speech.stt_vosk import VoskStt
 from device.speech.stt_whisper import WhisperStt
@@ -64,7 +66,12 @@ SPOKEN_QUESTIONS = [
 
 @pytest.fixture(scope="module")
 def whisper() -> WhisperStt:
-    return WhisperStt(MODELS / "whisper-base", threads=2, languages=("en",))
+    return WhisperStt(
+        MODELS / "whisper-base",
+        threads=2,
+        languages=("en",),
+        examples=whisper_examples(SpeechSettings()),
+    )
 
 
 @pytest.fixture
@@ -87,7 +94,13 @@ def test_a_shorter_encoder_window_answers_the_same(assistant: Assistant, joe: An
     """speech.whisper_window_s = 10: the encoder sees 10 s, not 30, and every question above
     still gets the right answer; short phrases are not repeated ("Say that again." ×3 was seen
     with a window of the question + 3 s)."""
-    short = WhisperStt(MODELS / "whisper-base", threads=2, languages=("en",), window_s=10)
+    short = WhisperStt(
+        MODELS / "whisper-base",
+        threads=2,
+        languages=("en",),
+        window_s=10,
+        examples=whisper_examples(SpeechSettings()),
+    )
     quick = VoicePipeline(assistant, short, Voices({"en": joe}, {}), second_pass=False)
     wrong = []
     for question, intent, sources in SPOKEN_QUESTIONS:

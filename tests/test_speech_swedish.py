@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from device.assistant import Assistant
-from device.settings import Settings
+from device.settings import Settings, SpeechSettings
+from device.speech.factory import whisper_examples
 from device.speech.pipeline import VoicePipeline
 from device.speech.stt_whisper import WhisperStt
 from device.speech.tts import Voices
@@ -40,7 +41,12 @@ FLOOR = 4
 
 @pytest.fixture(scope="module")
 def whisper_sv() -> WhisperStt:
-    return WhisperStt(MODELS / "whisper-base", threads=2, languages=("sv",))
+    return WhisperStt(
+        MODELS / "whisper-base",
+        threads=2,
+        languages=("sv",),
+        examples=whisper_examples(SpeechSettings()),
+    )
 
 
 @pytest.fixture

@@ -22,12 +22,13 @@ from hassil import (
     WildcardSlotList,
     recognize_all,
 )
+from hassil.expression import Expression, Group, TextChunk
 from hassil.sample import sample_intents
 
 from device.care.model import CareData
 from device.nlu.clock import ClockTime, parse_clock
 from device.nlu.names import NameIndex, genitive
-from device.nlu.numbers import EN_HOUR_WORDS, SV_HOUR_WORDS
+from device.nlu.numbers import EN_HOUR_WORDS, SV_HOUR_WORDS, WORDS
 from device.nlu.text import guess_language, normalize
 
 LANGUAGES = ("sv", "en")
@@ -68,6 +69,32 @@ def load_templates(sentences_dir: Path) -> Templates:
     return templates
 
 
+def template_words(intents: Intents) -> set[str]:
+    """The templates' literal words, expansion rules, own lists and skip words, read from hassil's
+    parsed templates without a snapshot's names (a suffix such as "rutiner[na]" counts as two
+    pieces): the words a wake-phrase spotter tells apart from its phrase."""
+    texts: list[str] = list(intents.skip_words)
+
+    def walk(expression: Expression) -> None:
+        if isinstance(expression, TextChunk):
+            texts.append(expression.original_text or expression.text)
+        elif isinstance(expression, Group):
+            for item in expression.items:
+                walk(item)
+
+    for intent in intents.intents.values():
+        for data in intent.data:
+            for sentence in data.sentences:
+                walk(sentence.expression)
+    for rule in intents.expansion_rules.values():
+        walk(rule.expression)
+    for slot_list in intents.slot_lists.values():
+        if isinstance(slot_list, TextSlotList):
+            for value in slot_list.values:
+                walk(value.text_in)
+    return {word for text in texts for word in normalize(text).split() if word.isalpha()}
+
+
 class Recognizer:
     """Templates plus the slot lists of one care-data snapshot."""
 
@@ -93,6 +120,7 @@ class Recognizer:
             "sv": {"client": clients, "relation": relations, "person": people},
             "en": {"client": clients, "person": people},
         }
+        self._sentences: dict[str, list[str]] = {}  # built on first use: seconds, not at import
         self._fuzzy: dict[str, dict[str, SlotList]] = {
             lang: {**lists, "client": WildcardSlotList(name="client")}
             for lang, lists in self._exact.items()
@@ -102,12 +130,22 @@ class Recognizer:
         """Every sentence the templates accept with this snapshot's names (normalised, sorted):
         the closed domain a speech engine may choose from. Clock times are the whole and half
         hours said in words; other times are left to the free transcript."""
+        if lang in self._sentences:
+            return self._sentences[lang]
         hours = SV_HOUR_WORDS if lang == "sv" else EN_HOUR_WORDS
         half = "halv" if lang == "sv" else "half past"
         times = [*hours.values(), *(f"{half} {word}" for word in hours.values())]
         lists = {**self._exact[lang], "time": TextSlotList.from_strings(times, name="time")}
         found = sample_intents(self._templates[lang], slot_lists=lists, language=lang)
-        return sorted({normalize(text) for _intent, text in found})
+        self._sentences[lang] = sorted({normalize(text) for _intent, text in found})
+        return self._sentences[lang]
+
+    def words(self, lang: str) -> set[str]:
+        """Every word of ``sentences(lang)``, the skip words and all numbers in words: the grammar
+        of a speech engine that takes words, not sentences (Vosk). One enumeration feeds both."""
+        said = {word for sentence in self.sentences(lang) for word in sentence.split()}
+        extra = [*self._templates[lang].skip_words, *WORDS.get(lang, {})]
+        return said | {word for text in extra for word in normalize(text).split()}
 
     def recognize(self, text: str, preferred: str = "sv", detect: bool = True) -> Recognition:
         normalized = normalize(text[: MAX_TEXT_CHARS * 2])

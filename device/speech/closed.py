@@ -5,7 +5,9 @@ Pure: the engine scores texts (mean log-probability per token, from its own deco
 audio); this module shortlists the sentences worth scoring and decides. A sentence is chosen only
 when it is nearly as likely as the engine's own free transcript and clearly likelier than the
 best sentence that *means something else* (another intent, another client): two sentences with
-the same meaning ("vem är mitt nästa besök" / "vem är nästa besök") don't compete.
+the same meaning ("vem är mitt nästa besök" / "vem är nästa besök") don't compete, and only
+when it still resembles the free transcript in spelling or sound (Whisper's scores alone let
+off-domain speech through as a question now and then).
 """
 
 from __future__ import annotations
@@ -15,6 +17,10 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
+
+from device.nlu.text import normalize
+
+_SENTENCE_END = re.compile(r"[.?!]")
 
 # Swedish spellings that sound alike, folded so "sjuksköterska" and "schuksöterska" match.
 _SOUNDS = [
@@ -71,26 +77,43 @@ class Domain:
         return list(chosen)[: limit * 2]
 
 
+def echoes(heard: str, prompt: str) -> bool:
+    """Does the normalised free transcript repeat one of the prompt's sentences word for word?
+    (Whisper copies its prompt now and then, whatever was said.)"""
+    said = normalize(heard)
+    return bool(said) and any(normalize(part) == said for part in _SENTENCE_END.split(prompt))
+
+
+def resemblance(heard: str, sentence: str) -> float:
+    """How alike (0–100) the normalised free transcript and a sentence are, in spelling or sound."""
+    return max(fuzz.ratio(heard, sentence), fuzz.ratio(sound_key(heard), sound_key(sentence)))
+
+
 @dataclass(frozen=True)
 class Verdict:
     """What closed-domain recognition decided, and the figures it decided on."""
 
     candidate: str | None  # the chosen sentence, or None: use the free transcript
     reason: str  # chosen | nothing to score | less likely than the free transcript | too close
+    # | unlike the free transcript
     score: float | None = None
     free_score: float | None = None
     runner_up: float | None = None
+    resemblance: float | None = None
 
 
 def decide(
+    heard: str,
     free_score: float,
     scored: Sequence[tuple[str, float]],
     meaning: Callable[[str], Hashable | None],
     free_slack: float,
     margin: float,
+    min_resemblance: float,
 ) -> Verdict:
     """Choose the likeliest sentence when it is within ``free_slack`` of the free transcript's
-    score and ``margin`` ahead of the likeliest sentence with another meaning."""
+    score, ``margin`` ahead of the likeliest sentence with another meaning, and resembles the
+    normalised free transcript ``heard`` at least ``min_resemblance`` (0–100)."""
     best_by_meaning: dict[Hashable, tuple[float, str]] = {}
     for text, score in scored:
         key = meaning(text)
@@ -103,9 +126,17 @@ def decide(
     ranked = sorted(best_by_meaning.values(), reverse=True)
     best_score, best_text = ranked[0]
     runner_up = ranked[1][0] if len(ranked) > 1 else None
-    figures = {"score": best_score, "free_score": free_score, "runner_up": runner_up}
+    alike = resemblance(heard, best_text)
+    figures = {
+        "score": best_score,
+        "free_score": free_score,
+        "runner_up": runner_up,
+        "resemblance": alike,
+    }
     if best_score < free_score - free_slack:
         return Verdict(None, "less likely than the free transcript", **figures)
     if runner_up is not None and best_score - runner_up < margin:
         return Verdict(None, "too close to another meaning", **figures)
+    if alike < min_resemblance:
+        return Verdict(None, "unlike the free transcript", **figures)
     return Verdict(best_text, "chosen", **figures)

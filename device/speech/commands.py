@@ -157,10 +157,11 @@ def _spotter(settings: Settings) -> Any:
     """The wake-phrase spotter: the configured Vosk model with a grammar of just the phrase."""
     from device.models.install import model_path
     from device.models.site import manifest_for
+    from device.nlu.recognizer import load_templates, template_words
     from device.settings import CONFIG_DIR
-    from device.speech.stt import template_words
     from device.speech.stt_vosk import PhraseSpotter, VoskStt
 
     folder = model_path(manifest_for(settings).get(settings.speech.vosk_model), settings.models.dir)
-    others = sorted(template_words(CONFIG_DIR / "sentences" / f"{settings.language}.yaml"))
+    templates = load_templates(CONFIG_DIR / "sentences")
+    others = sorted(template_words(templates[settings.language]))
     return PhraseSpotter(VoskStt(folder), settings.trigger.wake_phrase, others)

@@ -9,7 +9,7 @@ from device.models.choice import choose_stt
 from device.models.install import model_path
 from device.models.manifest import ModelError
 from device.models.site import manifest_for
-from device.settings import Settings
+from device.settings import Settings, SpeechSettings
 from device.speech.stt import SpeechToText, SttError
 from device.speech.tts import TextToSpeech, TtsError, Voices
 
@@ -40,7 +40,13 @@ def make_stt(settings: Settings) -> SpeechToText:
         compute_type=speech.whisper_compute_type,
         languages=whisper_languages(settings),
         window_s=speech.whisper_window_s,
+        examples=whisper_examples(speech),
     )
+
+
+def whisper_examples(speech: SpeechSettings) -> dict[str, str]:
+    """The example questions that start Whisper's prompt, per language."""
+    return {"sv": speech.whisper_examples_sv, "en": speech.whisper_examples_en}
 
 
 def whisper_languages(settings: Settings) -> tuple[str, ...]:

@@ -13,11 +13,11 @@ from typing import Any
 
 from device.assistant import Assistant, Turn
 from device.nlu.text import normalize
-from device.settings import CONFIG_DIR, SpeechSettings
+from device.settings import SpeechSettings
 from device.speech.audio import AudioChunk, join
 from device.speech.closed import Domain, Verdict, decide
 from device.speech.endpoint import EndpointConfig, Endpointer, Phase
-from device.speech.stt import SpeechToText, Transcript, care_names, vocabulary
+from device.speech.stt import SpeechToText, Transcript, care_names
 from device.speech.tts import Voices
 from device.speech.vad import Vad
 
@@ -75,10 +75,9 @@ class VoicePipeline:
         self.assistant.refresh()
         if self._primed_for is self.assistant.care:
             return
-        files = sorted((CONFIG_DIR / "sentences").glob("*.yaml"))
         care = self.assistant.care
         names = care_names(care)
-        self.stt.prime(vocabulary(files, care, "sv"), names)
+        self.stt.prime(sorted(self.assistant.words("sv")), names)
         self._primed_for = care
         self._domains = {}
         self._names = {word for name in names for word in name.split()}
@@ -113,9 +112,9 @@ class VoicePipeline:
         return heard
 
     def _hear_closed(self, heard: Any, closed: SpeechSettings) -> Transcript:
-        """The free transcript when a template reads it; else the template sentence that fits
-        the audio clearly best (closed.py decides), or the free transcript for the LLM and the
-        record search when none does."""
+        """The free transcript when a template reads it (unless it only repeats an example of
+        the prompt); else the template sentence that fits the audio clearly best (closed.py
+        decides), or the free transcript for the LLM and the record search when none does."""
         engine, free = self.stt.name, heard.text
         timings: dict[str, float] = heard.timings_ms
 
@@ -132,24 +131,28 @@ class VoicePipeline:
                     "best": scores.score,
                     "free": scores.free_score,
                     "other_meaning": scores.runner_up,
+                    "resemblance": scores.resemblance,
                 }
             )
             return Transcript(text, engine, False, free, candidate, decision, timings, figures)
 
         if not free.strip():
             return result(free, None, "nothing heard")
-        if meaning(free) is not None:
+        if meaning(free) is not None and not getattr(heard, "echoed", False):
             return result(free, None, "free transcript understood")
         started = time.perf_counter()
-        shortlist = self.domain(heard.language).shortlist(normalize(free), closed.closed_candidates)
+        normalized = normalize(free)
+        shortlist = self.domain(heard.language).shortlist(normalized, closed.closed_candidates)
         timings["stt_shortlist"] = _ms(started)
         scores = heard.score([free, *(self._sentence(text) for text in shortlist)])
         verdict = decide(
+            normalized,
             scores[0],
             list(zip(shortlist, scores[1:], strict=True)),
             meaning,
             closed.closed_free_slack,
             closed.closed_margin,
+            closed.closed_resemblance,
         )
         if verdict.candidate is None:
             return result(free, None, verdict.reason, verdict)

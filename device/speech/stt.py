@@ -1,20 +1,19 @@
-"""Speech-to-text behind one interface, and the vocabulary the engines are primed with.
+"""Speech-to-text behind one interface, and the names the engines are primed with.
 
 Engines are adapters (stt_vosk.py, stt_whisper.py), each the only importer of its library, made
-by ``make_stt`` from settings. Models come only from local paths (see device.models).
+by ``make_stt`` from settings. Models come only from local paths (see device.models). What they
+may hear comes from one place, the templates and this snapshot's names (device/nlu/recognizer.py):
+Vosk gets their words as its grammar, Whisper chooses among their sentences.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Protocol
 
 from device.care.model import CareData
 from device.nlu.names import genitive
-from device.nlu.numbers import WORDS
 from device.nlu.text import normalize
 from device.speech.audio import AudioChunk
 
@@ -50,19 +49,6 @@ class SttError(Exception):
     """A speech-to-text engine can't be used; the message says what to install or set."""
 
 
-def template_words(sentences_file: Path) -> set[str]:
-    """Every literal word of a language's sentence templates."""
-    words: set[str] = set()
-    for line in sentences_file.read_text(encoding="utf-8").splitlines():
-        line = line.strip()
-        if line.startswith("- ") or line.startswith(("in:", "- in:")) or ":" in line[:20]:
-            text = line.split(":", 1)[-1] if line.startswith(("in:", "- in:")) else line[2:]
-            for word in normalize(_TEMPLATE_SYNTAX.sub(" ", text.strip('"'))).split():
-                if word.isalpha():
-                    words.add(word)
-    return words
-
-
 def care_names(care: CareData) -> list[str]:
     """Clients' names as spoken (with genitives), relatives' relations, the staff's names."""
     names: set[str] = set()
@@ -74,13 +60,3 @@ def care_names(care: CareData) -> list[str]:
     for person in care.practitioners:
         names.update({normalize(person.given), normalize(person.family)})
     return sorted(n for n in names if n)
-
-
-def vocabulary(sentence_files: Iterable[Path], care: CareData, language: str) -> list[str]:
-    words: set[str] = set()
-    for path in sentence_files:
-        words |= template_words(path)
-    words |= set(WORDS.get(language, {}))
-    for name in care_names(care):
-        words.update(name.split())
-    return sorted(words)

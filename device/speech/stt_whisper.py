@@ -1,5 +1,6 @@
 """faster-whisper speech-to-text (the only module that imports faster_whisper and ctranslate2): a
-CTranslate2 model directory from settings, the known names as the initial prompt.
+CTranslate2 model directory from settings; the initial prompt is a few example questions in the
+language heard and the known names.
 
 ``hear`` encodes an utterance once and keeps the encoder output, so the free transcript and the
 scoring of candidate sentences (closed-domain recognition, device/speech/closed.py) share it.
@@ -8,6 +9,7 @@ scoring of candidate sentences (closed-domain recognition, device/speech/closed.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,9 +20,11 @@ from faster_whisper import WhisperModel
 from faster_whisper.tokenizer import Tokenizer
 
 from device.speech.audio import AudioChunk
+from device.speech.closed import echoes
 from device.speech.stt import SttError, Transcript
 
 _MAX_TOKENS = 48  # a spoken question is short; stops a decoder that starts repeating itself
+_TOKENS_PER_S = 8  # Swedish speech is about 5 tokens a second; more is a decoder running on
 _MAX_PROMPT = 223  # Whisper's context is 448 tokens; the prompt gets at most half
 _FLOOR = 1e-9
 _SCORE_TAIL_FRAMES = 100  # encoder frames are 20 ms
@@ -38,6 +42,7 @@ class Heard:
     language: str
     scorer: Any  # (texts) -> mean log-probability per token of each, given this audio
     timings_ms: dict[str, float] = field(default_factory=dict)
+    echoed: bool = False  # the transcript repeats an example of the prompt word for word
 
     def score(self, texts: list[str]) -> list[float]:
         started = time.perf_counter()
@@ -56,9 +61,12 @@ class WhisperStt:
         compute_type: str = "int8",
         languages: tuple[str, ...] = (),
         window_s: float = 30.0,
+        examples: Mapping[str, str] | None = None,
     ) -> None:
         """``window_s``: seconds of audio the encoder sees (Whisper's own window is 30 s; the
-        encoder's cost grows with it, 10 s encodes about 4x faster)."""
+        encoder's cost grows with it, 10 s encodes about 4x faster). ``examples``: per language,
+        example questions that start the prompt (Whisper writes in the style of its prompt: with
+        names alone it wrote lists of names for robotic Swedish)."""
         if not (model_dir / "model.bin").is_file():
             raise SttError(f"{model_dir} is not a CTranslate2 Whisper model (no model.bin)")
         self._model = WhisperModel(
@@ -70,17 +78,26 @@ class WhisperStt:
         )
         self.languages = self._languages = languages
         self._window_frames = int(min(max(window_s, 1.0), 30.0) * 100)  # 10 ms feature frames
-        self._prompt: str | None = None
+        self._examples = dict(examples or {})
+        self._names = ""
 
     def prime(self, words: list[str], names: list[str]) -> None:
         capitalised = sorted({n.capitalize() for n in names if n[:1].isalpha()})
-        self._prompt = ", ".join(capitalised) + "." if capitalised else None
+        self._names = ", ".join(capitalised) + "." if capitalised else ""
+
+    def prompt(self, tokenizer: Tokenizer, language: str) -> list[int]:
+        """The initial prompt's tokens for ``language``: its example questions, then as many of
+        the names as fit (Whisper's context is 448 tokens; the prompt gets at most half)."""
+        examples = self._examples.get(language, "")
+        first = tokenizer.encode(" " + examples)[:_MAX_PROMPT] if examples else []
+        names = tokenizer.encode(" " + self._names) if self._names else []
+        return [*first, *names[: _MAX_PROMPT - len(first)]]
 
     def transcribe(self, audio: AudioChunk, open_vocabulary: bool = False) -> Transcript:
         return Transcript(self.hear(audio).text, self.name)
 
     def hear(self, audio: AudioChunk) -> Heard:
-        """Encode once; decode freely (greedy, names as the prompt); keep the encoding."""
+        """Encode once; decode freely (greedy, after the prompt); keep the encoding."""
         samples = audio.to_stt().samples().astype(np.float32) / 32768.0
         if len(samples) == 0:
             return Heard("", self._languages[0] if self._languages else "sv", lambda t: [])
@@ -95,14 +112,14 @@ class WhisperStt:
         language = self._language_of(encoded)
         tokenizer = Tokenizer(self._model.hf_tokenizer, True, task="transcribe", language=language)
         start = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
-        names = tokenizer.encode(" " + self._prompt)[-_MAX_PROMPT:] if self._prompt else []
-        prompt = [tokenizer.sot_prev, *names, *start] if names else start
+        previous = self.prompt(tokenizer, language)
+        prompt = [tokenizer.sot_prev, *previous, *start] if previous else start
         # max_length counts the prompt too.
         result = self._model.model.generate(
             encoded,
             [prompt],
             beam_size=1,
-            max_length=len(prompt) + _MAX_TOKENS,
+            max_length=len(prompt) + min(_MAX_TOKENS, 10 + frames * _TOKENS_PER_S // 100),
             no_repeat_ngram_size=3,  # "min min min …" to the end: seen on robotic Swedish
         )
         text = tokenizer.decode(result[0].sequences_ids[0]).strip()
@@ -122,7 +139,8 @@ class WhisperStt:
             aligned = self._model.model.align(batch, start, tokens, max(frames // 2, 1))
             return [float(np.mean(np.log(np.maximum(a.text_token_probs, _FLOOR)))) for a in aligned]
 
-        return Heard(text, language, score, timings)
+        echoed = echoes(text, self._examples.get(language, ""))
+        return Heard(text, language, score, timings, echoed)
 
     def _window(self, frames: int) -> int:
         """Feature frames to encode: the configured window, or the utterance and 3 s after it
