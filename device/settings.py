@@ -194,13 +194,13 @@ class SpeechSettings(_Section):
         8, ge=1, le=64, description="Whisper: template sentences shortlisted per way of matching."
     )
     closed_free_slack: float = Field(
-        1.0,
+        0.75,
         ge=0,
         description="Whisper: how much less likely (mean log-probability per token) than the free "
         "transcript a template sentence may be and still be chosen.",
     )
     closed_margin: float = Field(
-        0.75,
+        2.0,
         ge=0,
         description="Whisper: how much likelier than any sentence meaning something else the "
         "chosen sentence must be.",

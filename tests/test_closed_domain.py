@@ -105,3 +105,13 @@ def test_a_transcript_that_repeats_the_prompt_is_noticed() -> None:
     assert not echoes("Vad ska jag göra hos Greta?", prompt)
     assert not echoes("", prompt)
     assert not echoes("Ring dottern", "")
+
+
+def test_a_shortlist_of_one_meaning_gets_a_rival() -> None:
+    domain = Domain.of(SENTENCES)
+    alone = domain.shortlist("vem är mitt nesta besök", 2)
+    assert {MEANING[s] for s in alone} == {("next_visit",)}
+    rivals = domain.shortlist("vem är mitt nesta besök", 2, MEANING.get)
+    assert rivals[:2] == alone
+    assert len({MEANING[s] for s in rivals}) == 2
+    assert len(domain.shortlist("vem är mitt nesta besök", 2, MEANING.get, meanings=3)) == 4

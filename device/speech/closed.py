@@ -63,18 +63,37 @@ class Domain:
 
         return Domain(sentences, [key(s) for s in sentences])
 
-    def shortlist(self, heard: str, limit: int) -> list[str]:
-        """The sentences closest to the free transcript, by spelling and by sound (plain edit
-        ratio: measured faster and closer than token-set or weighted ratios on misheard Swedish)."""
+    def shortlist(
+        self,
+        heard: str,
+        limit: int,
+        meaning: Callable[[str], Hashable | None] | None = None,
+        meanings: int = 2,
+    ) -> list[str]:
+        """The ``limit`` sentences closest to the free transcript by spelling and as many by sound
+        (plain edit ratio: measured faster and closer than token-set or weighted ratios on
+        misheard Swedish); with ``meaning``, then the next closest with other meanings until
+        ``meanings`` are there: a sentence with no rival to beat was chosen on its own too often
+        ("vem är det nu" for "vem är sjuksköterskan")."""
         if not heard or not self.sentences:
             return []
-        chosen: dict[str, None] = {}
+        ranked: list[list[str]] = []
         for query, choices in ((heard, self.sentences), (sound_key(heard), self.keys)):
-            for _text, _score, index in process.extract(
-                query, choices, scorer=fuzz.ratio, limit=limit
-            ):
-                chosen.setdefault(self.sentences[index])
-        return list(chosen)[: limit * 2]
+            found = process.extract(query, choices, scorer=fuzz.ratio, limit=limit * 3)
+            ranked.append([self.sentences[index] for _text, _score, index in found])
+        chosen = list(dict.fromkeys([*ranked[0][:limit], *ranked[1][:limit]]))
+        if meaning is None:
+            return chosen
+        seen = {meaning(text) for text in chosen} - {None}
+        after = zip(ranked[0][limit:], ranked[1][limit:], strict=False)  # spelling, sound, …
+        for text in (t for pair in after for t in pair):
+            if len(seen) >= meanings:
+                break
+            key = meaning(text)
+            if key is not None and key not in seen:
+                seen.add(key)
+                chosen.append(text)
+        return chosen
 
 
 def echoes(heard: str, prompt: str) -> bool:

@@ -142,7 +142,9 @@ class VoicePipeline:
             return result(free, None, "free transcript understood")
         started = time.perf_counter()
         normalized = normalize(free)
-        shortlist = self.domain(heard.language).shortlist(normalized, closed.closed_candidates)
+        shortlist = self.domain(heard.language).shortlist(
+            normalized, closed.closed_candidates, meaning
+        )
         timings["stt_shortlist"] = _ms(started)
         scores = heard.score([free, *(self._sentence(text) for text in shortlist)])
         verdict = decide(
