@@ -127,7 +127,8 @@ def main() -> None:
             assistant.use_care(cares[bundle])
             return assistant
 
-        voices = Voices({}, {"sv": EspeakTts("sv")})  # Piper's Swedish voice is not on PyPI
+        # Piper's Swedish voice is not on PyPI; an answer to off-domain speech may be in English.
+        voices = Voices({}, {"sv": EspeakTts("sv"), "en": EspeakTts("en-us")})
         for mode in args.modes.split(","):
             closed = settings.speech.model_copy(update={"closed_domain": mode == "closed"})
             verdicts: dict[str, Counter[str]] = {}

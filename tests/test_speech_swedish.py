@@ -102,3 +102,15 @@ def test_the_json_of_a_spoken_turn_shows_both_readings(
     timings = data["timings_ms"]
     assert isinstance(timings, dict)
     assert {"stt_encode", "stt_decode", "stt"} <= set(timings)
+
+
+def test_a_transcript_that_only_repeats_the_prompt_is_not_taken_as_heard(
+    pipeline: VoicePipeline, espeak: Any
+) -> None:
+    # Measured 2026-12-02: Whisper base wrote the prompt's first example, "Vem är mitt nästa
+    # besök?", for this question, and the worker was told her next visit.
+    heard = pipeline.hear(spoken(espeak, "Vem vann matchen igår?"))
+    print(f"free {heard.free_text!r} → {heard.text!r} ({heard.decision}, {heard.scores})")
+    turn = pipeline.assistant.ask(heard.text, now=MORNING)
+    assert turn.intent != "next_visit", (heard.free_text, heard.decision)
+    assert turn.outcome in ("unknown", "clarify", "no_data"), (turn.intent, turn.outcome)

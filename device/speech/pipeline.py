@@ -156,6 +156,9 @@ class VoicePipeline:
             closed.closed_margin,
             closed.closed_resemblance,
         )
+        if verdict.candidate is None and getattr(heard, "echoed", False):
+            # Whisper wrote its prompt, not what was said: nothing reliable was heard.
+            return result("", None, f"repeated the prompt; {verdict.reason}", verdict)
         if verdict.candidate is None:
             return result(free, None, verdict.reason, verdict)
         return result(verdict.candidate, verdict.candidate, verdict.reason, verdict)
