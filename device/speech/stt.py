@@ -8,7 +8,6 @@ Vosk gets their words as its grammar, Whisper chooses among their sentences.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -16,8 +15,6 @@ from device.care.model import CareData
 from device.nlu.names import genitive
 from device.nlu.text import normalize
 from device.speech.audio import AudioChunk
-
-_TEMPLATE_SYNTAX = re.compile(r"\{[^}]*\}|<[^>]*>|[()\[\]|]")
 
 
 @dataclass(frozen=True)
