@@ -118,7 +118,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         clips = [(*clip, "") for clip in spoken(cases + misses, args.voices.split(","), Path(tmp))]
         if not args.no_off_domain:
-            clips += common_voice(args.speech)
+            real = common_voice(args.speech)
+            clips += real
+            if not real:
+                print(f"no Common Voice clips in {args.speech}: give the folder with --speech")
         cares = {bundle: parse_bundle(path.read_bytes()).care for bundle, (path, _) in SETS.items()}
 
         def fresh(bundle: str) -> Assistant:
