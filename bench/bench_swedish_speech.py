@@ -135,6 +135,7 @@ def main() -> None:
         for mode in args.modes.split(","):
             closed = settings.speech.model_copy(update={"closed_domain": mode == "closed"})
             verdicts: dict[str, Counter[str]] = {}
+            asked: dict[str, Counter[str]] = {}  # readings said back, judged as if answered
             reasons: Counter[str] = Counter()
             errors, reference_words = 0, 0
             stages: dict[str, list[float]] = {}
@@ -159,6 +160,12 @@ def main() -> None:
                 heard, got = spoken_turn.transcript, spoken_turn.turn
                 verdict = judge(case, got, reference)
                 verdicts.setdefault(kind_of(case, said), Counter())[verdict] += 1
+                if heard.unsure and heard.candidate:  # said back: was it what was asked?
+                    after_yes = "wrong"  # nothing said back to off-domain speech was asked
+                    if reference is not None:
+                        answer = fresh(case.bundle).ask(heard.candidate, now=now)
+                        after_yes = judge(case, answer, reference)
+                    asked.setdefault(kind_of(case, said), Counter())[after_yes] += 1
                 if said:
                     errors += edit_distance(words(said), words(heard.free_text or heard.text))
                     reference_words += len(words(said))
@@ -179,6 +186,13 @@ def main() -> None:
                     f"  {kind:47} n={n:3}  right {counts['right'] / n:4.0%}  honest miss "
                     f"{counts['miss'] / n:4.0%}  wrong {counts['wrong'] / n:4.0%}"
                 )
+                back = asked.get(kind, Counter())
+                if back:
+                    print(
+                        f"  {'':47}        asked back {sum(back.values())}: the reading "
+                        f"was right {back['right']}, not what was asked "
+                        f"{back['wrong'] + back['miss']}"
+                    )
             if reference_words:
                 print(f"  off-domain speech: free transcript WER {errors / reference_words:.1%}")
             print("  decisions: " + ", ".join(f"{k} {v}" for k, v in reasons.most_common()))

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from device.answers.handlers import HANDLERS, NEEDS_DATA, Ask, Reply, restate
+from device.answers.handlers import HANDLERS, NEEDS_DATA, Ask, Reply, can_restate, restate
 from device.answers.phrases import say
 from device.answers.records import NOT_FOR_RECORDS, search
 from device.answers.redact import code_tokens, redact
@@ -120,10 +120,14 @@ class Assistant:
             self._templates, care, self._settings.answers.name_match_threshold
         )
 
-    def ask(self, text: str, now: datetime | None = None, confirmed: bool = False) -> Turn:
+    def ask(
+        self, text: str, now: datetime | None = None, confirmed: bool = False, unsure: bool = False
+    ) -> Turn:
         """The answer to ``text``. A fault while answering gets a short apology, never an
-        exception: one question must not end the session. Logged without care data."""
-        return self._safely(text, now, confirmed, None)
+        exception: one question must not end the session. Logged without care data.
+        ``unsure``: ``text`` is a likely reading of speech, not sure enough to answer: say it
+        back and answer on a "ja"."""
+        return self._safely(text, now, confirmed, None, unsure)
 
     def verdict(self, verdict: str, now: datetime | None = None) -> Turn:
         """A verdict given without words: a long press of the button is "fel" ("bad")."""
@@ -132,10 +136,15 @@ class Assistant:
         return self._safely("", now, False, said)
 
     def _safely(
-        self, text: str, now: datetime | None, confirmed: bool, given: Recognition | None
+        self,
+        text: str,
+        now: datetime | None,
+        confirmed: bool,
+        given: Recognition | None,
+        unsure: bool = False,
     ) -> Turn:
         try:
-            return self._ask(text, now, confirmed, given)
+            return self._ask(text, now, confirmed, given, unsure)
         except Exception as exc:
             log.error("a question could not be answered: %s", type(exc).__name__)
             lang = self._settings.language
@@ -153,7 +162,12 @@ class Assistant:
             )
 
     def _ask(
-        self, text: str, now: datetime | None, confirmed: bool, given: Recognition | None = None
+        self,
+        text: str,
+        now: datetime | None,
+        confirmed: bool,
+        given: Recognition | None = None,
+        unsure: bool = False,
     ) -> Turn:
         started = time.perf_counter()
         self.refresh()
@@ -170,6 +184,8 @@ class Assistant:
             rec, llm_ms = self._ask_llm(text, rec)
             threshold = self._settings.answers.name_match_threshold
             ask_back = rec.via == "llm" and not agrees(rec, text, self._recognizer.names, threshold)
+        elif unsure:  # a reading of speech, not sure enough to answer
+            ask_back = can_restate(rec.language, rec.intent)
         recognized = time.perf_counter()
         spoken = rec  # what was said, before a "ja" or a name completes an earlier question
         rec, confirmed = self._follow_up(rec, now, confirmed)
@@ -333,6 +349,16 @@ class Assistant:
         if rec.intent == "unknown":
             return None
         return (rec.intent, tuple(sorted((k, repr(v)) for k, v in rec.slots.items())))
+
+    def restatement(self, text: str, language: str) -> str | None:
+        """How a template reading of ``text`` would be said back to the worker when unsure
+        ("adressen till Greta Nilsson"); None when no template reads it or it isn't said back."""
+        self.refresh()
+        rec = self._recognizer.recognize(text, language, detect=False)
+        if rec.intent == "unknown" or not can_restate(language, rec.intent):
+            return None
+        now = datetime.now(self._settings.tz)
+        return restate(Ask(care=self.care, now=now, tz=self._settings.tz, lang=language), rec)
 
     def words(self, language: str) -> set[str]:
         """Every word the templates can say with the current names (see Recognizer)."""

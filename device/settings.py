@@ -212,6 +212,23 @@ class SpeechSettings(_Section):
         description="Whisper: how alike (0-100, in spelling or sound) the free transcript and the "
         "chosen sentence must be.",
     )
+    closed_ask_back: bool = Field(
+        True,
+        description="Whisper: when no sentence is clear enough to choose, say the likeliest one "
+        'back ("Menar du …? Säg ja eller nej.") when it is close enough (the two below).',
+    )
+    closed_ask_slack: float = Field(
+        1.5,
+        ge=0,
+        description="Whisper: how much less likely than the free transcript a sentence said back "
+        "may be.",
+    )
+    closed_ask_margin: float = Field(
+        0.5,
+        ge=0,
+        description="Whisper: how much likelier than any sentence meaning something else a "
+        "sentence said back must be.",
+    )
 
 
 class VoiceSettings(_Section):

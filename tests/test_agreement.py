@@ -117,3 +117,23 @@ def test_no_after_an_ask_back_answers_nothing(settings: object, templates: objec
     assert "annat sätt" in refused.answer
     # A later "ja" has nothing waiting.
     assert assistant.ask("Ja", now=MORNING).sources == ()  # type: ignore[attr-defined]
+
+
+def test_an_unsure_reading_of_speech_is_said_back_and_yes_answers_it(
+    settings: object, templates: object
+) -> None:
+    from tests.conftest import MORNING
+
+    assistant = _assistant(settings, templates, _reading("unknown", ""))
+    sentence = "vad har anna för medicin"
+    assert assistant.restatement(sentence, "sv") == "medicinerna för Anna Andersson"  # type: ignore[attr-defined]
+    asked = assistant.ask(sentence, now=MORNING, unsure=True)  # type: ignore[attr-defined]
+    assert asked.outcome == "clarify" and asked.sources == ()
+    assert "Menar du medicinerna för Anna Andersson?" in asked.answer
+    answered = assistant.ask("Ja", now=MORNING)  # type: ignore[attr-defined]
+    assert answered.intent == "medication" and answered.must_verify
+    assert "Patient/p-anna" in answered.sources
+    # A sure reading is answered at once; one that can't be said back is not asked about.
+    assert assistant.ask(sentence, now=MORNING).outcome != "clarify"  # type: ignore[attr-defined]
+    assert assistant.restatement("ja", "sv") is None  # type: ignore[attr-defined]
+    assert assistant.restatement("det regnar i göteborg", "sv") is None  # type: ignore[attr-defined]

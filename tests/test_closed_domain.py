@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 
-from device.speech.closed import Domain, decide, echoes, resemblance, sound_key
+from device.speech.closed import AskBack, Domain, decide, echoes, resemblance, sound_key
 
 SENTENCES = [
     "vem är mitt nästa besök",
@@ -115,3 +115,52 @@ def test_a_shortlist_of_one_meaning_gets_a_rival() -> None:
     assert rivals[:2] == alone
     assert len({MEANING[s] for s in rivals}) == 2
     assert len(domain.shortlist("vem är mitt nesta besök", 2, MEANING.get, meanings=3)) == 4
+
+
+RESTATED = {
+    "vad ska jag göra hos bertil": "vad du ska göra hos Bertil",
+    "vad ska jag göra hos greta": "vad du ska göra hos Greta",
+    "har greta några allergier": "allergier och risker hos Greta",
+    "vad ska jag göra hos greta på lunchen": "vad du ska göra hos Greta",
+}
+MEANING["vad ska jag göra hos greta på lunchen"] = ("tasks", "greta", "lunch")
+ASK = AskBack(slack=1.5, margin=0.5, restate=RESTATED.get)
+
+
+def test_a_likely_reading_too_close_to_choose_is_said_back() -> None:
+    scored = [("vad ska jag göra hos greta", -1.2), ("vad ska jag göra hos bertil", -2.0)]
+    verdict = decide("vad ska jag göra hos gret", -1.0, scored, MEANING.get, 1.5, 2.0, 60, ASK)
+    assert verdict.ask and verdict.candidate == "vad ska jag göra hos greta"
+    assert verdict.reason == "asking back: too close to another meaning"
+    # Without asking back, the same figures are a refusal.
+    refused = decide("vad ska jag göra hos gret", -1.0, scored, MEANING.get, 1.5, 2.0, 60)
+    assert (refused.candidate, refused.ask) == (None, False)
+
+
+def test_no_asking_back_between_two_readings_a_yes_cannot_tell_apart() -> None:
+    # Greta's lunch and Greta's whole day are both said back as "vad du ska göra hos Greta".
+    scored = [
+        ("vad ska jag göra hos greta på lunchen", -1.2),
+        ("vad ska jag göra hos greta", -1.9),
+        ("vad ska jag göra hos bertil", -3.0),
+    ]
+    verdict = decide("vad ska jag göra hos greta", -1.0, scored, MEANING.get, 1.5, 2.0, 60, ASK)
+    assert (verdict.candidate, verdict.reason) == (None, "too close to another meaning")
+
+
+def test_no_asking_back_when_even_that_is_unsure() -> None:
+    close = [("vad ska jag göra hos greta", -1.2), ("vad ska jag göra hos bertil", -1.5)]
+    verdict = decide("vad ska jag göra hos", -1.0, close, MEANING.get, 1.5, 2.0, 60, ASK)
+    assert (verdict.candidate, verdict.ask) == (None, False)  # 0.3 ahead of Bertil: not 0.5
+    unlikely = [("vad ska jag göra hos greta", -3.0), ("vad ska jag göra hos bertil", -5.5)]
+    verdict = decide("vad ska jag göra hos greta", -1.0, unlikely, MEANING.get, 0.75, 2.0, 60, ASK)
+    assert (verdict.candidate, verdict.ask) == (None, False)  # 2.0 below the free transcript
+    unlike = [("har greta några allergier", -1.1), ("vad ska jag göra hos bertil", -1.8)]
+    verdict = decide("det regnar i göteborg", -1.0, unlike, MEANING.get, 1.5, 2.0, 60, ASK)
+    assert (verdict.candidate, verdict.ask) == (None, False)  # not like what was heard
+
+
+def test_nothing_is_said_back_that_has_no_words_to_say_it() -> None:
+    scored = [("vem är sjuksköterskan", -1.2), ("vad ska jag göra hos bertil", -2.0)]
+    verdict = decide("vem är sjuksköterskan", -1.0, scored, MEANING.get, 1.5, 2.0, 60, ASK)
+    assert (verdict.candidate, verdict.ask) == (None, False)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from device.answers.phrases import LANGUAGE_NAMES, capitalize, join, say, term
+from device.answers.phrases import LANGUAGE_NAMES, PHRASES, capitalize, join, say, term
 from device.answers.records import search
 from device.answers.saytime import say_day, say_time
 from device.care.model import CareData, Client, RoleKind, Visit
@@ -554,6 +554,11 @@ def records(ask: Ask, rec: Recognition) -> Reply:
     if any(h.clinical or _HEALTH_WORDS.search(h.text) for h in hits):
         return cite.reply(_verify(text, ask), must_verify=True, outcome="must_verify")
     return cite.reply(text)
+
+
+def can_restate(lang: str, intent: str) -> bool:
+    """Can a reading with this intent be said back to the worker? ("ja", "stopp": no.)"""
+    return f"about_{intent}" in PHRASES.get(lang, {})
 
 
 def restate(ask: Ask, rec: Recognition) -> str:

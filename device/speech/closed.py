@@ -7,14 +7,15 @@ when it is nearly as likely as the engine's own free transcript and clearly like
 best sentence that *means something else* (another intent, another client): two sentences with
 the same meaning ("vem är mitt nästa besök" / "vem är nästa besök") don't compete, and only
 when it still resembles the free transcript in spelling or sound (Whisper's scores alone let
-off-domain speech through as a question now and then).
+off-domain speech through as a question now and then). Short of that, the likeliest reading may be
+said back for a yes or no ("Menar du …?", ``AskBack``) rather than refused.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rapidfuzz import fuzz, process
 
@@ -114,11 +115,25 @@ class Verdict:
 
     candidate: str | None  # the chosen sentence, or None: use the free transcript
     reason: str  # chosen | nothing to score | less likely than the free transcript | too close
-    # | unlike the free transcript
+    # | unlike the free transcript; "asking back: " and the reason when ``ask``
     score: float | None = None
     free_score: float | None = None
     runner_up: float | None = None
     resemblance: float | None = None
+    ask: bool = False  # not sure enough to answer: say ``candidate`` back and wait for a yes
+
+
+@dataclass(frozen=True)
+class AskBack:
+    """When a reading not clear enough to choose is still worth saying back for a yes or no:
+    within ``slack`` of the free transcript, ``margin`` ahead of every other meaning, and said
+    back (``restate``: the words the worker hears, None when it can't be said back) unlike every
+    meaning nearly as likely, so that her "ja" settles it (a reading of Greta's lunch and one of
+    Greta's evening are both said back as "vad du ska göra hos Greta": no use asking)."""
+
+    slack: float
+    margin: float
+    restate: Callable[[str], str | None]
 
 
 def decide(
@@ -129,10 +144,12 @@ def decide(
     free_slack: float,
     margin: float,
     min_resemblance: float,
+    ask: AskBack | None = None,
 ) -> Verdict:
     """Choose the likeliest sentence when it is within ``free_slack`` of the free transcript's
     score, ``margin`` ahead of the likeliest sentence with another meaning, and resembles the
-    normalised free transcript ``heard`` at least ``min_resemblance`` (0–100)."""
+    normalised free transcript ``heard`` at least ``min_resemblance`` (0–100); else, with
+    ``ask``, say it back when that is worth it."""
     best_by_meaning: dict[Hashable, tuple[float, str]] = {}
     for text, score in scored:
         key = meaning(text)
@@ -146,16 +163,34 @@ def decide(
     best_score, best_text = ranked[0]
     runner_up = ranked[1][0] if len(ranked) > 1 else None
     alike = resemblance(heard, best_text)
-    figures = {
-        "score": best_score,
-        "free_score": free_score,
-        "runner_up": runner_up,
-        "resemblance": alike,
-    }
+    refused = Verdict(None, "", best_score, free_score, runner_up, alike)
     if best_score < free_score - free_slack:
-        return Verdict(None, "less likely than the free transcript", **figures)
-    if runner_up is not None and best_score - runner_up < margin:
-        return Verdict(None, "too close to another meaning", **figures)
-    if alike < min_resemblance:
-        return Verdict(None, "unlike the free transcript", **figures)
-    return Verdict(best_text, "chosen", **figures)
+        reason = "less likely than the free transcript"
+    elif runner_up is not None and best_score - runner_up < margin:
+        reason = "too close to another meaning"
+    elif alike < min_resemblance:
+        return replace(refused, reason="unlike the free transcript")
+    else:
+        return replace(refused, candidate=best_text, reason="chosen")
+    if (
+        alike >= min_resemblance
+        and ask is not None
+        and _worth_asking(ranked, free_score, margin, ask)
+    ):
+        return replace(refused, candidate=best_text, reason=f"asking back: {reason}", ask=True)
+    return replace(refused, reason=reason)
+
+
+def _worth_asking(
+    ranked: Sequence[tuple[float, str]], free_score: float, margin: float, ask: AskBack
+) -> bool:
+    """Is the likeliest reading (first of ``ranked``, one per meaning) worth saying back?"""
+    best_score, best_text = ranked[0]
+    if best_score < free_score - ask.slack:
+        return False
+    if len(ranked) > 1 and best_score - ranked[1][0] < ask.margin:
+        return False
+    said = ask.restate(best_text)
+    return said is not None and all(
+        ask.restate(text) != said for score, text in ranked[1:] if best_score - score < margin
+    )

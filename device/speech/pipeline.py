@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Hashable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +15,7 @@ from device.assistant import Assistant, Turn
 from device.nlu.text import normalize
 from device.settings import SpeechSettings
 from device.speech.audio import AudioChunk, join
-from device.speech.closed import Domain, Verdict, decide
+from device.speech.closed import AskBack, Domain, Verdict, decide
 from device.speech.endpoint import EndpointConfig, Endpointer, Phase
 from device.speech.stt import SpeechToText, Transcript, care_names
 from device.speech.tts import Voices
@@ -38,6 +38,7 @@ class VoiceTurn:
             data["candidate"] = self.transcript.candidate
             data["stt_decision"] = self.transcript.decision
             data["stt_scores"] = self.transcript.scores
+            data["asked_back"] = self.transcript.unsure
         data["timings_ms"] = {
             **self.transcript.timings_ms,
             **self.turn.timings_ms,
@@ -134,7 +135,10 @@ class VoicePipeline:
                     "resemblance": scores.resemblance,
                 }
             )
-            return Transcript(text, engine, False, free, candidate, decision, timings, figures)
+            unsure = scores is not None and scores.ask
+            return Transcript(
+                text, engine, False, free, candidate, decision, timings, figures, unsure
+            )
 
         if not free.strip():
             return result(free, None, "nothing heard")
@@ -155,13 +159,25 @@ class VoicePipeline:
             closed.closed_free_slack,
             closed.closed_margin,
             closed.closed_resemblance,
+            self._ask_back(heard.language, closed),
         )
-        if verdict.candidate is None and getattr(heard, "echoed", False):
+        if (verdict.candidate is None or verdict.ask) and getattr(heard, "echoed", False):
             # Whisper wrote its prompt, not what was said: nothing reliable was heard.
-            return result("", None, f"repeated the prompt; {verdict.reason}", verdict)
+            reason = verdict.reason.removeprefix("asking back: ")
+            verdict = replace(verdict, candidate=None, ask=False)
+            return result("", None, f"repeated the prompt; {reason}", verdict)
         if verdict.candidate is None:
             return result(free, None, verdict.reason, verdict)
         return result(verdict.candidate, verdict.candidate, verdict.reason, verdict)
+
+    def _ask_back(self, language: str, closed: SpeechSettings) -> AskBack | None:
+        if not closed.closed_ask_back:
+            return None
+
+        def restate(text: str) -> str | None:
+            return self.assistant.restatement(text, language)
+
+        return AskBack(closed.closed_ask_slack, closed.closed_ask_margin, restate)
 
     def _sentence(self, text: str) -> str:
         """A template sentence written as Whisper writes: capitals for names and the first
@@ -182,7 +198,9 @@ class VoicePipeline:
         started = time.perf_counter()
         transcript = self.hear(audio)
         stt_ms = _ms(started)
-        turn = self.assistant.ask(transcript.text, now=now, confirmed=confirmed)
+        turn = self.assistant.ask(
+            transcript.text, now=now, confirmed=confirmed, unsure=transcript.unsure
+        )
         timings = {"stt": stt_ms}
         spoken: list[AudioChunk] = []
 

@@ -30,6 +30,7 @@ class Transcript:
     decision: str | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
     scores: dict[str, float | None] = field(default_factory=dict)  # what the decision rested on
+    unsure: bool = False  # ``candidate`` is to be said back for a yes or no, not answered
 
 
 class SpeechToText(Protocol):
