@@ -229,6 +229,14 @@ class SpeechSettings(_Section):
         description="Whisper: how much likelier than any sentence meaning something else a "
         "sentence said back must be.",
     )
+    closed_short: int = Field(
+        5,
+        ge=0,
+        le=20,
+        description="Whisper: a template sentence of fewer words than this is at most said back, "
+        "never answered at once (with closed_ask_back; short sentences were most of the wrong "
+        "readings).",
+    )
 
 
 class VoiceSettings(_Section):

@@ -5,6 +5,7 @@ was heard)."""
 from __future__ import annotations
 
 from collections.abc import Hashable
+from dataclasses import replace
 
 from device.speech.closed import AskBack, Domain, decide, echoes, resemblance, sound_key
 
@@ -164,3 +165,19 @@ def test_nothing_is_said_back_that_has_no_words_to_say_it() -> None:
     scored = [("vem är sjuksköterskan", -1.2), ("vad ska jag göra hos bertil", -2.0)]
     verdict = decide("vem är sjuksköterskan", -1.0, scored, MEANING.get, 1.5, 2.0, 60, ASK)
     assert (verdict.candidate, verdict.ask) == (None, False)
+
+
+def test_a_short_sentence_is_said_back_rather_than_answered_at_once() -> None:
+    ask = AskBack(slack=1.5, margin=0.5, restate={"vem är nästa besök": "ditt nästa besök"}.get)
+    scored = [("vem är nästa besök", -1.0), ("vem är sjuksköterskan", -4.0)]
+    clear = decide("vem är nästa besök", -1.0, scored, MEANING.get, 1.5, 2.0, 60)
+    assert (clear.candidate, clear.reason) == ("vem är nästa besök", "chosen")
+    short = decide(
+        "vem är nästa besök", -1.0, scored, MEANING.get, 1.5, 2.0, 60, replace(ask, min_words=5)
+    )
+    assert (short.candidate, short.ask) == ("vem är nästa besök", True)
+    assert short.reason == "asking back: too short to answer at once"
+    long_enough = decide(
+        "vem är nästa besök", -1.0, scored, MEANING.get, 1.5, 2.0, 60, replace(ask, min_words=4)
+    )
+    assert (long_enough.reason, long_enough.ask) == ("chosen", False)

@@ -129,11 +129,15 @@ class AskBack:
     within ``slack`` of the free transcript, ``margin`` ahead of every other meaning, and said
     back (``restate``: the words the worker hears, None when it can't be said back) unlike every
     meaning nearly as likely, so that her "ja" settles it (a reading of Greta's lunch and one of
-    Greta's evening are both said back as "vad du ska göra hos Greta": no use asking)."""
+    Greta's evening are both said back as "vad du ska göra hos Greta": no use asking).
+    A sentence of fewer than ``min_words`` words is at most said back, never answered at once: a
+    few tokens give the decoder little to tell sentences apart by (short templates such as "vem är
+    det sen" won "Vem är Maria?" and "Vem är sjuksköterskan?" by a clear margin)."""
 
     slack: float
     margin: float
     restate: Callable[[str], str | None]
+    min_words: int = 0
 
 
 def decide(
@@ -170,6 +174,8 @@ def decide(
         reason = "too close to another meaning"
     elif alike < min_resemblance:
         return replace(refused, reason="unlike the free transcript")
+    elif ask is not None and len(best_text.split()) < ask.min_words:
+        reason = "too short to answer at once"
     else:
         return replace(refused, candidate=best_text, reason="chosen")
     if (

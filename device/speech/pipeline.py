@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Hashable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -161,11 +161,10 @@ class VoicePipeline:
             closed.closed_resemblance,
             self._ask_back(heard.language, closed),
         )
-        if (verdict.candidate is None or verdict.ask) and getattr(heard, "echoed", False):
-            # Whisper wrote its prompt, not what was said: nothing reliable was heard.
-            reason = verdict.reason.removeprefix("asking back: ")
-            verdict = replace(verdict, candidate=None, ask=False)
-            return result("", None, f"repeated the prompt; {reason}", verdict)
+        if verdict.candidate is None and getattr(heard, "echoed", False):
+            # Whisper wrote its prompt, not what was said: nothing reliable was heard. (Said
+            # back, it is fine: the worker may have asked just that, and says no if not.)
+            return result("", None, f"repeated the prompt; {verdict.reason}", verdict)
         if verdict.candidate is None:
             return result(free, None, verdict.reason, verdict)
         return result(verdict.candidate, verdict.candidate, verdict.reason, verdict)
@@ -177,7 +176,9 @@ class VoicePipeline:
         def restate(text: str) -> str | None:
             return self.assistant.restatement(text, language)
 
-        return AskBack(closed.closed_ask_slack, closed.closed_ask_margin, restate)
+        return AskBack(
+            closed.closed_ask_slack, closed.closed_ask_margin, restate, closed.closed_short
+        )
 
     def _sentence(self, text: str) -> str:
         """A template sentence written as Whisper writes: capitals for names and the first
