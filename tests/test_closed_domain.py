@@ -103,7 +103,9 @@ def test_a_transcript_that_repeats_the_prompt_is_noticed() -> None:
     prompt = "Vem är mitt nästa besök? Vad ska jag göra hos henne? Ring dottern."
     assert echoes("Vad ska jag göra hos henne?", prompt)
     assert echoes("vem är mitt nästa besök", prompt)
+    assert echoes("Nästa besök.", prompt)  # a run of an example's words
     assert not echoes("Vad ska jag göra hos Greta?", prompt)
+    assert not echoes("Är besök", prompt)  # words of it, not a run of them
     assert not echoes("", prompt)
     assert not echoes("Ring dottern", "")
 

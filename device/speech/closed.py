@@ -98,10 +98,13 @@ class Domain:
 
 
 def echoes(heard: str, prompt: str) -> bool:
-    """Does the normalised free transcript repeat one of the prompt's sentences word for word?
-    (Whisper copies its prompt now and then, whatever was said.)"""
-    said = normalize(heard)
-    return bool(said) and any(normalize(part) == said for part in _SENTENCE_END.split(prompt))
+    """Does the normalised free transcript repeat one of the prompt's sentences, or a run of its
+    words? (Whisper copies its prompt now and then, whatever was said: "Nästa besök." for "När
+    ska jag till Yusuf?")"""
+    said = f" {normalize(heard)} "
+    return said.strip() != "" and any(
+        said in f" {normalize(part)} " for part in _SENTENCE_END.split(prompt)
+    )
 
 
 def resemblance(heard: str, sentence: str) -> float:
