@@ -90,7 +90,10 @@ def main() -> None:
     parser.add_argument("--voices", default=",".join(VOICES), help="espeak-ng voices")
     parser.add_argument("--modes", default="free,closed", help="free and/or closed")
     parser.add_argument(
-        "--window", type=float, default=30.0, help="seconds Whisper's encoder sees (5-30)"
+        "--window",
+        type=float,
+        default=None,
+        help="seconds Whisper's encoder sees (5-30; default: speech.whisper_window_s)",
     )
     parser.add_argument("--show", action="store_true", help="print every question's result")
     args = parser.parse_args()
@@ -112,7 +115,7 @@ def main() -> None:
         MODELS / "whisper-base",
         threads=2,
         languages=("sv",),
-        window_s=args.window,
+        window_s=args.window or settings.speech.whisper_window_s,
         examples=whisper_examples(settings.speech),
     )
     with tempfile.TemporaryDirectory() as tmp:
@@ -123,6 +126,10 @@ def main() -> None:
             if not real:
                 print(f"no Common Voice clips in {args.speech}: give the folder with --speech")
         cares = {bundle: parse_bundle(path.read_bytes()).care for bundle, (path, _) in SETS.items()}
+        yes_clips = {
+            voice: join(list(EspeakTts(voice, speed=speed).speak("Ja")))
+            for voice, speed in VOICES.items()
+        }
 
         def fresh(bundle: str) -> Assistant:
             """A new session on the bundle's one care snapshot (built once, as on a device)."""
@@ -160,11 +167,11 @@ def main() -> None:
                 heard, got = spoken_turn.transcript, spoken_turn.turn
                 verdict = judge(case, got, reference)
                 verdicts.setdefault(kind_of(case, said), Counter())[verdict] += 1
-                if heard.unsure and heard.candidate:  # said back: was it what was asked?
+                if heard.unsure and heard.candidate:  # said back: the worker says "ja" (the voice)
+                    yes = pipeline.turn(yes_clips.get(voice, yes_clips["sv"]), now=now).turn
                     after_yes = "wrong"  # nothing said back to off-domain speech was asked
                     if reference is not None:
-                        answer = fresh(case.bundle).ask(heard.candidate, now=now)
-                        after_yes = judge(case, answer, reference)
+                        after_yes = judge(case, yes, reference)
                     asked.setdefault(kind_of(case, said), Counter())[after_yes] += 1
                 if said:
                     errors += edit_distance(words(said), words(heard.free_text or heard.text))
@@ -189,8 +196,8 @@ def main() -> None:
                 back = asked.get(kind, Counter())
                 if back:
                     print(
-                        f"  {'':47}        asked back {sum(back.values())}: the reading "
-                        f"was right {back['right']}, not what was asked "
+                        f"  {'':47}        asked back {sum(back.values())}; after a spoken "
+                        f'"Ja": right {back["right"]}, not what was asked '
                         f"{back['wrong'] + back['miss']}"
                     )
             if reference_words:

@@ -342,6 +342,13 @@ class Assistant:
         )
         return rec.intent != "unknown"
 
+    def awaits_yes_or_no(self, now: datetime | None = None) -> bool:
+        """Was the last answer a question for a yes or no (a reading said back, a door code
+        held back) that a "ja" can still answer?"""
+        now = now or datetime.now(self._settings.tz)
+        waiting = self._clarifying or self._gated
+        return waiting is not None and now - waiting.since <= CONFIRM_WINDOW
+
     def meaning(self, text: str, language: str) -> Hashable | None:
         """What a template reads in ``text`` in ``language``: its intent and slots, or None."""
         self.refresh()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -127,10 +128,15 @@ def test_an_unsure_reading_of_speech_is_said_back_and_yes_answers_it(
     assistant = _assistant(settings, templates, _reading("unknown", ""))
     sentence = "vad har anna för medicin"
     assert assistant.restatement(sentence, "sv") == "medicinerna för Anna Andersson"  # type: ignore[attr-defined]
+    assert not assistant.awaits_yes_or_no(MORNING)  # type: ignore[attr-defined]
     asked = assistant.ask(sentence, now=MORNING, unsure=True)  # type: ignore[attr-defined]
     assert asked.outcome == "clarify" and asked.sources == ()
+    # The speech pipeline hears the next words as a yes or no (no names in Whisper's prompt).
+    assert assistant.awaits_yes_or_no(MORNING)  # type: ignore[attr-defined]
+    assert not assistant.awaits_yes_or_no(MORNING + timedelta(minutes=2))  # type: ignore[attr-defined]
     assert "Menar du medicinerna för Anna Andersson?" in asked.answer
     answered = assistant.ask("Ja", now=MORNING)  # type: ignore[attr-defined]
+    assert not assistant.awaits_yes_or_no(MORNING)  # type: ignore[attr-defined]
     assert answered.intent == "medication" and answered.must_verify
     assert "Patient/p-anna" in answered.sources
     # A sure reading is answered at once; one that can't be said back is not asked about.

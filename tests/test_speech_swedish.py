@@ -22,8 +22,9 @@ from tests.conftest import MODELS, MORNING, spoken
 
 # Questions on the example bundle and the intent and source a right reading has. Free decoding
 # understood almost none of them. They are among those bench/bench_swedish_speech.py found this
-# method reads right with espeak-ng "sv" (2026-12-02), so they guard against a regression; the
-# bench measures the whole rate (about one template question in eight on espeak-ng Swedish).
+# method reads right with espeak-ng "sv" (2026-12-02), at once or said back for a yes, so they
+# guard against a regression; the bench measures the whole rate. Which of the two a question
+# gets can change with the machine's arithmetic near a threshold; a wrong answer must not.
 QUESTIONS = [
     ("Vem är mitt nästa besök?", "next_visit", None),
     ("Vem är nästa brukare?", "next_visit", None),
@@ -36,7 +37,7 @@ OFF_DOMAIN = [
     "Det regnar mycket i Göteborg i november och spårvagnarna är ofta försenade.",
     "Min bror har köpt en ny cykel som han ska använda på semestern.",
 ]
-# At least this many of QUESTIONS read right with the default thresholds; none read wrong.
+# At least this many of QUESTIONS are answered right, at once or after a "ja"; none wrong.
 FLOOR = 4
 
 
@@ -75,6 +76,8 @@ def test_spoken_swedish_template_questions_are_read_right(
         heard = pipeline.hear(spoken(espeak, question))
         turn = pipeline.assistant.ask(heard.text, now=MORNING, unsure=heard.unsure)
         print(f"{question!r}: free {heard.free_text!r} → {heard.text!r} ({heard.decision})")
+        if heard.unsure and turn.outcome == "clarify":  # said back: the worker says yes
+            turn = pipeline.assistant.ask("Ja", now=MORNING)
         if turn.intent == intent and (client is None or client in turn.sources):
             right.append(question)
         elif turn.outcome not in ("unknown", "clarify", "ambiguous"):
@@ -117,18 +120,22 @@ def test_a_transcript_that_only_repeats_the_prompt_is_not_taken_as_heard(
     assert turn.intent != "next_visit" or heard.unsure, (heard.free_text, heard.decision)
 
 
-def test_a_likely_reading_not_sure_enough_is_said_back_and_a_yes_answers_it(
+def test_a_short_reading_is_said_back_and_a_yes_answers_it(
     pipeline: VoicePipeline, espeak: Any
 ) -> None:
-    # Measured 2026-12-02: Whisper wrote "Öse mitt schemmöts i dag."; "vad har jag i dag" fits
-    # the audio best, but not by the margin that would answer it at once.
-    voice = pipeline.turn(spoken(espeak, "Hur ser mitt schema ut idag?"), now=MORNING)
+    # Measured 2026-12-02: Whisper wrote "Ring Matilsson."; "ring bertil son" fits the audio best,
+    # but a sentence of three words is at most said back (speech.closed_short).
+    voice = pipeline.turn(spoken(espeak, "Ring Bertils son"), now=MORNING)
     heard, turn = voice.transcript, voice.turn
     print(f"free {heard.free_text!r} → {heard.text!r} ({heard.decision}, {heard.scores})")
     assert heard.unsure and heard.decision is not None
     assert heard.decision.startswith("asking back")
     assert turn.outcome == "clarify" and turn.sources == ()
-    assert "Menar du ditt schema i dag?" in turn.answer
+    assert "Menar du numret till Bertil Karlssons son?" in turn.answer
+    assert "070" not in turn.answer  # nothing of the record before the yes
     assert voice.as_dict()["asked_back"] is True
-    answered = pipeline.turn(spoken(espeak, "Ja"), now=MORNING).turn
-    assert answered.intent == "schedule" and answered.sources
+    yes = pipeline.turn(spoken(espeak, "Ja"), now=MORNING)
+    answered = yes.turn
+    print(yes.transcript, answered)
+    assert answered.intent == "relative_phone"
+    assert "RelatedPerson/p-bertil-rel1" in answered.sources

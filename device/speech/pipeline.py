@@ -98,11 +98,13 @@ class VoicePipeline:
             for language in getattr(self.stt, "languages", ()) or ("sv", "en"):
                 self.domain(language)
 
-    def hear(self, audio: AudioChunk) -> Transcript:
+    def hear(self, audio: AudioChunk, now: datetime | None = None) -> Transcript:
         self.prime()
         listen = getattr(self.stt, "hear", None)
         if self.closed is not None and listen is not None:
-            return self._hear_closed(listen(audio), self.closed)
+            # After "… Säg ja eller nej." the names in Whisper's prompt turned "Ja" into "Jörg."
+            names = not self.assistant.awaits_yes_or_no(now)
+            return self._hear_closed(listen(audio, names=names), self.closed)
         heard = self.stt.transcribe(audio)
         if (
             self.second_pass
@@ -197,7 +199,7 @@ class VoicePipeline:
     ) -> VoiceTurn:
         """Answer the utterance ``audio``; ``play`` gets the speech as it is made."""
         started = time.perf_counter()
-        transcript = self.hear(audio)
+        transcript = self.hear(audio, now)
         stt_ms = _ms(started)
         turn = self.assistant.ask(
             transcript.text, now=now, confirmed=confirmed, unsure=transcript.unsure

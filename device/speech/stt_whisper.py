@@ -60,7 +60,7 @@ class WhisperStt:
         threads: int = 2,
         compute_type: str = "int8",
         languages: tuple[str, ...] = (),
-        window_s: float = 30.0,
+        window_s: float = 10.0,
         examples: Mapping[str, str] | None = None,
     ) -> None:
         """``window_s``: seconds of audio the encoder sees (Whisper's own window is 30 s; the
@@ -85,19 +85,22 @@ class WhisperStt:
         capitalised = sorted({n.capitalize() for n in names if n[:1].isalpha()})
         self._names = ", ".join(capitalised) + "." if capitalised else ""
 
-    def prompt(self, tokenizer: Tokenizer, language: str) -> list[int]:
+    def prompt(self, tokenizer: Tokenizer, language: str, names: bool = True) -> list[int]:
         """The initial prompt's tokens for ``language``: its example questions, then as many of
         the names as fit (Whisper's context is 448 tokens; the prompt gets at most half)."""
         examples = self._examples.get(language, "")
         first = tokenizer.encode(" " + examples)[:_MAX_PROMPT] if examples else []
-        names = tokenizer.encode(" " + self._names) if self._names else []
-        return [*first, *names[: _MAX_PROMPT - len(first)]]
+        names = names and bool(self._names)
+        named = tokenizer.encode(" " + self._names) if names else []
+        return [*first, *named[: _MAX_PROMPT - len(first)]]
 
     def transcribe(self, audio: AudioChunk, open_vocabulary: bool = False) -> Transcript:
         return Transcript(self.hear(audio).text, self.name)
 
-    def hear(self, audio: AudioChunk) -> Heard:
-        """Encode once; decode freely (greedy, after the prompt); keep the encoding."""
+    def hear(self, audio: AudioChunk, names: bool = True) -> Heard:
+        """Encode once; decode freely (greedy, after the prompt); keep the encoding. ``names``
+        False leaves the names out of the prompt: for a "ja" or "nej", which Whisper wrote as a
+        name from it ("Jörg." for "Ja")."""
         samples = audio.to_stt().samples().astype(np.float32) / 32768.0
         if len(samples) == 0:
             return Heard("", self._languages[0] if self._languages else "sv", lambda t: [])
@@ -112,7 +115,7 @@ class WhisperStt:
         language = self._language_of(encoded)
         tokenizer = Tokenizer(self._model.hf_tokenizer, True, task="transcribe", language=language)
         start = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
-        previous = self.prompt(tokenizer, language)
+        previous = self.prompt(tokenizer, language, names)
         prompt = [tokenizer.sot_prev, *previous, *start] if previous else start
         # max_length counts the prompt too.
         result = self._model.model.generate(
