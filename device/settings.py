@@ -198,7 +198,7 @@ class SpeechSettings(_Section):
         8, ge=1, le=64, description="Whisper: template sentences shortlisted per way of matching."
     )
     closed_free_slack: float = Field(
-        0.75,
+        0.5,
         ge=0,
         description="Whisper: how much less likely (mean log-probability per token) than the free "
         "transcript a template sentence may be and still be chosen.",
