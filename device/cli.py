@@ -53,7 +53,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     src = ask.add_mutually_exclusive_group(required=True)
     src.add_argument("--text", help='the question, e.g. "Vem är mitt nästa besök?"')
-    src.add_argument("--wav", type=Path, help="the question as a WAV file (8–48 kHz, 16-bit)")
+    src.add_argument(
+        "--wav",
+        type=Path,
+        nargs="+",
+        metavar="WAV",
+        help="the question as a WAV file (8–48 kHz, 16-bit); more files are the next turns of the "
+        'same conversation, e.g. a "ja" after "Menar du …? Säg ja eller nej."',
+    )
     src.add_argument(
         "--jsonl",
         action="store_true",
@@ -65,7 +72,9 @@ def _parser() -> argparse.ArgumentParser:
         "--confirmed", action="store_true", help="the worker has confirmed (releases access codes)"
     )
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
-    ask.add_argument("--say", type=Path, metavar="OUT.wav", help="also speak the answer into a WAV")
+    ask.add_argument(
+        "--say", type=Path, metavar="OUT.wav", help="also speak the (last) answer into a WAV"
+    )
 
     sub.add_parser(
         "status",

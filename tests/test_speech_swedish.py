@@ -7,6 +7,8 @@ espeak-ng is a robotic voice: this is a floor, measured in full by bench/bench_s
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -139,3 +141,26 @@ def test_a_short_reading_is_said_back_and_a_yes_answers_it(
     print(yes.transcript, answered)
     assert answered.intent == "relative_phone"
     assert "RelatedPerson/p-bertil-rel1" in answered.sources
+
+
+def test_ask_wav_with_the_yes_as_a_second_file_answers_what_was_said_back(
+    espeak: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from device.cli import main
+    from device.speech.audio import write_wav
+    from tests.conftest import EXAMPLE
+
+    monkeypatch.setenv("HEMASSIST_SPEECH__ENGINE", "whisper")
+    monkeypatch.setenv("HEMASSIST_SPEECH__WHISPER_MODEL", "whisper-base")
+    monkeypatch.setenv("HEMASSIST_SPEECH__WHISPER_LANGUAGE", "sv")
+    assert main(["import-fhir", str(EXAMPLE)]) == 0
+    question, yes = tmp_path / "fråga.wav", tmp_path / "ja.wav"
+    write_wav(question, spoken(espeak, "Ring Bertils son"))
+    write_wav(yes, spoken(espeak, "Ja"))
+    capsys.readouterr()
+    now = MORNING.isoformat()
+    assert main(["ask", "--wav", str(question), str(yes), "--json", "--now", now]) == 0
+    first, second = (json.loads(line) for line in capsys.readouterr().out.strip().splitlines())
+    assert first["asked_back"] is True and first["outcome"] == "clarify"
+    assert second["intent"] == "relative_phone"
+    assert "RelatedPerson/p-bertil-rel1" in second["sources"]

@@ -38,21 +38,22 @@ def ask_wav(
 ) -> int:
     from device.speech.audio import AudioError, join, read_wav, write_wav
 
-    try:
-        audio = read_wav(args.wav)
+    try:  # every file is read before the first is answered: a bad one loses no answer
+        turns = [read_wav(path) for path in args.wav]
     except AudioError as exc:
         print(f"hemassist: {exc}", file=sys.stderr)
         return EXIT_ERROR
     pipeline = voice_pipeline(settings, assistant)
     if pipeline is None:
         return EXIT_ERROR
-    voice = pipeline.turn(audio, now=now, confirmed=args.confirmed)
-    if args.say is not None and voice.speech:
-        write_wav(args.say, join(voice.speech))
-    recorder(voice.turn, engine=voice.transcript.engine, extra_ms=voice.timings_ms)
-    if args.json:
-        print(json.dumps(voice.as_dict(), ensure_ascii=False))
-    else:
+    for audio in turns:  # one conversation: a "ja" answers what the turn before said back
+        voice = pipeline.turn(audio, now=now, confirmed=args.confirmed)
+        if args.say is not None and voice.speech:
+            write_wav(args.say, join(voice.speech))  # the last answer spoken
+        recorder(voice.turn, engine=voice.transcript.engine, extra_ms=voice.timings_ms)
+        if args.json:
+            print(json.dumps(voice.as_dict(), ensure_ascii=False))
+            continue
         heard = voice.transcript
         if heard.candidate is not None and heard.candidate != heard.free_text:
             print(f"(heard: {heard.free_text}; read as: {heard.candidate})")
