@@ -31,8 +31,9 @@ from pathlib import Path
 from bench.bench_speech import edit_distance, words
 from bench.bench_templates import percentile
 from bench.evaluation import SETS, Case, judge, load_cases
-from device.assistant import Assistant
+from device.assistant import Assistant, Turn
 from device.care.fhir_import import parse_bundle
+from device.care.model import CareData
 from device.nlu.recognizer import load_templates
 from device.settings import CONFIG_DIR, load_settings
 from device.speech.audio import AudioChunk, join, read_wav, write_wav
@@ -64,6 +65,20 @@ def kind_of(case: Case, said: str) -> str:
     if case.expected.startswith("="):
         return "template questions (espeak-ng)"
     return "questions to answer 'I don't know' (espeak-ng)"
+
+
+def _reply(
+    asked: Turn, reference: Turn | None, care: CareData, voice: str, yes: dict[str, AudioChunk]
+) -> AudioChunk | None:
+    """What the worker says to a question asked back: "Ja" to her question said back, her
+    client's first name to "Vilken menar du?" when it names that client; None: she says no."""
+    if asked.outcome == "clarify":
+        return yes.get(voice, yes["sv"])
+    meant = [c for c in care.clients if reference is not None and c.ref in reference.sources]
+    if asked.outcome != "ambiguous" or len(meant) != 1 or meant[0].full_name not in asked.answer:
+        return None
+    speaker = EspeakTts(voice, speed=VOICES.get(voice, 1.0))
+    return join(list(speaker.speak(meant[0].given)))
 
 
 def spoken(cases: list[Case], voices: list[str], folder: Path) -> list[tuple[Case, str, Path]]:
@@ -167,12 +182,13 @@ def main() -> None:
                 heard, got = spoken_turn.transcript, spoken_turn.turn
                 verdict = judge(case, got, reference)
                 verdicts.setdefault(kind_of(case, said), Counter())[verdict] += 1
-                if heard.unsure and heard.candidate:  # said back: the worker says "ja" (the voice)
-                    yes = pipeline.turn(yes_clips.get(voice, yes_clips["sv"]), now=now).turn
-                    after_yes = "wrong"  # nothing said back to off-domain speech was asked
-                    if reference is not None:
-                        after_yes = judge(case, yes, reference)
-                    asked.setdefault(kind_of(case, said), Counter())[after_yes] += 1
+                if heard.unsure and heard.candidate:  # asked back: the worker answers (same voice)
+                    reply = _reply(got, reference, cares[case.bundle], voice, yes_clips)
+                    after = "wrong"  # nothing asked back of off-domain speech was asked
+                    if reply is not None and reference is not None:
+                        after = judge(case, pipeline.turn(reply, now=now).turn, reference)
+                    how = "which" if heard.other else "yes"
+                    asked.setdefault(kind_of(case, said), Counter())[f"{how} {after}"] += 1
                 if said:
                     errors += edit_distance(words(said), words(heard.free_text or heard.text))
                     reference_words += len(words(said))
@@ -194,12 +210,13 @@ def main() -> None:
                     f"{counts['miss'] / n:4.0%}  wrong {counts['wrong'] / n:4.0%}"
                 )
                 back = asked.get(kind, Counter())
-                if back:
-                    print(
-                        f"  {'':47}        asked back {sum(back.values())}; after a spoken "
-                        f'"Ja": right {back["right"]}, not what was asked '
-                        f"{back['wrong'] + back['miss']}"
-                    )
+                for how, answer in (("yes", 'a spoken "Ja"'), ("which", "the client's name")):
+                    n = sum(v for k, v in back.items() if k.startswith(how))
+                    if n:
+                        print(
+                            f"  {'':47}        asked back {n}, answered with {answer}: right "
+                            f"{back[how + ' right']}, not what was asked {n - back[how + ' right']}"
+                        )
             if reference_words:
                 print(f"  off-domain speech: free transcript WER {errors / reference_words:.1%}")
             print("  decisions: " + ", ".join(f"{k} {v}" for k, v in reasons.most_common()))

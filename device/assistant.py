@@ -129,6 +129,34 @@ class Assistant:
         back and answer on a "ja"."""
         return self._safely(text, now, confirmed, None, unsure)
 
+    def ask_which(
+        self, first: str, second: str, language: str, now: datetime | None = None
+    ) -> Turn:
+        """Speech too close to tell between two readings that ask the same about two clients:
+        ask which client she means ("… Vilken menar du?"); the name she says completes it."""
+        both = self._between(first, second, language)
+        if both is None:
+            return self.ask(first, now=now, unsure=True)
+        return self._safely(first, now, False, both)
+
+    def two_clients(self, first: str, second: str, language: str) -> bool:
+        """Do the template readings of two sentences ask the same about two clients?"""
+        return self._between(first, second, language) is not None
+
+    def _between(self, first: str, second: str, language: str) -> Recognition | None:
+        self.refresh()
+        a = self._recognizer.recognize(first, language, detect=False)
+        b = self._recognizer.recognize(second, language, detect=False)
+        if a.intent != b.intent or a.intent == "unknown" or len(a.clients) != 1:
+            return None
+        if len(b.clients) != 1 or a.clients == b.clients:
+            return None
+        if {k: v for k, v in a.slots.items() if k != "client"} != {
+            k: v for k, v in b.slots.items() if k != "client"
+        }:
+            return None
+        return replace(a, slots={**a.slots, "client": (*a.clients, *b.clients)})
+
     def verdict(self, verdict: str, now: datetime | None = None) -> Turn:
         """A verdict given without words: a long press of the button is "fel" ("bad")."""
         # In the language of the conversation so far.

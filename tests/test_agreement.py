@@ -143,3 +143,20 @@ def test_an_unsure_reading_of_speech_is_said_back_and_yes_answers_it(
     assert assistant.ask(sentence, now=MORNING).outcome != "clarify"  # type: ignore[attr-defined]
     assert assistant.restatement("ja", "sv") is None  # type: ignore[attr-defined]
     assert assistant.restatement("det regnar i göteborg", "sv") is None  # type: ignore[attr-defined]
+
+
+def test_two_clients_too_close_to_hear_apart_are_asked_about_and_a_name_settles_it(
+    settings: object, templates: object
+) -> None:
+    from tests.conftest import MORNING
+
+    assistant = _assistant(settings, templates, _reading("unknown", ""))
+    anna, greta = "vad har anna för medicin", "vad har greta för medicin"
+    assert assistant.two_clients(anna, greta, "sv")  # type: ignore[attr-defined]
+    assert not assistant.two_clients(anna, "har greta några allergier", "sv")  # type: ignore[attr-defined]
+    assert not assistant.two_clients(anna, anna, "sv")  # type: ignore[attr-defined]
+    asked = assistant.ask_which(anna, greta, "sv", now=MORNING)  # type: ignore[attr-defined]
+    assert asked.outcome == "ambiguous" and asked.sources == ()
+    assert "Anna Andersson" in asked.answer and "Greta Nilsson" in asked.answer
+    answered = assistant.ask("Greta", now=MORNING)  # type: ignore[attr-defined]
+    assert answered.intent == "medication" and "Patient/p-greta" in answered.sources

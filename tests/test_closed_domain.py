@@ -183,3 +183,27 @@ def test_a_short_sentence_is_said_back_rather_than_answered_at_once() -> None:
         "vem är nästa besök", -1.0, scored, MEANING.get, 1.5, 2.0, 60, replace(ask, min_words=4)
     )
     assert (long_enough.reason, long_enough.ask) == ("chosen", False)
+
+
+def _same_but_client(first: str, second: str) -> bool:
+    a, b = MEANING.get(first), MEANING.get(second)
+    return isinstance(a, tuple) and isinstance(b, tuple) and a[0] == b[0] == "tasks" and a != b
+
+
+def test_two_clients_too_close_to_tell_apart_are_asked_about() -> None:
+    ask = replace(ASK, between=_same_but_client)
+    scored = [
+        ("vad ska jag göra hos bertil", -1.2),
+        ("vad ska jag göra hos greta", -1.3),
+        ("har greta några allergier", -3.0),
+    ]
+    verdict = decide("vad ska jag göra hos", -1.0, scored, MEANING.get, 1.5, 2.0, 60, ask)
+    assert (verdict.candidate, verdict.other) == (
+        "vad ska jag göra hos bertil",
+        "vad ska jag göra hos greta",
+    )
+    assert verdict.ask and verdict.reason == "asking which: too close to another meaning"
+    # A third meaning nearly as likely: asking between two would leave it out.
+    close = [*scored[:2], ("har greta några allergier", -1.5)]
+    verdict = decide("vad ska jag göra hos", -1.0, close, MEANING.get, 1.5, 2.0, 60, ask)
+    assert (verdict.candidate, verdict.other, verdict.ask) == (None, None, False)

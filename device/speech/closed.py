@@ -124,6 +124,7 @@ class Verdict:
     runner_up: float | None = None
     resemblance: float | None = None
     ask: bool = False  # not sure enough to answer: say ``candidate`` back and wait for a yes
+    other: str | None = None  # or ask which of ``candidate`` and this she meant (two clients)
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,9 @@ class AskBack:
     margin: float
     restate: Callable[[str], str | None]
     min_words: int = 0
+    # Are two readings the same question about two clients? Then, too close to tell apart and
+    # clear of every other meaning, she is asked which one ("Greta Nilsson eller Bertil …?").
+    between: Callable[[str, str], bool] | None = None
 
 
 def decide(
@@ -181,13 +185,27 @@ def decide(
         reason = "too short to answer at once"
     else:
         return replace(refused, candidate=best_text, reason="chosen")
-    if (
-        alike >= min_resemblance
-        and ask is not None
-        and _worth_asking(ranked, free_score, margin, ask)
-    ):
+    if alike < min_resemblance or ask is None:
+        return replace(refused, reason=reason)
+    if _worth_asking(ranked, free_score, margin, ask):
         return replace(refused, candidate=best_text, reason=f"asking back: {reason}", ask=True)
+    other = _which_one(ranked, free_score, ask)
+    if other is not None:
+        return replace(
+            refused, candidate=best_text, other=other, reason=f"asking which: {reason}", ask=True
+        )
     return replace(refused, reason=reason)
+
+
+def _which_one(ranked: Sequence[tuple[float, str]], free_score: float, ask: AskBack) -> str | None:
+    """The second reading, when the two likeliest are the same question about two clients and
+    every other meaning is ``ask.margin`` behind them both."""
+    if ask.between is None or len(ranked) < 2 or ranked[0][0] < free_score - ask.slack:
+        return None
+    (_, first), (second_score, second) = ranked[0], ranked[1]
+    if len(ranked) > 2 and second_score - ranked[2][0] < ask.margin:
+        return None
+    return second if ask.between(first, second) else None
 
 
 def _worth_asking(

@@ -39,6 +39,7 @@ class VoiceTurn:
             data["stt_decision"] = self.transcript.decision
             data["stt_scores"] = self.transcript.scores
             data["asked_back"] = self.transcript.unsure
+            data["other_candidate"] = self.transcript.other
         data["timings_ms"] = {
             **self.transcript.timings_ms,
             **self.turn.timings_ms,
@@ -138,8 +139,19 @@ class VoicePipeline:
                 }
             )
             unsure = scores is not None and scores.ask
+            other = scores.other if scores is not None else None
             return Transcript(
-                text, engine, False, free, candidate, decision, timings, figures, unsure
+                text,
+                engine,
+                False,
+                free,
+                candidate,
+                decision,
+                timings,
+                figures,
+                unsure,
+                other,
+                heard.language,
             )
 
         if not free.strip():
@@ -178,8 +190,11 @@ class VoicePipeline:
         def restate(text: str) -> str | None:
             return self.assistant.restatement(text, language)
 
+        def between(first: str, second: str) -> bool:
+            return self.assistant.two_clients(first, second, language)
+
         return AskBack(
-            closed.closed_ask_slack, closed.closed_ask_margin, restate, closed.closed_short
+            closed.closed_ask_slack, closed.closed_ask_margin, restate, closed.closed_short, between
         )
 
     def _sentence(self, text: str) -> str:
@@ -201,9 +216,13 @@ class VoicePipeline:
         started = time.perf_counter()
         transcript = self.hear(audio, now)
         stt_ms = _ms(started)
-        turn = self.assistant.ask(
-            transcript.text, now=now, confirmed=confirmed, unsure=transcript.unsure
-        )
+        if transcript.unsure and transcript.other is not None:  # which of two clients?
+            language = transcript.language or "sv"
+            turn = self.assistant.ask_which(transcript.text, transcript.other, language, now)
+        else:
+            turn = self.assistant.ask(
+                transcript.text, now=now, confirmed=confirmed, unsure=transcript.unsure
+            )
         timings = {"stt": stt_ms}
         spoken: list[AudioChunk] = []
 

@@ -31,6 +31,8 @@ class Transcript:
     timings_ms: dict[str, float] = field(default_factory=dict)
     scores: dict[str, float | None] = field(default_factory=dict)  # what the decision rested on
     unsure: bool = False  # ``candidate`` is to be said back for a yes or no, not answered
+    other: str | None = None  # with ``unsure``: ask which of ``candidate`` and this she meant
+    language: str | None = None  # the language heard, when the engine tells
 
 
 class SpeechToText(Protocol):
