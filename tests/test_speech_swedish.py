@@ -80,6 +80,9 @@ def test_spoken_swedish_template_questions_are_read_right(
         print(f"{question!r}: free {heard.free_text!r} → {heard.text!r} ({heard.decision})")
         if heard.unsure and turn.outcome == "clarify":  # said back: the worker says yes
             turn = pipeline.assistant.ask("Ja", now=MORNING)
+        meant = pipeline.assistant.care.client(client) if client else None
+        if heard.unsure and turn.outcome == "ambiguous" and meant is not None:  # which one?
+            turn = pipeline.assistant.ask(meant.given, now=MORNING)
         if turn.intent == intent and (client is None or client in turn.sources):
             right.append(question)
         elif turn.outcome not in ("unknown", "clarify", "ambiguous"):
