@@ -157,7 +157,7 @@ def main() -> None:
         for mode in args.modes.split(","):
             closed = settings.speech.model_copy(update={"closed_domain": mode == "closed"})
             verdicts: dict[str, Counter[str]] = {}
-            asked: dict[str, Counter[str]] = {}  # readings said back, judged as if answered
+            asked: dict[str, Counter[str]] = {}  # "yes right", "which wrong": after her reply
             reasons: Counter[str] = Counter()
             errors, reference_words = 0, 0
             stages: dict[str, list[float]] = {}

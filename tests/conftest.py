@@ -126,3 +126,10 @@ def spoken(voice: Any, text: str) -> Any:
     from device.speech.audio import join
 
     return join(list(voice.speak(text)))
+
+
+def use_whisper(monkeypatch: pytest.MonkeyPatch, language: str) -> None:
+    """The command line's speech engine: Whisper base from .models, listening for ``language``."""
+    monkeypatch.setenv("HEMASSIST_SPEECH__ENGINE", "whisper")
+    monkeypatch.setenv("HEMASSIST_SPEECH__WHISPER_MODEL", "whisper-base")
+    monkeypatch.setenv("HEMASSIST_SPEECH__WHISPER_LANGUAGE", language)

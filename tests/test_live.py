@@ -24,7 +24,7 @@ from device.speech.stt_whisper import WhisperStt
 from device.speech.trigger import GpioTrigger, KeyTrigger, ScriptedTrigger, Trigger
 from device.speech.tts import Voices
 from device.speech.vad import Vad
-from tests.conftest import EXAMPLE, MODELS, MORNING, spoken
+from tests.conftest import EXAMPLE, MODELS, MORNING, spoken, use_whisper
 
 
 @pytest.fixture(scope="module")
@@ -196,9 +196,7 @@ def test_silence_gets_a_plain_spoken_message(
 def test_run_command_with_wav_files(
     joe: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("HEMASSIST_SPEECH__ENGINE", "whisper")
-    monkeypatch.setenv("HEMASSIST_SPEECH__WHISPER_MODEL", "whisper-base")
-    monkeypatch.setenv("HEMASSIST_SPEECH__WHISPER_LANGUAGE", "en")
+    use_whisper(monkeypatch, "en")
     assert main(["import-fhir", str(EXAMPLE)]) == 0
     files = _questions(joe, tmp_path, "Where does Greta live?")
     capsys.readouterr()
@@ -226,9 +224,7 @@ def test_run_command_with_wav_files(
 def test_ask_wav_json_has_transcript_and_stage_times(
     joe: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("HEMASSIST_SPEECH__ENGINE", "whisper")
-    monkeypatch.setenv("HEMASSIST_SPEECH__WHISPER_MODEL", "whisper-base")
-    monkeypatch.setenv("HEMASSIST_SPEECH__WHISPER_LANGUAGE", "en")
+    use_whisper(monkeypatch, "en")
     assert main(["import-fhir", str(EXAMPLE)]) == 0
     (question,) = _questions(joe, tmp_path, "What is the door code for Greta?")
     capsys.readouterr()

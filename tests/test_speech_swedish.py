@@ -139,9 +139,7 @@ def test_a_short_reading_is_said_back_and_a_yes_answers_it(
     assert "Menar du numret till Bertil Karlssons son?" in turn.answer
     assert "070" not in turn.answer  # nothing of the record before the yes
     assert voice.as_dict()["asked_back"] is True
-    yes = pipeline.turn(spoken(espeak, "Ja"), now=MORNING)
-    answered = yes.turn
-    print(yes.transcript, answered)
+    answered = pipeline.turn(spoken(espeak, "Ja"), now=MORNING).turn
     assert answered.intent == "relative_phone"
     assert "RelatedPerson/p-bertil-rel1" in answered.sources
 
@@ -151,11 +149,9 @@ def test_ask_wav_with_the_yes_as_a_second_file_answers_what_was_said_back(
 ) -> None:
     from device.cli import main
     from device.speech.audio import write_wav
-    from tests.conftest import EXAMPLE
+    from tests.conftest import EXAMPLE, use_whisper
 
-    monkeypatch.setenv("HEMASSIST_SPEECH__ENGINE", "whisper")
-    monkeypatch.setenv("HEMASSIST_SPEECH__WHISPER_MODEL", "whisper-base")
-    monkeypatch.setenv("HEMASSIST_SPEECH__WHISPER_LANGUAGE", "sv")
+    use_whisper(monkeypatch, "sv")
     assert main(["import-fhir", str(EXAMPLE)]) == 0
     question, yes = tmp_path / "fråga.wav", tmp_path / "ja.wav"
     write_wav(question, spoken(espeak, "Ring Bertils son"))
