@@ -194,11 +194,16 @@ class SpeechSettings(_Section):
         description="Whisper: when no template reads the free transcript, score the closest "
         "template sentences against the audio and take one that fits clearly better.",
     )
+    closed_within: bool = Field(
+        True,
+        description="Whisper: also decode with only the tokens of the templates' words allowed, "
+        "and shortlist from that transcript too (as Vosk's grammar holds it to them).",
+    )
     closed_candidates: int = Field(
         8, ge=1, le=64, description="Whisper: template sentences shortlisted per way of matching."
     )
     closed_free_slack: float = Field(
-        0.5,
+        1.0,
         ge=0,
         description="Whisper: how much less likely (mean log-probability per token) than the free "
         "transcript a template sentence may be and still be chosen.",
@@ -210,7 +215,7 @@ class SpeechSettings(_Section):
         "chosen sentence must be.",
     )
     closed_resemblance: float = Field(
-        60,
+        50,
         ge=0,
         le=100,
         description="Whisper: how alike (0-100, in spelling or sound) the free transcript and the "
@@ -222,13 +227,13 @@ class SpeechSettings(_Section):
         'back ("Menar du …? Säg ja eller nej.") when it is close enough (the two below).',
     )
     closed_ask_slack: float = Field(
-        1.5,
+        3.5,
         ge=0,
         description="Whisper: how much less likely than the free transcript a sentence said back "
         "may be.",
     )
     closed_ask_margin: float = Field(
-        0.5,
+        0.3,
         ge=0,
         description="Whisper: how much likelier than any sentence meaning something else a "
         "sentence said back must be.",

@@ -34,6 +34,13 @@ def test_sound_key_folds_swedish_spellings() -> None:
     assert sound_key("vem") == sound_key("wemm")
 
 
+def test_the_domain_knows_every_word_of_its_sentences() -> None:
+    domain = Domain.of(SENTENCES)
+    assert {"vem", "sjuksköterskan", "allergier", "bertil"} <= domain.vocabulary
+    assert "regnar" not in domain.vocabulary
+    assert len(domain.vocabulary) == len({w for s in SENTENCES for w in s.split()})
+
+
 def test_shortlist_finds_misheard_sentences() -> None:
     domain = Domain.of(SENTENCES)
     assert domain.shortlist("vad ska jag jöra hos bertill", 2)[0] == "vad ska jag göra hos bertil"

@@ -107,6 +107,8 @@ def test_the_json_of_a_spoken_turn_shows_both_readings(
 ) -> None:
     data = pipeline.turn(spoken(espeak, "Hur dags börjar Bertil?"), now=MORNING).as_dict()
     assert {"transcript", "free_transcript", "candidate", "stt_decision", "stt_scores"} <= set(data)
+    # Not read by a template, so also written with the templates' words only.
+    assert data["stt_decision"] == "free transcript understood" or data["within_transcript"]
     timings = data["timings_ms"]
     assert isinstance(timings, dict)
     assert {"stt_encode", "stt_decode", "stt"} <= set(timings)
@@ -163,3 +165,16 @@ def test_ask_wav_with_the_yes_as_a_second_file_answers_what_was_said_back(
     assert first["asked_back"] is True and first["outcome"] == "clarify"
     assert second["intent"] == "relative_phone"
     assert "RelatedPerson/p-bertil-rel1" in second["sources"]
+
+
+def test_the_constrained_transcript_is_written_with_the_given_words_only(
+    whisper_sv: WhisperStt, espeak: Any
+) -> None:
+    heard = whisper_sv.hear(spoken(espeak, "Vad ska jag göra hos Bertil?"))
+    texts = heard.within(frozenset({"ja", "nej"}))
+    print(f"free {heard.text!r}, within ja/nej {texts!r}")
+    assert texts and "stt_within" in heard.timings_ms
+    # Only the tokens of "ja", "nej", "Ja", "Nej" and punctuation could be written.
+    letters = {c for text in texts for c in text.lower() if c.isalpha()}
+    assert letters <= set("jane"), texts
+    assert heard.within(frozenset()) == []

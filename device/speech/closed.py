@@ -51,6 +51,7 @@ class Domain:
 
     sentences: Sequence[str]
     keys: Sequence[str]
+    vocabulary: frozenset[str] = frozenset()  # every word of the sentences
 
     @staticmethod
     def of(sentences: Sequence[str]) -> Domain:
@@ -62,7 +63,8 @@ class Domain:
                 for w in sentence.split()
             )
 
-        return Domain(sentences, [key(s) for s in sentences])
+        keys = [key(s) for s in sentences]
+        return Domain(sentences, keys, frozenset(words))
 
     def shortlist(
         self,

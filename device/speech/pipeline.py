@@ -35,6 +35,7 @@ class VoiceTurn:
         data["engine"] = self.transcript.engine
         if self.transcript.decision is not None:
             data["free_transcript"] = self.transcript.free_text
+            data["within_transcript"] = self.transcript.within_text
             data["candidate"] = self.transcript.candidate
             data["stt_decision"] = self.transcript.decision
             data["stt_scores"] = self.transcript.scores
@@ -121,6 +122,7 @@ class VoicePipeline:
         decides), or the free transcript for the LLM and the record search when none does."""
         engine, free = self.stt.name, heard.text
         timings: dict[str, float] = heard.timings_ms
+        within: list[str] = []  # written with the templates' words only
 
         def meaning(text: str) -> Hashable | None:
             return self.assistant.meaning(text, heard.language)
@@ -152,16 +154,30 @@ class VoicePipeline:
                 unsure,
                 other,
                 heard.language,
+                within[0] if within else None,
             )
 
         if not free.strip():
             return result(free, None, "nothing heard")
         if meaning(free) is not None and not getattr(heard, "echoed", False):
             return result(free, None, "free transcript understood")
+        domain = self.domain(heard.language)
+        if closed.closed_within and hasattr(heard, "within"):
+            within = heard.within(domain.vocabulary)
         started = time.perf_counter()
         normalized = normalize(free)
-        shortlist = self.domain(heard.language).shortlist(
-            normalized, closed.closed_candidates, meaning
+        # Half as many from each constrained transcript: they are alike, and every sentence
+        # scored costs time.
+        half = max(1, closed.closed_candidates // 2)
+        limits = [closed.closed_candidates, *(half for _ in within)]
+        shortlist = list(
+            dict.fromkeys(
+                text
+                for written, limit in zip(
+                    (normalized, *(normalize(t) for t in within)), limits, strict=True
+                )
+                for text in domain.shortlist(written, limit, meaning)
+            )
         )
         timings["stt_shortlist"] = _ms(started)
         scores = heard.score([free, *(self._sentence(text) for text in shortlist)])

@@ -33,6 +33,7 @@ class Transcript:
     unsure: bool = False  # ``candidate`` is to be said back for a yes or no, not answered
     other: str | None = None  # with ``unsure``: ask which of ``candidate`` and this she meant
     language: str | None = None  # the language heard, when the engine tells
+    within_text: str | None = None  # written with the templates' words only (closed domain)
 
 
 class SpeechToText(Protocol):

@@ -28,6 +28,7 @@ _TOKENS_PER_S = 8  # Swedish speech is about 5 tokens a second; more is a decode
 _MAX_PROMPT = 223  # Whisper's context is 448 tokens; the prompt gets at most half
 _FLOOR = 1e-9
 _SCORE_TAIL_FRAMES = 100  # encoder frames are 20 ms
+_WITHIN_BEAM = 3  # transcripts within the templates' words: a beam of three, all three kept
 
 
 def _ms(since: float) -> float:
@@ -43,12 +44,24 @@ class Heard:
     scorer: Any  # (texts) -> mean log-probability per token of each, given this audio
     timings_ms: dict[str, float] = field(default_factory=dict)
     echoed: bool = False  # the transcript repeats an example of the prompt word for word
+    # (words) -> what Whisper writes when only the tokens of these words may be written
+    rewriter: Any = None
 
     def score(self, texts: list[str]) -> list[float]:
         started = time.perf_counter()
         scores: list[float] = self.scorer(texts)
         self.timings_ms["stt_score"] = _ms(started)
         return scores
+
+    def within(self, words: frozenset[str]) -> list[str]:
+        """Transcripts written with the tokens of ``words`` only (best first; none without a
+        rewriter): the templates' words, as Vosk's grammar holds its decoder to them."""
+        if self.rewriter is None or not words:
+            return []
+        started = time.perf_counter()
+        texts: list[str] = self.rewriter(words)
+        self.timings_ms["stt_within"] = _ms(started)
+        return texts
 
 
 class WhisperStt:
@@ -80,6 +93,7 @@ class WhisperStt:
         self._window_frames = int(min(max(window_s, 1.0), 30.0) * 100)  # 10 ms feature frames
         self._examples = dict(examples or {})
         self._names = ""
+        self._suppressed: dict[frozenset[str], list[int]] = {}  # per vocabulary (one a language)
 
     def prime(self, words: list[str], names: list[str]) -> None:
         capitalised = sorted({n.capitalize() for n in names if n[:1].isalpha()})
@@ -142,8 +156,38 @@ class WhisperStt:
             aligned = self._model.model.align(batch, start, tokens, max(frames // 2, 1))
             return [float(np.mean(np.log(np.maximum(a.text_token_probs, _FLOOR)))) for a in aligned]
 
+        def rewrite(words: frozenset[str]) -> list[str]:
+            results = self._model.model.generate(
+                encoded,
+                [prompt],
+                beam_size=_WITHIN_BEAM,
+                num_hypotheses=_WITHIN_BEAM,
+                max_length=len(prompt) + min(_MAX_TOKENS, 10 + frames * _TOKENS_PER_S // 100),
+                suppress_tokens=self._suppress(tokenizer, words),
+                suppress_blank=False,
+            )
+            return [tokenizer.decode(ids).strip() for ids in results[0].sequences_ids]
+
         echoed = echoes(text, self._examples.get(language, ""))
-        return Heard(text, language, score, timings, echoed)
+        return Heard(text, language, score, timings, echoed, rewrite)
+
+    def _suppress(self, tokenizer: Tokenizer, words: frozenset[str]) -> list[int]:
+        """Every token but those that spell ``words`` (lower-case and capitalised, after a
+        space or not), punctuation and the end: kept per vocabulary, a language's is built once
+        per care-data snapshot."""
+        if words not in self._suppressed:
+            allowed = {tokenizer.eot}
+            for word in words:
+                for form in (word, word.capitalize()):
+                    allowed.update(tokenizer.encode(" " + form))
+                    allowed.update(tokenizer.encode(form))
+            for mark in ("?", ".", ",", "!"):
+                allowed.update(tokenizer.encode(mark))
+            if len(self._suppressed) > 4:  # old snapshots' vocabularies
+                self._suppressed.clear()
+            every = self._model.hf_tokenizer.get_vocab_size()
+            self._suppressed[words] = [t for t in range(every) if t not in allowed]
+        return self._suppressed[words]
 
     def _window(self, frames: int) -> int:
         """Feature frames to encode: the configured window, or the utterance and 3 s after it
