@@ -48,6 +48,19 @@ def test_shortlist_finds_misheard_sentences() -> None:
     assert domain.shortlist("", 3) == []
 
 
+def test_shortlists_of_several_transcripts_are_joined_in_order() -> None:
+    domain = Domain.of(SENTENCES)
+    both = domain.shortlists(["vad ska jag jöra hos bertill", "har greta nåra allergier"], [1, 1])
+    assert both[0] == "vad ska jag göra hos bertil"
+    assert "har greta några allergier" in both
+    assert len(both) == len(set(both))
+    assert domain.shortlists(["", ""], [2, 2]) == []
+    # One transcript: the same as shortlist.
+    assert domain.shortlists(["vem e schuksöterskan"], [2]) == domain.shortlist(
+        "vem e schuksöterskan", 2
+    )
+
+
 def test_a_clear_best_sentence_is_chosen() -> None:
     scored = [("vad ska jag göra hos bertil", -1.2), ("vad ska jag göra hos greta", -2.5)]
     verdict = decide(

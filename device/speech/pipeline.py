@@ -168,17 +168,11 @@ class VoicePipeline:
         normalized = normalize(free)
         # Half as many from each constrained transcript: they are alike, and every sentence
         # scored costs time.
+        # Beams often differ in capitals or commas only: each text once.
+        written = list(dict.fromkeys([normalized, *(normalize(t) for t in within)]))
         half = max(1, closed.closed_candidates // 2)
-        limits = [closed.closed_candidates, *(half for _ in within)]
-        shortlist = list(
-            dict.fromkeys(
-                text
-                for written, limit in zip(
-                    (normalized, *(normalize(t) for t in within)), limits, strict=True
-                )
-                for text in domain.shortlist(written, limit, meaning)
-            )
-        )
+        limits = [closed.closed_candidates, *(half for _ in written[1:])]
+        shortlist = domain.shortlists(written, limits, meaning)
         timings["stt_shortlist"] = _ms(started)
         scores = heard.score([free, *(self._sentence(text) for text in shortlist)])
         verdict = decide(
