@@ -2,7 +2,8 @@
 fits the audio, or refuse and let the free transcript through.
 
 Pure: the engine scores texts (mean log-probability per token, from its own decoder given the
-audio); this module shortlists the sentences worth scoring and decides. A sentence is chosen only
+audio); this module shortlists the sentences worth scoring (closest to the free transcript and to
+the transcripts written with the templates' words only) and decides. A sentence is chosen only
 when it is nearly as likely as the engine's own free transcript and clearly likelier than the
 best sentence that *means something else* (another intent, another client): two sentences with
 the same meaning ("vem är mitt nästa besök" / "vem är nästa besök") don't compete, and only
