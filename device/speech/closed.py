@@ -116,16 +116,6 @@ class Domain:
                         found.append(text)
             chosen.extend(found)
         return list(dict.fromkeys(chosen))
-        seen = {meaning(text) for text in chosen} - {None}
-        after = zip(ranked[0][limit:], ranked[1][limit:], strict=False)  # spelling, sound, …
-        for text in (t for pair in after for t in pair):
-            if len(seen) >= meanings:
-                break
-            key = meaning(text)
-            if key is not None and key not in seen:
-                seen.add(key)
-                chosen.append(text)
-        return chosen
 
 
 def _closest(queries: list[str], choices: Sequence[str], counts: list[int]) -> list[list[int]]:

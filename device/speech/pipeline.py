@@ -166,9 +166,9 @@ class VoicePipeline:
             within = heard.within(domain.vocabulary)
         started = time.perf_counter()
         normalized = normalize(free)
-        # Half as many from each constrained transcript: they are alike, and every sentence
+        # Each text once (beams often differ in capitals or commas only), and half as many from
+        # each constrained transcript as from the free one: they are alike, and every sentence
         # scored costs time.
-        # Beams often differ in capitals or commas only: each text once.
         written = list(dict.fromkeys([normalized, *(normalize(t) for t in within)]))
         half = max(1, closed.closed_candidates // 2)
         limits = [closed.closed_candidates, *(half for _ in written[1:])]
