@@ -7,7 +7,15 @@ from __future__ import annotations
 from collections.abc import Hashable
 from dataclasses import replace
 
-from device.speech.closed import AskBack, Domain, decide, echoes, resemblance, sound_key
+from device.speech.closed import (
+    AskBack,
+    Domain,
+    check_heard,
+    decide,
+    echoes,
+    resemblance,
+    sound_key,
+)
 
 SENTENCES = [
     "vem är mitt nästa besök",
@@ -227,3 +235,41 @@ def test_two_clients_too_close_to_tell_apart_are_asked_about() -> None:
     close = [*scored[:2], ("har greta några allergier", -1.5)]
     verdict = decide("vad ska jag göra hos", -1.0, close, MEANING.get, 1.5, 2.0, 60, ask)
     assert (verdict.candidate, verdict.other, verdict.ask) == (None, None, False)
+
+
+SHORT: dict[str, Hashable] = {
+    "ring karin": ("phone", "karin"),
+    "ring karl": ("phone", "karl"),
+    "ring karins dotter": ("phone", "karin-daughter"),
+}
+
+
+def _restate(text: str) -> str | None:
+    return f"numret till {text.split()[-1]}"
+
+
+def test_a_short_reading_clearly_ahead_is_taken_as_heard() -> None:
+    scored = [("ring karin", -2.0), ("ring karl", -4.5)]
+    verdict = check_heard("ring karin", scored, SHORT.get, 2.0, _restate)
+    assert (verdict.candidate, verdict.ask, verdict.reason) == (
+        None,
+        False,
+        "free transcript understood",
+    )
+    assert (verdict.score, verdict.runner_up) == (-2.0, -4.5)
+
+
+def test_a_short_reading_no_likelier_than_another_name_is_said_back() -> None:
+    scored = [("ring karin", -4.95), ("ring karl", -4.94)]
+    verdict = check_heard("ring karin", scored, SHORT.get, 2.0, _restate)
+    assert verdict.ask and verdict.candidate == "ring karin"
+    assert verdict.reason.startswith("asking back")
+
+
+def test_a_short_reading_that_cannot_be_said_back_is_taken_as_before() -> None:
+    scored = [("ring karin", -4.95), ("ring karl", -4.94)]
+    verdict = check_heard("ring karin", scored, SHORT.get, 2.0, lambda text: None)
+    assert not verdict.ask and verdict.candidate is None
+    assert verdict.reason == "free transcript understood; too close to another meaning"
+    alone = check_heard("ring karin", [("ring karin", -3.0)], SHORT.get, 2.0, _restate)
+    assert not alone.ask and alone.runner_up is None

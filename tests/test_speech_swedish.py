@@ -178,3 +178,20 @@ def test_the_constrained_transcript_is_written_with_the_given_words_only(
     letters = {c for text in texts for c in text.lower() if c.isalpha()}
     assert letters <= set("jane"), texts
     assert heard.within(frozenset()) == []
+
+
+def test_a_short_question_naming_someone_unknown_is_not_answered_for_a_sound_alike(
+    pipeline: VoicePipeline,
+) -> None:
+    # Measured 2026-12-03 (bench_swedish_speech.py, espeak-ng "sv"): Whisper base wrote "Ring,
+    # Karin." for "Ring Kalle" (nobody in the example bundles is called Kalle); the templates read
+    # it and Anna's daughter Karin's number was read out. A short reading is now checked against
+    # the audio first (closed.check_heard, tested with plain values in test_closed_domain.py);
+    # what Whisper writes depends on the voice and the prompt's names (with this test's bundle it
+    # wrote other words for it, 2026-12-03), so this guards three voices against any answer.
+    for name in ("sv", "sv+f2", "sv+m3"):
+        voice = pipeline.turn(spoken(EspeakTts(name), "Ring Kalle"), now=MORNING)
+        heard, turn = voice.transcript, voice.turn
+        print(f"{name}: free {heard.free_text!r} → {heard.text!r} ({heard.decision})")
+        assert turn.outcome in ("unknown", "clarify", "ambiguous", "no_data"), (name, turn.answer)
+        assert "070" not in turn.answer

@@ -15,7 +15,7 @@ from device.assistant import Assistant, Turn
 from device.nlu.text import normalize
 from device.settings import SpeechSettings
 from device.speech.audio import AudioChunk, join
-from device.speech.closed import AskBack, Domain, Verdict, decide
+from device.speech.closed import AskBack, Domain, Verdict, check_heard, decide
 from device.speech.endpoint import EndpointConfig, Endpointer, Phase
 from device.speech.stt import SpeechToText, Transcript, care_names
 from device.speech.tts import Voices
@@ -159,13 +159,15 @@ class VoicePipeline:
 
         if not free.strip():
             return result(free, None, "nothing heard")
-        if meaning(free) is not None and not getattr(heard, "echoed", False):
+        normalized = normalize(free)
+        understood = meaning(free) is not None and not getattr(heard, "echoed", False)
+        if understood and len(normalized.split()) >= closed.closed_short:
             return result(free, None, "free transcript understood")
+        # Not understood, or a short question that is: check it against the audio too.
         domain = self.domain(heard.language)
         if closed.closed_within and hasattr(heard, "within"):
             within = heard.within(domain.vocabulary)
         started = time.perf_counter()
-        normalized = normalize(free)
         # Each text once (beams often differ in capitals or commas only), and half as many from
         # each constrained transcript as from the free one: they are alike, and every sentence
         # scored costs time.
@@ -173,12 +175,22 @@ class VoicePipeline:
         half = max(1, closed.closed_candidates // 2)
         limits = [closed.closed_candidates, *(half for _ in written[1:])]
         shortlist = domain.shortlists(written, limits, meaning)
+        if understood:
+            shortlist = list(dict.fromkeys([normalized, *shortlist]))
         timings["stt_shortlist"] = _ms(started)
         scores = heard.score([free, *(self._sentence(text) for text in shortlist)])
+        scored = list(zip(shortlist, scores[1:], strict=True))
+        if understood:
+            ask = self._ask_back(heard.language, closed)
+            says = ask.restate if ask is not None else None
+            checked = check_heard(normalized, scored, meaning, closed.closed_margin, says)
+            if checked.ask:
+                return result(checked.candidate or free, checked.candidate, checked.reason, checked)
+            return result(free, None, checked.reason, checked)
         verdict = decide(
             normalized,
             scores[0],
-            list(zip(shortlist, scores[1:], strict=True)),
+            scored,
             meaning,
             closed.closed_free_slack,
             closed.closed_margin,
