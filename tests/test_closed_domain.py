@@ -252,7 +252,7 @@ def test_a_short_reading_clearly_ahead_is_taken_as_heard() -> None:
     scored = [("ring karin", -2.0), ("ring karl", -4.5)]
     verdict = check_heard("ring karin", scored, SHORT.get, 2.0, _restate)
     assert (verdict.candidate, verdict.ask, verdict.reason) == (
-        None,
+        "ring karin",
         False,
         "free transcript understood",
     )
@@ -266,10 +266,10 @@ def test_a_short_reading_no_likelier_than_another_name_is_said_back() -> None:
     assert verdict.reason.startswith("asking back")
 
 
-def test_a_short_reading_that_cannot_be_said_back_is_taken_as_before() -> None:
+def test_a_short_reading_that_cannot_be_said_back_is_refused() -> None:
     scored = [("ring karin", -4.95), ("ring karl", -4.94)]
     verdict = check_heard("ring karin", scored, SHORT.get, 2.0, lambda text: None)
     assert not verdict.ask and verdict.candidate is None
-    assert verdict.reason == "free transcript understood; too close to another meaning"
+    assert verdict.reason == "short and too close to another meaning"
     alone = check_heard("ring karin", [("ring karin", -3.0)], SHORT.get, 2.0, _restate)
-    assert not alone.ask and alone.runner_up is None
+    assert not alone.ask and alone.candidate == "ring karin" and alone.runner_up is None

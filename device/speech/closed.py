@@ -238,8 +238,9 @@ def check_heard(
     restate: Callable[[str], str | None] | None,
 ) -> Verdict:
     """A short free transcript a template reads (``heard``, normalised, among ``scored``):
-    taken as heard when its reading is ``margin`` likelier than every other meaning scored;
-    else said back for a yes or no when it can be, else taken as heard as before. A short
+    taken as heard (``candidate`` is ``heard``) when its reading is ``margin`` likelier than every
+    other meaning scored; else said back for a yes or no (``ask``) when it can be, else refused
+    (``candidate`` None: not heard well enough to answer). A short
     question gives the decoder little to go on: "Ring Kalle" (nobody is called Kalle) was
     written "Ring, Karin.", and a reading about someone else fitted the audio as well (-4.94
     against -4.95): Karin's number was read out."""
@@ -247,15 +248,13 @@ def check_heard(
     mine = [score for text, score in scored if meaning(text) == own]
     others = [score for text, score in scored if meaning(text) not in (own, None)]
     if not mine:
-        return Verdict(None, "free transcript understood")
+        return Verdict(heard, "free transcript understood")
     score = max(mine)
     runner_up = max(others) if others else None
     if runner_up is None or score - runner_up >= margin:
-        return Verdict(None, "free transcript understood", score, None, runner_up)
+        return Verdict(heard, "free transcript understood", score, None, runner_up)
     if restate is None or restate(heard) is None:
-        return Verdict(
-            None, "free transcript understood; too close to another meaning", score, None, runner_up
-        )
+        return Verdict(None, "short and too close to another meaning", score, None, runner_up)
     return Verdict(
         heard,
         "asking back: short and too close to another meaning",

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from device.answers.handlers import NEEDS_DATA
 from device.assistant import Assistant, Turn
 from device.nlu.text import normalize
 from device.settings import SpeechSettings
@@ -160,10 +161,13 @@ class VoicePipeline:
         if not free.strip():
             return result(free, None, "nothing heard")
         normalized = normalize(free)
-        understood = meaning(free) is not None and not getattr(heard, "echoed", False)
-        if understood and len(normalized.split()) >= closed.closed_short:
+        reading = meaning(free)
+        understood = reading is not None and not getattr(heard, "echoed", False)
+        # A short question about the care data is checked against the audio too; a "ja", a
+        # name after "Vilken menar du?", "stopp" or "upprepa" is taken as heard.
+        asks_data = isinstance(reading, tuple) and reading[0] in NEEDS_DATA
+        if understood and (len(normalized.split()) >= closed.closed_short or not asks_data):
             return result(free, None, "free transcript understood")
-        # Not understood, or a short question that is: check it against the audio too.
         domain = self.domain(heard.language)
         if closed.closed_within and hasattr(heard, "within"):
             within = heard.within(domain.vocabulary)
@@ -186,6 +190,8 @@ class VoicePipeline:
             checked = check_heard(normalized, scored, meaning, closed.closed_margin, says)
             if checked.ask:
                 return result(checked.candidate or free, checked.candidate, checked.reason, checked)
+            if checked.candidate is None:  # not heard well enough to answer, nor to say back
+                return result("", None, checked.reason, checked)
             return result(free, None, checked.reason, checked)
         verdict = decide(
             normalized,
