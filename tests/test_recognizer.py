@@ -34,6 +34,9 @@ def _two_annas() -> bytes:
 def test_normalize() -> None:
     assert normalize("  Vad har jag efter 14.30?! ") == "vad har jag efter 14:30"
     assert normalize("What is Greta's address?") == "what is gretas address"
+    # Contractions are spelled out; a genitive is still folded into the name.
+    assert normalize("What's Bertil's address?") == "what is bertils address"
+    assert normalize("Who’s up next? I'm late") == "who is up next i am late"
 
 
 def test_names_nicknames_and_genitive(templates: Templates) -> None:
@@ -42,6 +45,15 @@ def test_names_nicknames_and_genitive(templates: Templates) -> None:
     assert rec.recognize("Vad har Gittans dotter för nummer").intent == "relative_phone"
     assert rec.recognize("vad ska jag göra hos greta nilsson").clients == ("Patient/p-greta",)
     assert rec.recognize("har karlsson några allergier").clients == ("Patient/p-bertil",)
+
+
+def test_english_contractions_are_understood(templates: Templates) -> None:
+    rec = Recognizer(templates, _care(), 80)
+    address = rec.recognize("What's Bertil's address?")
+    assert (address.intent, address.clients) == ("address", ("Patient/p-bertil",))
+    assert rec.recognize("Who's up next?").intent == "next_visit"
+    assert rec.recognize("What’s on my schedule this afternoon?").intent == "schedule"
+    assert rec.recognize("That's wrong").intent == "feedback"
 
 
 def test_misheard_names_snap_to_the_closest_client(templates: Templates) -> None:

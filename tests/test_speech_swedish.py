@@ -2,7 +2,7 @@
 questions spoken by espeak-ng (where the free transcript is mostly gibberish), never picks a
 sentence that means something else, and lets off-domain speech through as the free transcript.
 
-espeak-ng is a robotic voice: this is a floor, measured in full by bench/bench_swedish_speech.py.
+espeak-ng is a robotic voice: this is a floor, measured in full by bench/bench_spoken.py.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from device.speech.tts_espeak import EspeakTts
 from tests.conftest import MODELS, MORNING, spoken
 
 # Questions on the example bundle and the intent and source a right reading has. Free decoding
-# understood almost none of them. They are among those bench/bench_swedish_speech.py found this
+# understood almost none of them. They are among those bench/bench_spoken.py found this
 # method reads right with espeak-ng "sv" (2026-12-02), at once or said back for a yes, so they
 # guard against a regression; the bench measures the whole rate. Which of the two a question
 # gets can change with the machine's arithmetic near a threshold; a wrong answer must not.
@@ -183,7 +183,7 @@ def test_the_constrained_transcript_is_written_with_the_given_words_only(
 def test_a_short_question_naming_someone_unknown_is_not_answered_for_a_sound_alike(
     pipeline: VoicePipeline,
 ) -> None:
-    # Measured 2026-12-03 (bench_swedish_speech.py, espeak-ng "sv"): Whisper base wrote "Ring,
+    # Measured 2026-12-03 (bench_spoken.py, espeak-ng "sv"): Whisper base wrote "Ring,
     # Karin." for "Ring Kalle" (nobody in the example bundles is called Kalle); the templates read
     # it and Anna's daughter Karin's number was read out. A short reading is now checked against
     # the audio first (closed.check_heard, tested with plain values in test_closed_domain.py);
