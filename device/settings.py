@@ -238,6 +238,12 @@ class SpeechSettings(_Section):
         description="Whisper: how much likelier than any sentence meaning something else a "
         "sentence said back must be.",
     )
+    closed_heard_margin: float = Field(
+        0.5,
+        ge=0,
+        description="Whisper: how much likelier than any sentence meaning something else a short "
+        "free transcript the templates read must be to be taken as heard (else said back).",
+    )
     closed_short: int = Field(
         5,
         ge=0,

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from dataclasses import replace
 
+from device.settings import SpeechSettings
 from device.speech.closed import (
     AskBack,
     Domain,
@@ -273,3 +274,18 @@ def test_a_short_reading_that_cannot_be_said_back_is_refused() -> None:
     assert verdict.reason == "short and too close to another meaning"
     alone = check_heard("ring karin", [("ring karin", -3.0)], SHORT.get, 2.0, _restate)
     assert not alone.ask and alone.candidate == "ring karin" and alone.runner_up is None
+
+
+def test_the_default_margin_for_a_short_reading_keeps_clear_speech_and_doubts_a_tie() -> None:
+    margin = SpeechSettings().closed_heard_margin
+    # Measured with Whisper base: Piper's clear "Where does Greta live?" (-0.33 against -2.23 for
+    # another meaning) is taken as heard; the "Ring Kalle" written "Ring, Karin." (-4.94 against
+    # -4.95) is said back.
+    clear = check_heard(
+        "ring karin", [("ring karin", -0.33), ("ring karl", -2.23)], SHORT.get, margin, _restate
+    )
+    assert clear.candidate == "ring karin" and not clear.ask
+    tie = check_heard(
+        "ring karin", [("ring karin", -4.95), ("ring karl", -4.94)], SHORT.get, margin, _restate
+    )
+    assert tie.ask

@@ -187,7 +187,7 @@ class VoicePipeline:
         if understood:
             ask = self._ask_back(heard.language, closed)
             says = ask.restate if ask is not None else None
-            checked = check_heard(normalized, scored, meaning, closed.closed_margin, says)
+            checked = check_heard(normalized, scored, meaning, closed.closed_heard_margin, says)
             if checked.ask:
                 return result(checked.candidate or free, checked.candidate, checked.reason, checked)
             if checked.candidate is None:  # not heard well enough to answer, nor to say back
