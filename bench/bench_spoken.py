@@ -183,6 +183,7 @@ def main() -> None:
             reasons: Counter[str] = Counter()
             errors, reference_words = 0, 0
             stages: dict[str, list[float]] = {}
+            first_audio: dict[str, list[float]] = {}  # per kind of clip (the target: questions)
             pipelines: dict[str, VoicePipeline] = {}
             for case, voice, path, said in clips:
                 now = SETS[case.bundle][1]
@@ -221,6 +222,8 @@ def main() -> None:
                 timings = {**heard.timings_ms, **got.timings_ms, **spoken_turn.timings_ms}
                 for stage, ms in timings.items():
                     stages.setdefault(stage, []).append(ms)
+                if "first_audio" in timings:
+                    first_audio.setdefault(kind_of(case, said), []).append(timings["first_audio"])
                 if args.show:
                     print(
                         f"  {verdict:5} {voice:6} {case.question or said!r} → "
@@ -249,6 +252,11 @@ def main() -> None:
             for stage, values in sorted(stages.items()):
                 print(
                     f"  {stage:14} p50 {statistics.median(values):6.0f} ms  "
+                    f"p95 {percentile(values, 0.95):6.0f} ms"
+                )
+            for kind, values in first_audio.items():
+                print(
+                    f"  first audio, {kind}: p50 {statistics.median(values):6.0f} ms  "
                     f"p95 {percentile(values, 0.95):6.0f} ms"
                 )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
