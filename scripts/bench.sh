@@ -9,3 +9,6 @@ scripts/setup.sh
 .venv/bin/python -m bench.bench_dashboard --postgres
 .venv/bin/python -m bench.bench_llm
 .venv/bin/python -m bench.bench_speech --speech "${HEMASSIST_SPEECH_DIR:-../shared/speech}"
+.venv/bin/python -m bench.bench_understanding
+.venv/bin/python -m bench.bench_spoken --language en --speech "${HEMASSIST_SPEECH_DIR:-../shared/speech}"
+.venv/bin/python -m bench.bench_spoken --language sv --speech "${HEMASSIST_SPEECH_DIR:-../shared/speech}"
