@@ -86,7 +86,7 @@ def kind_of(case: Case, said: str) -> str:
 def _reply(
     asked: Turn, reference: Turn | None, care: CareData, tts: TextToSpeech, language: str
 ) -> AudioChunk | None:
-    """What the worker says to a question asked back: "Ja" to her question said back, her
+    """What the worker says to a question asked back: "Ja"/"Yes" to her question said back, her
     client's first name to "Vilken menar du?" when it names that client; None: she says no."""
     if asked.outcome == "clarify":
         return join(list(tts.speak(YES[language])))
@@ -201,7 +201,7 @@ def main() -> None:
                     pipeline.domain(language)  # built once per care-data snapshot, not per question
                 pipeline.assistant = assistant
                 audio: AudioChunk = read_wav(path)
-                spoken_turn = pipeline.turn(audio, now=now)  # espeak-ng speaks the answer
+                spoken_turn = pipeline.turn(audio, now=now)  # the test voice speaks the answer
                 heard, got = spoken_turn.transcript, spoken_turn.turn
                 verdict = judge(case, got, reference)
                 verdicts.setdefault(kind_of(case, said), Counter())[verdict] += 1
