@@ -38,7 +38,7 @@ if [[ ! -f $stamp ]]; then
     echo "setup: installing Python packages into .venv"
     .venv/bin/python -m pip install -q --upgrade pip
     llama=$(grep -o '"llama-cpp-python==[^"]*"' pyproject.toml | tr -d '"')
-    echo "setup: compiling $llama (about 6 minutes the first time)"
+    echo "setup: compiling $llama (4-6 minutes)"
     CFLAGS="$no_amx" CXXFLAGS="$no_amx" .venv/bin/python -m pip install -q --no-cache-dir \
         --force-reinstall --no-deps "$llama"
     .venv/bin/python -m pip install -q -e '.[dev]'
