@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import logging
 import queue
+import random
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
@@ -20,6 +23,7 @@ from device.telemetry.mqtt import BrokerConfig, make_client
 
 log = logging.getLogger("hemassist.collector")
 SESSION_EXPIRY_S = 7 * 24 * 3600
+BACKOFF_FIRST_S, BACKOFF_MAX_S = 1.0, 60.0  # waits while the database can't store
 
 
 @dataclass
@@ -45,6 +49,9 @@ class Collector:
         self.stats = CollectorStats()
         self._batch, self._flush_s = batch, flush_s
         self._queue: queue.Queue[tuple[int, Incoming]] = queue.Queue()
+        self._retry: deque[tuple[int, Incoming]] = deque()  # a batch storage couldn't take
+        self._failures = 0
+        self.storage_problem: datetime | None = None  # since when storage has been failing
         self._stop = threading.Event()
         self.subscribed = threading.Event()
         client = make_client(config, client_id)
@@ -93,8 +100,10 @@ class Collector:
         self._client.disconnect()
 
     def _write_loop(self) -> None:
-        while not self._stop.is_set() or not self._queue.empty():
+        while not self._stop.is_set() or (not self._queue.empty() and not self._retry):
             pending: list[tuple[int, Incoming]] = []
+            while self._retry and len(pending) < self._batch:
+                pending.append(self._retry.popleft())
             deadline = time.monotonic() + self._flush_s
             while len(pending) < self._batch:
                 try:
@@ -105,14 +114,38 @@ class Collector:
                 continue
             try:
                 result = self.storage.ingest([item for _, item in pending])
-            except Exception as exc:  # storage down: don't ack, the broker will resend
-                log.error("could not store %d messages: %s", len(pending), exc)
-                time.sleep(1)
+            except Exception as exc:  # storage down: don't ack; retry the same batch later
+                self._storage_down(exc, len(pending))
+                for entry in pending:  # back in the queue, in order, before anything newer
+                    self._retry.append(entry)
                 continue
+            self._storage_up()
             self._count(result, len(pending))
             for mid, _ in pending:
                 if mid:  # QoS 0 messages (mid 0) need no ack
                     self._client.ack(mid, 1)
+
+    def _storage_down(self, exc: Exception, count: int) -> None:
+        """Log (the exception's type: a database message may quote a payload), tell the page,
+        and wait, longer each time up to BACKOFF_MAX_S."""
+        if self.storage_problem is None:
+            log.error(
+                "the database can't store statistics (%s); %d messages wait, unacknowledged",
+                type(exc).__name__,
+                count,
+            )
+            self.storage_problem = datetime.now(UTC)
+            self.storage.collector_problem = self.storage_problem
+        delay = min(BACKOFF_MAX_S, BACKOFF_FIRST_S * 2**self._failures)
+        self._failures += 1
+        self._stop.wait(delay * random.uniform(0.8, 1.2))
+
+    def _storage_up(self) -> None:
+        if self.storage_problem is not None:
+            log.warning("the database stores statistics again")
+        self.storage_problem = None
+        self.storage.collector_problem = None
+        self._failures = 0
 
     def _count(self, result: IngestResult, received: int) -> None:
         self.stats.received += received

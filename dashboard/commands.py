@@ -6,6 +6,7 @@ import argparse
 import getpass
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from device.settings import Settings, TelemetrySettings
@@ -33,7 +34,21 @@ def storage_for(settings: Settings) -> Any:
     from dashboard.storage import Storage
 
     url = settings.dashboard.database_url or f"sqlite:///{settings.data_dir / 'dashboard.db'}"
-    return Storage(url, settings.timezone)
+    return Storage(url, settings.timezone, fleet_teams(settings.dashboard.fleet_file))
+
+
+def fleet_teams(path: Path | None) -> dict[str, str] | None:
+    """device id → team from `provision fleet`'s fleet.toml, or None when none is set."""
+    if path is None:
+        return None
+    from device.bounded import read_toml
+
+    devices = read_toml(path, max_bytes=10_000_000).get("devices")
+    if not isinstance(devices, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in devices.items()
+    ):
+        raise ValueError(f"{path}: no [devices] table of device id = team")
+    return dict(devices)
 
 
 def collector_for(settings: Settings, storage: Any) -> Any:

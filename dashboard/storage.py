@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import sqlite3
+import stat
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -33,9 +35,12 @@ from dashboard.pilot import (
     percentile_from_bins,
     week_starts,
 )
+from device.bounded import too_deep
 from device.telemetry.schema import (
     ID_PATTERN,
     LATENCY_BINS_MS,
+    MAX_PAYLOAD_BYTES,
+    MAX_PAYLOAD_DEPTH,
     SUPPORTED_VERSIONS,
     HealthMessage,
     LatencyHistogram,
@@ -115,6 +120,19 @@ class IngestResult:
     duplicates: int = 0
     rejected: int = 0
 
+    def add(self, other: IngestResult) -> None:
+        self.stored += other.stored
+        self.duplicates += other.duplicates
+        self.rejected += other.rejected
+
+
+# A message's time must lie in this window around its arrival: a device offline for a year still
+# delivers (its outbox keeps 30 days by default), the year 9999 does not.
+ACCEPT_PAST = timedelta(days=400)
+ACCEPT_AHEAD = timedelta(days=1)  # device clocks run ahead
+REJECTED_KEEP = 10_000  # rejections kept (newest), and for at most REJECTED_DAYS days
+REJECTED_DAYS = 90
+
 
 @dataclass(frozen=True)
 class Overview:
@@ -146,8 +164,17 @@ def _locked(method: Any) -> Any:
 class Storage:
     """SQL storage over a DB-API connection (sqlite3 or psycopg); queries use '?' placeholders."""
 
-    def __init__(self, url: str, timezone: str = "Europe/Stockholm") -> None:
+    def __init__(
+        self,
+        url: str,
+        timezone: str = "Europe/Stockholm",
+        fleet: dict[str, str] | None = None,
+    ) -> None:
         self.url = url
+        # device id → team, from provisioning; None: the team a device reports (demo, tests).
+        self.fleet = fleet
+        # Set by a collector in this process while the database refuses its batches.
+        self.collector_problem: datetime | None = None
         self.tz = ZoneInfo(timezone)
         # One connection shared by the collector and the web threads: one at a time.
         self.lock = threading.RLock()
@@ -159,7 +186,7 @@ class Storage:
             serial = "BIGSERIAL PRIMARY KEY"
         elif url.startswith("sqlite:///"):
             path = Path(url.removeprefix("sqlite:///"))
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _private_file(path)  # password hashes and sessions: the owner's alone
             self.dialect = "sqlite"
             self._db = sqlite3.connect(path, check_same_thread=False, timeout=30)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -209,9 +236,44 @@ class Storage:
 
     @_locked
     def ingest(self, batch: Sequence[Incoming], now: datetime | None = None) -> IngestResult:
-        """Validate, deduplicate and store a batch in one transaction."""
+        """Validate, deduplicate and store a batch; every message ends stored, duplicate or
+        rejected. One transaction for the batch; if it fails, each message is tried alone and
+        one that still fails is rejected, so a poison message never takes the batch with it.
+        Raises only when storage itself fails (nothing can be recorded): then nothing should be
+        acknowledged, and the broker sends the batch again (duplicates are recognised)."""
         now = now or datetime.now(UTC)
-        received = now.isoformat(timespec="seconds")
+        try:
+            result = self._ingest_batch(batch, now)
+        except Exception:
+            result = IngestResult()
+            for item in batch:
+                result.add(self._ingest_alone(item, now))
+        if result.rejected:
+            self._trim_rejected(now)
+        return result
+
+    def _ingest_alone(self, item: Incoming, now: datetime) -> IngestResult:
+        try:
+            return self._ingest_batch([item], now)
+        except Exception as exc:
+            # Its type only: the message might quote the payload.
+            self._reject(item, f"could not be stored ({type(exc).__name__})", _stamp(now))
+            self._db.commit()  # if this fails too, storage is down: the caller retries later
+            return IngestResult(rejected=1)
+
+    def _trim_rejected(self, now: datetime) -> None:
+        """Keep the newest REJECTED_KEEP rejections of the last REJECTED_DAYS days."""
+        cutoff = _stamp(now - timedelta(days=REJECTED_DAYS))
+        newest = self._execute("SELECT max(id) FROM rejected").fetchone()[0] or 0
+        self._execute(
+            "DELETE FROM rejected WHERE id <= ? OR received_at < ?",
+            (int(newest) - REJECTED_KEEP, cutoff),
+        )
+        self._db.commit()
+
+    def _ingest_batch(self, batch: Sequence[Incoming], now: datetime) -> IngestResult:
+        """Validate, deduplicate and store a batch in one transaction."""
+        received = _stamp(now)
         result = IngestResult()
         usage: dict[tuple[str, ...], int] = defaultdict(int)
         latency: dict[tuple[str, str, str, int], int] = defaultdict(int)
@@ -219,7 +281,7 @@ class Storage:
         active: dict[tuple[str, str, str], int] = defaultdict(int)
         try:
             for item in batch:
-                message, reason = self._parse(item)
+                message, reason = self._parse(item, now)
                 if message is None:
                     self._reject(item, reason, received)
                     result.rejected += 1
@@ -268,7 +330,7 @@ class Storage:
         return result
 
     def _parse(
-        self, item: Incoming
+        self, item: Incoming, now: datetime
     ) -> tuple[StatsMessage | HealthMessage | StatusMessage | None, str]:
         parts = item.topic.split("/")
         if (
@@ -277,14 +339,17 @@ class Storage:
             or parts[4] not in ("stats", "status")
         ):
             return None, "unknown topic"
+        if len(item.payload) > MAX_PAYLOAD_BYTES:
+            return None, f"payload larger than {MAX_PAYLOAD_BYTES:,} bytes"
+        if too_deep(item.payload, MAX_PAYLOAD_DEPTH):
+            return None, f"payload nested deeper than {MAX_PAYLOAD_DEPTH} levels"
         try:
             raw = json.loads(item.payload)
             if not isinstance(raw, dict):
                 return None, "payload is not a JSON object"
             version = raw.get("schema_version")
             if version not in SUPPORTED_VERSIONS or isinstance(version, bool):
-                shown = repr(version) if isinstance(version, int) else type(version).__name__
-                return None, f"unknown schema_version {shown}"
+                return None, "unknown schema_version"
             message: StatsMessage | HealthMessage | StatusMessage = (
                 StatusMessage.model_validate(raw)
                 if parts[4] == "status"
@@ -298,9 +363,19 @@ class Storage:
                 )
                 return None, f"invalid field {where}: {first['type']}"
             return None, "payload is not JSON"
+        except RecursionError:  # a last guard; the depth check comes first
+            return None, "payload nested too deeply"
         org = getattr(message, "org", parts[2])
         if message.device_id != parts[3] or org != parts[2]:
             return None, "topic and payload name different devices"
+        when = _message_time(message)
+        if not now - ACCEPT_PAST <= when <= now + ACCEPT_AHEAD:
+            return None, "time outside the accepted window"
+        if self.fleet is not None and not isinstance(message, StatusMessage):
+            team = self.fleet.get(message.device_id)
+            if team is None:
+                return None, "device not in the fleet file"
+            message = message.model_copy(update={"team": team})  # provisioning's word, not its
         return message, ""
 
     def _reject(self, item: Incoming, reason: str, received: str) -> None:
@@ -667,6 +742,26 @@ class Storage:
         return str(row[0]) if row else None
 
 
+def _private_file(path: Path) -> None:
+    """``path`` mode 0600 in a folder of mode 0700 (SQLite gives its -wal and -shm files the
+    database's mode)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if not path.parent.stat().st_mode & stat.S_ISVTX:  # never a shared folder such as /tmp
+        path.parent.chmod(0o700)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    path.chmod(0o600)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+def _message_time(message: StatsMessage | HealthMessage | StatusMessage) -> datetime:
+    if isinstance(message, StatsMessage):
+        return message.hour_start
+    return message.sent_at if isinstance(message, HealthMessage) else message.changed_at
+
+
 def _iso(day: date | None) -> str | None:
     return day.isoformat() if day else None
 
@@ -675,5 +770,5 @@ def _safe_topic(topic: str) -> str:
     """The topic with every level that isn't a plain identifier shown as "?": a faulty device
     may publish under any topic below its own, names included."""
     levels = topic.split("/")[:6]
-    shown = [level if _ID.match(level) else "?" for level in levels]
+    shown = [level if _ID.fullmatch(level) else "?" for level in levels]
     return "/".join(shown) + ("/…" if topic.count("/") > 5 else "")

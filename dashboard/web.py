@@ -85,6 +85,13 @@ def create_app(
     app.jinja_env.filters["outcome"] = lambda code: label(OUTCOME_NAMES, code)
     app.jinja_env.filters["path"] = lambda code: label(PATH_NAMES, code)
 
+    @app.context_processor
+    def collector_state() -> dict[str, Any]:
+        since = storage.collector_problem
+        return {
+            "collector_problem": since.astimezone(tz).strftime("%Y-%m-%d %H:%M") if since else None
+        }
+
     def _csrf_ok() -> bool:
         """The form carries this session's token (a session without one never matches)."""
         expected = session.get("csrf")

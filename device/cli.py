@@ -6,13 +6,14 @@ Messages are for the IT technician at the console: what went wrong and what to d
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any, TextIO, cast
 
 from device import __version__
 from device.commandline import (
@@ -227,35 +228,56 @@ def _ask(settings: Settings, args: argparse.Namespace) -> int:
     assistant.warm_up()
     service = telemetry_service(settings)
     try:
-        _answer_lines(settings, assistant, recorder, default_now, args.confirmed)
+        answer_lines(
+            settings, assistant, recorder, default_now, args.confirmed, sys.stdin, sys.stdout
+        )
     finally:
         if service is not None:
             service.stop()
     return EXIT_OK
 
 
-def _answer_lines(
+def answer_lines(
     settings: Settings,
     assistant: Any,
     recorder: Callable[..., None],
     default_now: datetime | None,
     confirmed: bool,
+    stdin: TextIO,
+    stdout: TextIO,
 ) -> None:
-    for line_no, request in _json_lines(sys.stdin):
-        if isinstance(request, str):
-            _reply_error(line_no, request)
+    """One JSON answer or one error line per input line; a bad line never ends the stream."""
+    from device.bounded import bounded_lines
+    from device.requests import AskRequest, RequestLimits, parse_request
+
+    bounds = settings.input
+    limits = RequestLimits(
+        bounds.max_line_kb * 1024, bounds.max_json_depth, bounds.max_question_chars
+    )
+    for line_no, raw in bounded_lines(_binary(stdin), limits.max_line_bytes):
+        if raw is not None and not raw.strip():
+            continue
+        request = parse_request(raw, limits)
+        if not isinstance(request, AskRequest):
+            _reply_error(stdout, line_no, request)
             continue
         try:
-            now = parse_now(request.get("now"), settings) or default_now
+            now = parse_now(request.now, settings) or default_now
         except UsageError as exc:
-            _reply_error(line_no, str(exc))
+            _reply_error(stdout, line_no, str(exc).removeprefix("--"))
             continue
-        turn = assistant.ask(
-            request["text"], now=now, confirmed=bool(request.get("confirmed", confirmed))
-        )
-        print_turn(turn, True, sys.stdout)
-        sys.stdout.flush()
+        turn = assistant.ask(request.text, now=now, confirmed=request.is_confirmed(confirmed))
+        print_turn(turn, True, stdout)
+        stdout.flush()
         recorder(turn)
+
+
+def _binary(stream: TextIO) -> IO[bytes]:
+    """The bytes under a text stream (stdin), so an undecodable line is one line's error."""
+    buffer = getattr(stream, "buffer", None)
+    if buffer is not None:
+        return cast(IO[bytes], buffer)
+    return io.BytesIO(stream.read().encode("utf-8", "surrogateescape"))  # a test's StringIO
 
 
 def _sync(settings: Settings, args: argparse.Namespace) -> int:
@@ -301,28 +323,9 @@ def _models(settings: Settings, args: argparse.Namespace) -> int:
     )
 
 
-def _json_lines(stream: TextIO) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    """Each non-empty line as a request dict, or an error message for a bad line."""
-    for line_no, line in enumerate(stream, start=1):
-        if not line.strip():
-            continue
-        try:
-            request = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield line_no, f"not JSON: {exc.msg}"
-            continue
-        if not isinstance(request, dict) or not isinstance(request.get("text"), str):
-            yield line_no, 'each line needs an object with a "text" string'
-            continue
-        if "now" in request and not isinstance(request["now"], str | None):
-            yield line_no, '"now" must be an ISO 8601 string'
-            continue
-        yield line_no, request
-
-
-def _reply_error(line_no: int, message: str) -> None:
-    sys.stdout.write(json.dumps({"error": f"line {line_no}: {message}"}) + "\n")
-    sys.stdout.flush()
+def _reply_error(stdout: TextIO, line_no: int, message: str) -> None:
+    stdout.write(json.dumps({"error": f"line {line_no}: {message}"}, ensure_ascii=False) + "\n")
+    stdout.flush()
 
 
 DEMO_QUESTIONS = [

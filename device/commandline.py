@@ -13,6 +13,7 @@ import sys
 from datetime import datetime
 from typing import Any, TextIO
 
+from device.bounded import quote
 from device.settings import CONFIG_DIR, Settings
 
 log = logging.getLogger("hemassist")
@@ -28,10 +29,12 @@ def parse_now(text: str | None, settings: Settings) -> datetime | None:
     if not text:
         return None
     try:
+        if len(text) > 64:  # the longest ISO 8601 time is about 35 characters
+            raise ValueError
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise UsageError(
-            f"--now: {text!r} is not an ISO 8601 time such as 2026-11-24T08:00"
+            f"--now: {quote(text)} is not an ISO 8601 time such as 2026-11-24T08:00"
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=settings.tz)
 

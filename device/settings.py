@@ -25,6 +25,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from device.bounded import InputError, read_toml
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = PROJECT_ROOT / "config"
 DEFAULTS_FILE = CONFIG_DIR / "defaults.toml"
@@ -48,6 +50,29 @@ class StoreSettings(_Section):
     )
     max_bundle_mb: float = Field(
         50, gt=0, description="Refuse a care-data bundle larger than this many megabytes."
+    )
+
+
+class InputSettings(_Section):
+    """Limits on what the device reads from programs and files, checked before parsing."""
+
+    max_line_kb: int = Field(
+        16, ge=1, le=1024, description="Longest `ask --jsonl` line (kB); longer gets an error line."
+    )
+    max_json_depth: int = Field(
+        16, ge=2, le=200, description="Deepest nesting of a JSON line or message."
+    )
+    max_question_chars: int = Field(
+        500, ge=10, le=10_000, description="Longest question text accepted."
+    )
+    max_wav_s: float = Field(
+        60, gt=0, le=3600, description="Longest WAV file accepted as a question (seconds)."
+    )
+    max_wav_mb: float = Field(
+        20, gt=0, le=1000, description="Largest WAV file accepted as a question (megabytes)."
+    )
+    max_bundle_depth: int = Field(
+        48, ge=8, le=1000, description="Deepest JSON nesting accepted in a care-data bundle."
     )
 
 
@@ -309,6 +334,11 @@ class DashboardSettings(_Section):
     secrets_file: Path | None = Field(
         None, description="TOML (0600) with the read-only account's username and password."
     )
+    fleet_file: Path | None = Field(
+        None,
+        description="fleet.toml from `provision fleet`: each device's team (empty: the team "
+        "a device reports is taken, and any device of the organisation is accepted).",
+    )
     host: str = Field("127.0.0.1", description="Address the web page listens on.")
     port: int = Field(8080, ge=1, le=65535, description="Port the web page listens on.")
     small_count: int = Field(5, ge=1, description='Counts below this show as "<N".')
@@ -326,7 +356,9 @@ class DashboardSettings(_Section):
     )
     login_lockout_s: int = Field(900, ge=1, description="How long a lockout lasts (s).")
 
-    @field_validator("ca_file", "cert_file", "key_file", "secrets_file", mode="before")
+    @field_validator(
+        "ca_file", "cert_file", "key_file", "secrets_file", "fleet_file", mode="before"
+    )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value in ("", None) else value
@@ -358,6 +390,9 @@ class Settings(BaseSettings):
     )
     store: StoreSettings = Field(
         default_factory=StoreSettings, description="The encrypted care-data store."
+    )
+    input: InputSettings = Field(
+        default_factory=InputSettings, description="Limits on input from programs and files."
     )
     answers: AnswerSettings = Field(
         default_factory=AnswerSettings, description="How answers are given."
@@ -421,9 +456,8 @@ def load_settings(**overrides: object) -> Settings:
         if not path.is_file():
             raise SettingsError(f"settings file {path} does not exist ({SITE_FILE_ENV}?)")
         try:
-            with path.open("rb") as handle:
-                tomllib.load(handle)
-        except (tomllib.TOMLDecodeError, OSError) as exc:
+            read_toml(path)
+        except (tomllib.TOMLDecodeError, OSError, InputError) as exc:
             raise SettingsError(f"settings file {path} can't be read: {exc}") from None
     try:
         return Settings(**overrides)  # type: ignore[arg-type]

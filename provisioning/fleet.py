@@ -23,11 +23,18 @@ from provisioning.identity import (
     toml_bytes,
     write_atomic,
 )
-from provisioning.mosquitto import device_acl, password_line, reader_acl
+from provisioning.mosquitto import (
+    BrokerLayout,
+    broker_config,
+    device_acl,
+    password_line,
+    reader_acl,
+)
 from provisioning.pki import Issued, issue, make_ca, revocation_list
 
 REQUIRED_COLUMNS = ("device_id", "team")
 DASHBOARD_USER = "dashboard"
+BROKER_CONFIG_DIR = Path("/etc/mosquitto/hemassist")  # where IT installs the broker/ folder
 SITE_HEADER = "# hemassist site settings, written by `hemassist provision`."
 SECRETS_HEADER = "# Broker credentials for this device. Keep this file at mode 0600."
 
@@ -124,6 +131,22 @@ def write_fleet(
         acl += reader_acl(DASHBOARD_USER, org)
         write_atomic(staging / "broker" / "passwd", passwd.encode(), private=True)
         write_atomic(staging / "broker" / "acl", acl.encode())
+        layout = BrokerLayout(
+            config_dir=BROKER_CONFIG_DIR,
+            persistence_dir=Path("/var/lib/mosquitto"),
+            devices=len(identities),
+            client_certs=ca is not None,
+            crl_file=BROKER_CONFIG_DIR / "crl.pem" if ca is not None else None,
+        )
+        write_atomic(staging / "broker" / "hemassist.conf", broker_config(layout).encode())
+        # The dashboard takes each device's team from here, never from what the device sends.
+        write_atomic(
+            staging / "dashboard" / "fleet.toml",
+            toml_bytes(
+                {"org": org, "devices": {i.device_id: i.team for i in identities}},
+                "# The fleet as provisioned: device id = team. dashboard.fleet_file names it.",
+            ),
+        )
         if ca is not None:
             shutil.copy(staging / "ca" / "ca.pem", staging / "broker" / "ca.pem")
         write_atomic(

@@ -13,7 +13,13 @@ from urllib.parse import urlsplit
 
 import tomli_w
 
-ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+from device.bounded import quote
+
+ID = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")  # matched whole (fullmatch)
+# A device's id is its broker user name and client id: never one of the fleet's own accounts.
+RESERVED_IDS = frozenset(
+    {"dashboard", "collector", "hemassist", "hemassist-dashboard", "admin", "root", "mosquitto"}
+)
 LANGUAGES = ("sv", "en")
 
 
@@ -26,10 +32,15 @@ def check_id(kind: str, value: str) -> str:
 
     They become MQTT topic levels, so "+", "#", "/" and capitals are refused outright.
     """
-    if not ID.match(value or ""):
+    if not ID.fullmatch(value or ""):
         raise ProvisionError(
-            f"{kind} {value!r} is not valid: use lower-case letters a-z, digits and '-' "
+            f"{kind} {quote(value)} is not valid: use lower-case letters a-z, digits and '-' "
             "(no capitals, spaces, '/', '+' or '#'), at most 64 characters"
+        )
+    if kind == "device id" and value in RESERVED_IDS:
+        raise ProvisionError(
+            f"device id {value!r} is reserved (the broker's and the dashboard's own accounts: "
+            f"{', '.join(sorted(RESERVED_IDS))})"
         )
     return value
 
@@ -65,8 +76,8 @@ class DeviceIdentity:
             raise ProvisionError(
                 f"language {self.language!r} must be one of {', '.join(LANGUAGES)}"
             )
-        if self.worker and not re.match(r"^[A-Za-z0-9.-]{1,64}$", self.worker):
-            raise ProvisionError(f"worker {self.worker!r} must be a practitioner id")
+        if self.worker and not re.fullmatch(r"[A-Za-z0-9.-]{1,64}", self.worker):
+            raise ProvisionError(f"worker {quote(self.worker)} must be a practitioner id")
 
     def site_settings(
         self, config_dir: Path, data_dir: Path | None, with_client_cert: bool, with_ca: bool

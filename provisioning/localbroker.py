@@ -10,7 +10,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from provisioning.mosquitto import device_acl, password_line, reader_acl
+from provisioning.mosquitto import (
+    BrokerLayout,
+    broker_config,
+    device_acl,
+    password_line,
+    reader_acl,
+)
 from provisioning.pki import Issued, issue, make_ca
 
 ORG = "goteborg"
@@ -44,7 +50,7 @@ class Broker:
 
     def write_files(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.ca.write(self.ca_file, self.workdir / "ca.key")
+        self.ca.write(self.ca_file, self.workdir / "ca.key")  # ca.pem: the name broker_config uses
         issue(self.ca, "localhost", server_names=("localhost", "127.0.0.1")).write(
             self.workdir / "server.pem", self.workdir / "server.key"
         )
@@ -53,27 +59,18 @@ class Broker:
         )
         acl = "".join(device_acl(d, ORG, d) for d in DEVICES) + reader_acl("dashboard", ORG)
         (self.workdir / "acl").write_text(self.acl or acl)
-        (self.workdir / "mosquitto.conf").write_text(
-            "\n".join(
-                [
-                    "user root",
-                    "per_listener_settings false",
-                    "allow_anonymous false",
-                    f"password_file {self.workdir / 'passwd'}",
-                    f"acl_file {self.workdir / 'acl'}",
-                    "persistence true",
-                    f"persistence_location {self.workdir}/",
-                    "max_queued_messages 100000",
-                    f"log_dest file {self.workdir / 'mosquitto.log'}",
-                    f"listener {self.port} 127.0.0.1",
-                    f"cafile {self.ca_file}",
-                    f"certfile {self.workdir / 'server.pem'}",
-                    f"keyfile {self.workdir / 'server.key'}",
-                    *self.extra,
-                    "",
-                ]
-            )
+        layout = BrokerLayout(
+            config_dir=self.workdir,
+            persistence_dir=self.workdir,
+            port=self.port,
+            bind="127.0.0.1",
+            devices=len(DEVICES),
+            log_file=self.workdir / "mosquitto.log",
         )
+        # The fleet's own configuration; as root (tests, the demo) Mosquitto must be told to
+        # stay root to read files in the work folder.
+        config = "user root\n" + broker_config(layout) + "".join(f"{x}\n" for x in self.extra)
+        (self.workdir / "mosquitto.conf").write_text(config)
 
     def start(self) -> None:
         binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"

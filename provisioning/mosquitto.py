@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+from dataclasses import dataclass
+from pathlib import Path
 
 ITERATIONS = 101  # mosquitto_passwd's default for its $7$ (PBKDF2-SHA512) format
 SALT_BYTES = 12
@@ -28,3 +30,78 @@ def device_acl(username: str, org: str, device_id: str) -> str:
 def reader_acl(username: str, org: str) -> str:
     """The dashboard's collector may read the organisation's topics, and write nothing."""
     return f"user {username}\ntopic read hemassist/v1/{org}/#\n"
+
+
+# What one device can have queued for the collector: the outbox keeps up to 30 days, sent as
+# hourly statistics and a health message every 15 minutes.
+MESSAGES_PER_DEVICE_DAY = 24 + 96 + 4
+QUEUE_DAYS = 7  # the collector may be away this long without a message lost
+MAX_PACKET_BYTES = 256 * 1024  # a statistics message is a few kB; the schema allows 256 kB
+
+
+@dataclass(frozen=True)
+class BrokerLayout:
+    """Where the broker finds its files, and how it listens."""
+
+    config_dir: Path  # passwd, acl, ca.pem, server.pem, server.key
+    persistence_dir: Path
+    port: int = 8883
+    bind: str = ""  # "" = every interface
+    devices: int = 1
+    log_file: Path | None = None  # None: the system's log (syslog/journal)
+    crl_file: Path | None = None
+    client_certs: bool = False
+
+
+def broker_config(layout: BrokerLayout) -> str:
+    """The Mosquitto configuration the fleet needs, each line with the reason it is there."""
+    queued = max(10_000, layout.devices * MESSAGES_PER_DEVICE_DAY * QUEUE_DAYS)
+    folder = layout.config_dir
+    lines = [
+        "# Mosquitto for hemassist, written by `hemassist provision`. Each setting says why.",
+        "# One set of rules for every listener: the ACL and password file apply everywhere.",
+        "per_listener_settings false",
+        "# Only known accounts: every device and the dashboard's collector log in.",
+        "allow_anonymous false",
+        f"password_file {folder / 'passwd'}",
+        "# A device may write only its own topics; the collector may only read.",
+        f"acl_file {folder / 'acl'}",
+        "# The collector's session and its queue survive a broker restart.",
+        "persistence true",
+        f"persistence_location {layout.persistence_dir}/",
+        "autosave_interval 60",
+        f"# Messages kept for the collector while it is away: {layout.devices} devices ×",
+        f"# {MESSAGES_PER_DEVICE_DAY} messages a day × {QUEUE_DAYS} days (Mosquitto keeps only",
+        "# 1,000 by default, and drops the rest).",
+        f"max_queued_messages {queued}",
+        "max_queued_bytes 0",
+        "# Unacknowledged messages per client in flight, as a device's outbox sends them.",
+        "max_inflight_messages 20",
+        "# Nothing larger than a statistics message may reach the collector.",
+        f"message_size_limit {MAX_PACKET_BYTES}",
+        "# Sessions of devices that never come back are forgotten after 30 days.",
+        "persistent_client_expiration 30d",
+    ]
+    if layout.log_file is not None:
+        lines.append(f"log_dest file {layout.log_file}")
+    listener = f"listener {layout.port}" + (f" {layout.bind}" if layout.bind else "")
+    lines += [
+        "# TLS only: passwords and statistics never cross the network in the clear. The",
+        "# settings below a listener line belong to that listener; before any listener they",
+        "# would open Mosquitto's default plain listener on 1883.",
+        listener,
+        "# The connection is the identity: a client's id is its user name, so no device can",
+        "# take over the collector's session or another device's (a second login with the same",
+        "# id only replaces a connection of the same account).",
+        "use_username_as_clientid true",
+        f"cafile {folder / 'ca.pem'}",
+        f"certfile {folder / 'server.pem'}",
+        f"keyfile {folder / 'server.key'}",
+        "tls_version tlsv1.2",
+    ]
+    if layout.client_certs:
+        lines += ["# Devices also show a client certificate signed by the fleet's CA.",
+                  "require_certificate true"]  # fmt: skip
+        if layout.crl_file is not None:
+            lines.append(f"crlfile {layout.crl_file}")
+    return "\n".join(lines) + "\n"

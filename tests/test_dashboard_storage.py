@@ -88,7 +88,7 @@ def test_malformed_messages_are_kept_aside_not_fatal(storage: Storage) -> None:
     result = storage.ingest([*bad, good])
     assert (result.stored, result.rejected) == (1, 6)
     reasons = [r[2] for r in storage.rejected()]
-    assert "payload is not JSON" in reasons and "unknown schema_version 3" in reasons
+    assert "payload is not JSON" in reasons and "unknown schema_version" in reasons
     assert any("topic and payload" in r for r in reasons)
     assert all("Anna" not in r for r in reasons)  # reasons name fields, not values
     assert storage.overview(7, TODAY).total == 1

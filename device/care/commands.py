@@ -18,7 +18,9 @@ def import_fhir(settings: Settings, path: Path) -> int:
 
     started = time.perf_counter()
     try:
-        bundle = read_bundle(path, int(settings.store.max_bundle_mb * 1_000_000))
+        bundle = read_bundle(
+            path, int(settings.store.max_bundle_mb * 1_000_000), settings.input.max_bundle_depth
+        )
     except BundleError as exc:
         print(f"hemassist: {exc}", file=sys.stderr)
         return EXIT_ERROR

@@ -15,10 +15,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from device.bounded import quote, too_deep
 from device.care.fhir_map import MappingError, prune, ref_of, references, to_care_data
 from device.care.model import CareData
 
 MAX_PROBLEMS_SHOWN = 20
+MAX_DEPTH = 48  # real FHIR bundles nest about 10 deep
 
 
 class BundleError(Exception):
@@ -48,7 +50,7 @@ class ValidBundle:
     ignored: dict[str, int] = field(default_factory=dict)
 
 
-def read_bundle(path: Path, max_bytes: int) -> ValidBundle:
+def read_bundle(path: Path, max_bytes: int, max_depth: int = MAX_DEPTH) -> ValidBundle:
     """Read, validate and map the bundle at ``path``; raise BundleError on any problem."""
     try:
         size = path.stat().st_size
@@ -66,10 +68,17 @@ def read_bundle(path: Path, max_bytes: int) -> ValidBundle:
         raw = path.read_bytes()
     except OSError as exc:
         raise BundleError(path, [f"can't read the file: {exc.strerror}"]) from None
-    return parse_bundle(raw, path)
+    return parse_bundle(raw, path, max_depth)
 
 
-def parse_bundle(raw: bytes, source: Path | str = "<bundle>") -> ValidBundle:
+def parse_bundle(
+    raw: bytes, source: Path | str = "<bundle>", max_depth: int = MAX_DEPTH
+) -> ValidBundle:
+    if too_deep(raw, max_depth):  # before json.loads, which would recurse into it
+        raise BundleError(
+            source,
+            [f"the JSON nests deeper than {max_depth} levels (input.max_bundle_depth)"],
+        )
     try:
         data = json.loads(raw)
     except UnicodeDecodeError:
@@ -80,7 +89,7 @@ def parse_bundle(raw: bytes, source: Path | str = "<bundle>") -> ValidBundle:
         ) from None
     if not isinstance(data, dict) or data.get("resourceType") != "Bundle":
         kind = data.get("resourceType") if isinstance(data, dict) else type(data).__name__
-        raise BundleError(source, [f"not a FHIR Bundle (resourceType is {kind!r})"])
+        raise BundleError(source, [f"not a FHIR Bundle (resourceType is {quote(kind)})"])
     entries = data.get("entry")
     if not isinstance(entries, list):
         raise BundleError(source, ["field 'entry': the bundle has no list of entries"])
@@ -123,7 +132,7 @@ def _structure_problems(entries: list[Any]) -> list[str]:
         try:
             get_fhir_model_class(kind)
         except (KeyError, ValueError):
-            problems.append(f"entry {i}: resourceType {kind!r} is not a FHIR R4 resource")
+            problems.append(f"entry {i}: resourceType {quote(kind)} is not a FHIR R4 resource")
             continue
         rid = resource.get("id")
         if not isinstance(rid, str) or not rid:

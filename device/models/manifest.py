@@ -8,6 +8,8 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from device.bounded import InputError
+from device.bounded import read_toml as read_bounded_toml
 from device.settings import PROJECT_ROOT
 
 MANIFEST = PROJECT_ROOT / "models" / "manifest.toml"
@@ -81,8 +83,8 @@ M = TypeVar("M", bound=BaseModel)
 def read_toml(model: type[M], path: Path, what: str) -> M:
     """``path`` parsed as ``model``; ModelError naming the file and the field that is wrong."""
     try:
-        return model.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        return model.model_validate(read_bounded_toml(path))
+    except (OSError, tomllib.TOMLDecodeError, InputError) as exc:
         raise ModelError(f"{what} {path} can't be read: {exc}") from None
     except ValidationError as exc:
         first = exc.errors()[0]

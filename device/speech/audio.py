@@ -7,6 +7,7 @@ import io
 import wave
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -68,13 +69,58 @@ def join(chunks: list[AudioChunk]) -> AudioChunk:
     return AudioChunk(b"".join(c.audio for c in chunks), first.rate, first.width, first.channels)
 
 
-def read_wav(path: Path) -> AudioChunk:
-    """A 16-bit PCM WAV, 8–48 kHz, mono or stereo; AudioError says what is wrong otherwise."""
+def read_wav(path: Path, max_seconds: float = 60, max_bytes: int = 20_000_000) -> AudioChunk:
+    """A 16-bit PCM WAV, 8–48 kHz, mono or stereo, at most ``max_seconds`` long and
+    ``max_bytes`` big; AudioError says what is wrong otherwise.
+
+    The file is read as a stream: its size is checked before it is opened and at most
+    ``max_seconds`` of audio is ever read, so memory stays bounded whatever the file holds.
+    """
     try:
-        raw = path.read_bytes()
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise AudioError(
+                f"{path}: the file is {size / 1e6:.1f} MB, more than the limit of "
+                f"{max_bytes / 1e6:.1f} MB for a question (input.max_wav_mb)"
+            )
+        with path.open("rb") as handle:
+            head = handle.read(12)
+            if not head:
+                raise AudioError(f"{path}: the file is empty")
+            if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+                raise AudioError(f"{path}: not a WAV file")
+            handle.seek(0)
+            return _read_stream(handle, str(path), max_seconds)
     except OSError as exc:
         raise AudioError(f"{path}: can't read the file ({exc.strerror})") from None
-    return parse_wav(raw, str(path))
+
+
+def _read_stream(handle: BinaryIO, name: str, max_seconds: float) -> AudioChunk:
+    try:
+        with wave.open(handle) as wav:
+            rate, width, channels = wav.getframerate(), wav.getsampwidth(), wav.getnchannels()
+            _check_format(name, rate, width, channels)
+            limit = int(max_seconds * rate)
+            # One frame past the limit tells a long file, whatever its header claims.
+            audio = wav.readframes(limit + 1)
+    except (wave.Error, EOFError) as exc:
+        raise AudioError(f"{name}: a damaged WAV file ({exc})") from None
+    if len(audio) > limit * width * channels:
+        raise AudioError(
+            f"{name}: longer than the {max_seconds:g} s a question may last (input.max_wav_s)"
+        )
+    if not audio or len(audio) % (width * channels):
+        raise AudioError(f"{name}: the WAV file is truncated (no audio or cut short)")
+    return AudioChunk(audio, rate, width, channels)
+
+
+def _check_format(name: str, rate: int, width: int, channels: int) -> None:
+    if width != 2:
+        raise AudioError(f"{name}: {8 * width}-bit audio; hemassist needs 16-bit PCM")
+    if not MIN_RATE <= rate <= MAX_RATE:
+        raise AudioError(f"{name}: {rate} Hz; hemassist needs 8,000–48,000 Hz")
+    if channels not in (1, 2):
+        raise AudioError(f"{name}: {channels} channels; hemassist needs mono or stereo")
 
 
 def parse_wav(raw: bytes, name: str = "audio") -> AudioChunk:
@@ -89,12 +135,7 @@ def parse_wav(raw: bytes, name: str = "audio") -> AudioChunk:
             audio = wav.readframes(frames)
     except (wave.Error, EOFError) as exc:
         raise AudioError(f"{name}: a damaged WAV file ({exc})") from None
-    if width != 2:
-        raise AudioError(f"{name}: {8 * width}-bit audio; hemassist needs 16-bit PCM")
-    if not MIN_RATE <= rate <= MAX_RATE:
-        raise AudioError(f"{name}: {rate} Hz; hemassist needs 8,000–48,000 Hz")
-    if channels not in (1, 2):
-        raise AudioError(f"{name}: {channels} channels; hemassist needs mono or stereo")
+    _check_format(name, rate, width, channels)
     expected = frames * width * channels
     if len(audio) < expected or len(audio) == 0:
         raise AudioError(f"{name}: the WAV file is truncated (no audio or cut short)")

@@ -39,7 +39,11 @@ def ask_wav(
     from device.speech.audio import AudioError, join, read_wav, write_wav
 
     try:  # every file is read before the first is answered: a bad one loses no answer
-        turns = [read_wav(path) for path in args.wav]
+        limits = settings.input
+        turns = [
+            read_wav(path, limits.max_wav_s, int(limits.max_wav_mb * 1_000_000))
+            for path in args.wav
+        ]
     except AudioError as exc:
         print(f"hemassist: {exc}", file=sys.stderr)
         return EXIT_ERROR
@@ -85,7 +89,12 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     audio = settings.audio
     try:
         if args.input_wav:
-            mic: Any = WavMicrophone(args.input_wav, audio.frame_ms)
+            mic: Any = WavMicrophone(
+                args.input_wav,
+                audio.frame_ms,
+                max_seconds=settings.input.max_wav_s,
+                max_bytes=int(settings.input.max_wav_mb * 1_000_000),
+            )
         else:
             mic = DeviceMicrophone(audio.input_device, audio.frame_ms)
         if settings.trigger.mode == "wake":

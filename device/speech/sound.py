@@ -112,8 +112,15 @@ class DeviceSpeaker:
 class WavMicrophone:
     """Each ``chunks()`` call plays the next WAV file, then silence, as a microphone would."""
 
-    def __init__(self, files: list[Path], frame_ms: int = 30, silence_s: float = 3.0) -> None:
-        self._clips = [read_wav(f).to_stt() for f in files]
+    def __init__(
+        self,
+        files: list[Path],
+        frame_ms: int = 30,
+        silence_s: float = 3.0,
+        max_seconds: float = 60,
+        max_bytes: int = 20_000_000,
+    ) -> None:
+        self._clips = [read_wav(f, max_seconds, max_bytes).to_stt() for f in files]
         self._frame = STT_RATE * frame_ms // 1000 * 2
         self._silence = b"\0" * int(STT_RATE * silence_s) * 2
 

@@ -38,9 +38,10 @@ def _uptime() -> int:
 
 def _temperature() -> float | None:
     try:
-        return round(int(THERMAL.read_text().strip()) / 1000, 1)
+        celsius = round(int(THERMAL.read_text().strip()) / 1000, 1)
     except (OSError, ValueError):
         return None
+    return celsius if -100 <= celsius <= 200 else None  # a glitching sensor: no reading
 
 
 def _memory() -> tuple[int, int]:

@@ -23,6 +23,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
+from device.bounded import InputError, read_toml
 from device.settings import TelemetrySettings
 
 SESSION_EXPIRY_S = 7 * 24 * 3600
@@ -90,8 +91,8 @@ def _read_secrets(path: Path) -> tuple[str, str]:
                 f"secrets file {path} can be read by others (mode {mode:04o}); "
                 f"run: chmod 600 {path}",
             )
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        data = read_toml(path)
+    except (OSError, tomllib.TOMLDecodeError, InputError) as exc:
         raise BrokerError("config", f"secrets file {path} can't be read: {exc}") from None
     return str(data.get("username", "")), str(data.get("password", ""))
 

@@ -22,6 +22,7 @@ from pydantic import BaseModel
 from device.telemetry.events import TurnEvent, latency_bin
 from device.telemetry.schema import (
     LATENCY_BINS_MS,
+    MAX_PER_HOUR,
     LatencyHistogram,
     SignalCount,
     StatsMessage,
@@ -224,7 +225,9 @@ class Outbox:
 
     def _stats_message(self, hour: str, seq: int) -> StatsMessage:
         turns = [
-            TurnCount(intent=i, language=lang, path=p, outcome=o, engine=e, count=n)
+            TurnCount(
+                intent=i, language=lang, path=p, outcome=o, engine=e, count=min(n, MAX_PER_HOUR)
+            )
             for i, lang, p, o, e, n in self._db.execute(
                 "SELECT intent, language, path, outcome, engine, count FROM turns "
                 "WHERE hour = ? ORDER BY intent, language, path, outcome, engine",
@@ -235,9 +238,11 @@ class Outbox:
         for stage, index, count in self._db.execute(
             "SELECT stage, bin, count FROM latency WHERE hour = ?", (hour,)
         ):
-            bins.setdefault(stage, [0] * (len(LATENCY_BINS_MS) + 1))[index] = count
+            bins.setdefault(stage, [0] * (len(LATENCY_BINS_MS) + 1))[index] = min(
+                count, MAX_PER_HOUR
+            )
         signals = [
-            SignalCount(signal=s, intent=i, path=p, outcome=o, count=n)
+            SignalCount(signal=s, intent=i, path=p, outcome=o, count=min(n, MAX_PER_HOUR))
             for s, i, p, o, n in self._db.execute(
                 "SELECT signal, intent, path, outcome, count FROM signals "
                 "WHERE hour = ? ORDER BY signal, intent, path, outcome",

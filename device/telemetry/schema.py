@@ -9,11 +9,10 @@ tests/test_telemetry_schema.py fails if one is added. Changing a field means a n
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 SCHEMA_VERSION: Literal[2] = 2
 SUPPORTED_VERSIONS = (1, 2)  # what the collector accepts
@@ -23,7 +22,17 @@ ID_PATTERN = r"^[a-z0-9-]{1,64}$"
 VERSION_PATTERN = r"^[0-9A-Za-z][0-9A-Za-z.+_-]{0,39}$"
 Identifier = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 Version = Annotated[str, StringConstraints(pattern=VERSION_PATTERN)]
-Count = Annotated[int, Field(ge=0)]
+# Every number is bounded to what a real device can produce, so that a buggy or hostile device
+# can't overflow the dashboard's sums (BIGINT): a device answers at most a few thousand questions
+# an hour, and a year of 100,000 per hour from 10,000 devices still fits in 2^63.
+MAX_PER_HOUR = 100_000
+MAX_SEQ = 2**62  # a device's message counter: fits a signed 64-bit column with room
+MAX_FIGURE = 10**9  # health figures: MB of memory or disk, seconds of uptime (31 years), backlog
+MAX_LIST = 2_000  # entries in a message's lists: far above the ~1,400 possible combinations
+Count = Annotated[int, Field(ge=0, le=MAX_PER_HOUR)]
+Figure = Annotated[int, Field(ge=0, le=MAX_FIGURE)]
+MAX_PAYLOAD_BYTES = 256 * 1024  # checked before JSON parsing
+MAX_PAYLOAD_DEPTH = 8  # the deepest real message nests 4 levels
 
 # Upper bounds (ms) of the latency histogram's bins; one more bin counts everything slower.
 LATENCY_BINS_MS: tuple[int, ...] = (10, 25, 50, 100, 250, 500, 1000, 1500, 2000, 3000, 5000)
@@ -116,7 +125,7 @@ class _Message(BaseModel):
     device_id: Identifier
     org: Identifier
     team: Identifier | None = None
-    seq: Annotated[int, Field(ge=1)]
+    seq: Annotated[int, Field(ge=1, le=MAX_SEQ)]
 
 
 class TurnCount(BaseModel):
@@ -127,7 +136,7 @@ class TurnCount(BaseModel):
     path: AnswerPath
     outcome: Outcome
     engine: SpeechEngine
-    count: Annotated[int, Field(ge=1)]
+    count: Annotated[int, Field(ge=1, le=MAX_PER_HOUR)]
 
 
 class LatencyHistogram(BaseModel):
@@ -148,7 +157,7 @@ class SignalCount(BaseModel):
     intent: Intent
     path: AnswerPath
     outcome: Outcome
-    count: Annotated[int, Field(ge=1)]
+    count: Annotated[int, Field(ge=1, le=MAX_PER_HOUR)]
 
 
 class StatsMessage(_Message):
@@ -156,10 +165,10 @@ class StatsMessage(_Message):
     and (version 2) the signals that followed answers."""
 
     kind: Literal["stats"] = "stats"
-    hour_start: datetime
-    turns: list[TurnCount]
-    latency: list[LatencyHistogram]
-    signals: list[SignalCount] = Field(default_factory=list)
+    hour_start: AwareDatetime
+    turns: Annotated[list[TurnCount], Field(max_length=MAX_LIST)]
+    latency: Annotated[list[LatencyHistogram], Field(max_length=len(Stage))]
+    signals: Annotated[list[SignalCount], Field(max_length=MAX_LIST)] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _signals_need_version_2(self) -> StatsMessage:
@@ -172,16 +181,16 @@ class HealthMessage(_Message):
     """How the device is doing."""
 
     kind: Literal["health"] = "health"
-    sent_at: datetime
-    uptime_s: Count
-    cpu_temp_c: float | None = None
-    mem_used_mb: Count
-    mem_total_mb: Count
-    disk_free_mb: Count
+    sent_at: AwareDatetime
+    uptime_s: Figure
+    cpu_temp_c: Annotated[float, Field(ge=-100, le=200, allow_inf_nan=False)] | None = None
+    mem_used_mb: Figure
+    mem_total_mb: Figure
+    disk_free_mb: Figure
     app_version: Version
     models: dict[ModelRole, Version] = Field(default_factory=dict)
-    outbox_backlog: Count
-    outbox_dropped: Count
+    outbox_backlog: Figure
+    outbox_dropped: Figure
 
 
 class StatusMessage(BaseModel):
@@ -193,7 +202,7 @@ class StatusMessage(BaseModel):
     kind: Literal["status"] = "status"
     device_id: Identifier
     online: bool
-    changed_at: datetime
+    changed_at: AwareDatetime
 
 
 StatsPayload = Annotated[StatsMessage | HealthMessage, Field(discriminator="kind")]
