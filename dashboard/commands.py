@@ -25,9 +25,17 @@ def add_parser(sub: Any) -> None:
     serve = dsub.add_parser("serve", help="run the collector and the web page")
     serve.add_argument("--no-collector", action="store_true", help="only serve the page")
     dsub.add_parser("collect", help="run only the collector")
-    user = dsub.add_parser("user", help="add a supervisor, or set a new password")
+    user = dsub.add_parser(
+        "user",
+        help="add a supervisor, set a new password (ends their sessions), or --revoke",
+    )
     user.add_argument("username")
     user.add_argument("--password-file", help="read the password from this file, not a prompt")
+    user.add_argument(
+        "--revoke",
+        action="store_true",
+        help="end every open session of this supervisor now (the password stays)",
+    )
 
 
 def storage_for(settings: Settings) -> Any:
@@ -112,6 +120,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 def app_for(settings: Settings, storage: Any) -> Any:
     """The web app as the settings describe it."""
     from dashboard.guard import GuardRule, LoginGuard
+    from dashboard.sessions import DbGuardState
     from dashboard.web import create_app, secret_key
 
     dash = settings.dashboard
@@ -124,8 +133,10 @@ def app_for(settings: Settings, storage: Any) -> Any:
         dash.minutes_saved_per_answer,
         secure_cookies=dash.secure_cookies,
         trusted_proxies=dash.trusted_proxies,
-        guard=LoginGuard(client_rule=rule),
+        guard=LoginGuard(client_rule=rule, state=DbGuardState(storage)),
         repeat_window_s=settings.telemetry.repeat_window_s,
+        session_idle_s=dash.session_idle_min * 60,
+        session_lifetime_s=dash.session_lifetime_h * 3600,
     )
 
 
@@ -146,6 +157,12 @@ def _serve(settings: Settings, storage: Any) -> int:
 def _user(storage: Any, args: argparse.Namespace) -> int:
     from dashboard.web import hash_password
 
+    if args.revoke:
+        from dashboard.sessions import SessionStore
+
+        ended = SessionStore(storage, idle_s=0, lifetime_s=0).end_all(args.username)
+        print(f"ended {ended} open session(s) of {args.username}")
+        return EXIT_OK
     if args.password_file:
         with open(args.password_file, encoding="utf-8") as handle:
             password = handle.read().strip()

@@ -1,8 +1,10 @@
 """Login throttling: after repeated wrong passwords from one client (or against one account),
 refuse further tries for a while, without even checking the password.
 
-Pure and clock-injected so the rule is tested with plain values. Kept in memory: a restart
-forgets the failures, which is acceptable for a page that also needs a network path to reach.
+The rule is pure and clock-injected, tested with plain values. Its state lives in a
+``GuardState``: in memory for a single process (tests), or in the dashboard's database
+(``dashboard.storage.Storage.guard_state``) so that every dashboard process shares one count and
+two workers can't each allow the full number of tries.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,52 @@ class GuardRule:
     lockout_s: float = 900.0
 
 
+class GuardState(Protocol):
+    def add_failure(self, key: str, at: float, window_s: float) -> int:
+        """Record a failure; the failures of ``key`` within ``window_s`` before ``at``."""
+
+    def lock(self, key: str, until: float) -> None: ...
+
+    def clear(self, key: str) -> None:
+        """Forget the key's failures (not its lock)."""
+
+    def locked_until(self, keys: tuple[str, ...], now: float) -> float:
+        """The latest lock of any of ``keys`` that lasts past ``now``, else 0."""
+
+
+class MemoryState:
+    """The guard's state in this process, bounded to ``max_keys`` keys."""
+
+    def __init__(self, max_keys: int = 10_000) -> None:
+        self._max_keys = max_keys
+        self._failures: dict[str, deque[float]] = {}
+        self._locked_until: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def add_failure(self, key: str, at: float, window_s: float) -> int:
+        with self._lock:
+            if key not in self._failures and len(self._failures) >= self._max_keys:
+                self._failures.pop(next(iter(self._failures)))  # a flood: forget the oldest
+                self._locked_until = {k: t for k, t in self._locked_until.items() if t > at}
+            times = self._failures.setdefault(key, deque())
+            times.append(at)
+            while times and times[0] <= at - window_s:
+                times.popleft()
+            return len(times)
+
+    def lock(self, key: str, until: float) -> None:
+        with self._lock:
+            self._locked_until[key] = until
+
+    def clear(self, key: str) -> None:
+        with self._lock:
+            self._failures.pop(key, None)
+
+    def locked_until(self, keys: tuple[str, ...], now: float) -> float:
+        with self._lock:
+            return max((t for k in keys if (t := self._locked_until.get(k, 0.0)) > now), default=0)
+
+
 class LoginGuard:
     """Counts failures per key ("client:<address>", "user:<name>"); a locked key is refused."""
 
@@ -28,48 +77,31 @@ class LoginGuard:
         self,
         client_rule: GuardRule = GuardRule(),
         user_rule: GuardRule = GuardRule(max_failures=20),
-        clock: Callable[[], float] = time.monotonic,
-        max_keys: int = 10_000,
+        clock: Callable[[], float] = time.time,  # wall clock: shared by processes
+        state: GuardState | None = None,
     ) -> None:
         self._rules = {"client": client_rule, "user": user_rule}
         self._clock = clock
-        self._max_keys = max_keys
-        self._failures: dict[str, deque[float]] = {}
-        self._locked_until: dict[str, float] = {}
-        self._lock = threading.Lock()
+        self._state: GuardState = state if state is not None else MemoryState()
 
     def retry_after(self, client: str, user: str) -> int:
         """Seconds until a try from ``client`` for ``user`` is allowed; 0 when it is now."""
         now = self._clock()
-        with self._lock:
-            waits = [
-                until - now
-                for key in self._keys(client, user)
-                if (until := self._locked_until.get(key, 0.0)) > now
-            ]
-        return int(max(waits) + 0.999) if waits else 0
+        until = self._state.locked_until(self._keys(client, user), now)
+        return int(until - now + 0.999) if until > now else 0
 
     def failed(self, client: str, user: str) -> None:
         now = self._clock()
-        with self._lock:
-            if len(self._failures) >= self._max_keys:  # a flood of addresses: forget the oldest
-                self._failures.pop(next(iter(self._failures)))
-                self._locked_until = {k: t for k, t in self._locked_until.items() if t > now}
-            for key in self._keys(client, user):
-                rule = self._rules[key.split(":", 1)[0]]
-                times = self._failures.setdefault(key, deque())
-                times.append(now)
-                while times and times[0] <= now - rule.window_s:
-                    times.popleft()
-                if len(times) >= rule.max_failures:
-                    self._locked_until[key] = now + rule.lockout_s
-                    times.clear()
+        for key in self._keys(client, user):
+            rule = self._rules[key.split(":", 1)[0]]
+            if self._state.add_failure(key, now, rule.window_s) >= rule.max_failures:
+                self._state.lock(key, now + rule.lockout_s)
+                self._state.clear(key)
 
     def succeeded(self, client: str, user: str) -> None:
-        with self._lock:
-            for key in self._keys(client, user):
-                self._failures.pop(key, None)
+        for key in self._keys(client, user):
+            self._state.clear(key)
 
     @staticmethod
     def _keys(client: str, user: str) -> tuple[str, str]:
-        return f"client:{client}", f"user:{user.casefold()[:64]}"
+        return f"client:{client[:64]}", f"user:{user.casefold()[:64]}"

@@ -17,7 +17,8 @@ import sqlite3
 import stat
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -105,6 +106,13 @@ _SCHEMA = [
         id {serial}, topic TEXT NOT NULL, received_at TEXT NOT NULL, reason TEXT NOT NULL,
         size BIGINT, sha256 TEXT)""",
     """CREATE TABLE IF NOT EXISTS users (username TEXT PRIMARY KEY, password_hash TEXT NOT NULL)""",
+    # Supervisors' sessions, server-side: the cookie holds a random id, this table its SHA-256.
+    """CREATE TABLE IF NOT EXISTS sessions (
+        id_hash TEXT PRIMARY KEY, username TEXT, data TEXT NOT NULL, created REAL NOT NULL,
+        last_seen REAL NOT NULL, agent TEXT)""",
+    # The login throttle, shared by every dashboard process.
+    """CREATE TABLE IF NOT EXISTS login_failures (key TEXT NOT NULL, at REAL NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS login_locks (key TEXT PRIMARY KEY, until REAL NOT NULL)""",
 ]
 
 
@@ -126,9 +134,9 @@ class IngestResult:
         self.rejected += other.rejected
 
 
-# A message's time must lie in this window around its arrival: a device offline for a year still
-# delivers (its outbox keeps 30 days by default), the year 9999 does not.
-ACCEPT_PAST = timedelta(days=400)
+# A message's time must lie between the project's first year and a day after its arrival: a
+# device offline for months still delivers, the year 9999 (or 1970, an unset clock) does not.
+ACCEPT_FROM = datetime(2024, 1, 1, tzinfo=UTC)
 ACCEPT_AHEAD = timedelta(days=1)  # device clocks run ahead
 REJECTED_KEEP = 10_000  # rejections kept (newest), and for at most REJECTED_DAYS days
 REJECTED_DAYS = 90
@@ -219,6 +227,17 @@ class Storage:
 
     def close(self) -> None:
         self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Callable[..., Any]]:
+        """``execute(statement, params)`` inside one locked transaction ('?' placeholders)."""
+        with self.lock:
+            try:
+                yield self._execute
+                self._db.commit()
+            except BaseException:
+                self._db.rollback()
+                raise
 
     def _sql(self, statement: str) -> str:
         return statement.replace("?", "%s") if self.dialect == "postgres" else statement
@@ -369,7 +388,7 @@ class Storage:
         if message.device_id != parts[3] or org != parts[2]:
             return None, "topic and payload name different devices"
         when = _message_time(message)
-        if not now - ACCEPT_PAST <= when <= now + ACCEPT_AHEAD:
+        if not ACCEPT_FROM <= when <= now + ACCEPT_AHEAD:
             return None, "time outside the accepted window"
         if self.fleet is not None and not isinstance(message, StatusMessage):
             team = self.fleet.get(message.device_id)
@@ -654,6 +673,25 @@ class Storage:
         self._db.commit()
 
     @_locked
+    def delete_pilot(self, team: str) -> bool:
+        """Forget the team's pilot period (the statistics stay); whether there was one."""
+        cursor = self._execute("DELETE FROM pilots WHERE team = ?", (team,))
+        self._db.commit()
+        return bool(cursor.rowcount)
+
+    @_locked
+    def device_weeks(self, team: str, first: date, last: date) -> dict[str, dict[date, int]]:
+        """Questions per device and week (Monday) over first..last: the pilot's device list."""
+        weeks: dict[str, dict[date, int]] = defaultdict(lambda: defaultdict(int))
+        for day, device, questions in self._execute(
+            "SELECT day, device_id, questions FROM device_days "
+            "WHERE team = ? AND day >= ? AND day <= ?",
+            (team, first.isoformat(), last.isoformat()),
+        ).fetchall():
+            weeks[str(device)][monday(date.fromisoformat(day))] += int(questions)
+        return {device: dict(by_week) for device, by_week in sorted(weeks.items())}
+
+    @_locked
     def pilots(self) -> dict[str, Pilot]:
         rows = self._execute("SELECT * FROM pilots ORDER BY team").fetchall()
         return {
@@ -727,11 +765,13 @@ class Storage:
 
     @_locked
     def set_user(self, username: str, password_hash: str) -> None:
+        """Add a supervisor or set a new password; a new password ends their open sessions."""
         self._execute(
             "INSERT INTO users VALUES (?, ?) ON CONFLICT (username) "
             "DO UPDATE SET password_hash = excluded.password_hash",
             (username, password_hash),
         )
+        self._execute("DELETE FROM sessions WHERE username = ?", (username,))
         self._db.commit()
 
     @_locked

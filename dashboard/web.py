@@ -1,8 +1,9 @@
 """The supervisors' web page (Flask): log in, overview, pilot, devices, CSV and PDF export.
 Read-only except the pilot periods a supervisor sets.
 
-Sessions are signed cookies with a key kept in a 0600 file; passwords are stored as hashes
-(werkzeug's scrypt). Every count shown is masked below ``small_count``.
+Sessions are kept server-side in the dashboard's database (dashboard.sessions; the cookie holds a
+random id only); passwords are stored as hashes (werkzeug's scrypt). Every count shown is masked
+below ``small_count``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import date, datetime, timedelta
 from functools import wraps
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, abort, redirect, render_template, request, session, url_for
@@ -27,6 +29,7 @@ from dashboard.guard import LoginGuard
 from dashboard.labels import INTENT_NAMES, OUTCOME_NAMES, PATH_NAMES, label
 from dashboard.pilot import Kpis, Pilot, PilotError, WeekCounts, total, weekly
 from dashboard.report import HEADERS, PilotFigures, method_notes, pdf, table_row
+from dashboard.sessions import DbGuardState, DbSessionInterface, SessionStore
 from dashboard.storage import Storage
 from device.telemetry.schema import ID_PATTERN
 
@@ -35,6 +38,21 @@ PERIODS = (7, 30, 90, 365)
 
 def hash_password(password: str) -> str:
     return generate_password_hash(password)
+
+
+def safe_next(target: str) -> str:
+    """``target`` as a path on this site, rebuilt from its parts, or "/".
+
+    No scheme, no host, no backslash, no control character or space (a browser drops a tab and
+    reads "/\t/evil.example" as "//evil.example"), never "//".
+    """
+    if len(target) > 2000 or any(ord(c) < 0x21 or ord(c) == 0x7F or c == "\\" for c in target):
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
+        return "/"
+    path = "/" + parts.path.lstrip("/")
+    return path + (f"?{parts.query}" if parts.query else "")
 
 
 def secret_key(path: Path) -> bytes:
@@ -60,8 +78,15 @@ def create_app(
     trusted_proxies: int = 0,
     guard: LoginGuard | None = None,
     repeat_window_s: int = 120,
+    session_idle_s: float = 1800,
+    session_lifetime_s: float = 8 * 3600,
 ) -> Flask:
     app = Flask(__name__)
+    sessions = SessionStore(storage, session_idle_s, session_lifetime_s)
+    app.session_interface = DbSessionInterface(sessions)
+    # Checked against when the user name is unknown, so that both cost one scrypt (no timing
+    # tells which names exist).
+    dummy_hash = hash_password(secrets.token_urlsafe(16))
     app.config.update(
         SECRET_KEY=key,
         # Behind HTTPS the session cookie is Secure and host-only (the __Host- prefix makes the
@@ -76,11 +101,12 @@ def create_app(
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=trusted_proxies, x_proto=trusted_proxies
         )
-    guard = guard or LoginGuard()
+    guard = guard or LoginGuard(state=DbGuardState(storage))
     tz = ZoneInfo(timezone)
     current_day = today or (lambda: datetime.now(tz).date())
     app.jinja_env.filters["masked"] = lambda n: masked(int(n), small_count)
     app.jinja_env.globals["small_count"] = small_count
+    app.jinja_env.globals["csrf_token"] = lambda: _csrf()  # the logout form on every page
     app.jinja_env.filters["intent"] = lambda code: label(INTENT_NAMES, code)
     app.jinja_env.filters["outcome"] = lambda code: label(OUTCOME_NAMES, code)
     app.jinja_env.filters["path"] = lambda code: label(PATH_NAMES, code)
@@ -109,10 +135,16 @@ def create_app(
 
     @app.after_request
     def headers(response: Response) -> Response:
-        response.headers["Content-Security-Policy"] = "default-src 'self'; style-src 'self'"
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; style-src 'self'; form-action 'self'; "
+            "frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+        )
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "no-referrer"
         response.headers["Cache-Control"] = "no-store"
+        if request.is_secure:  # HTTPS (directly, or as a trusted proxy says)
+            response.headers["Strict-Transport-Security"] = "max-age=31536000"
         return response
 
     @app.route("/login", methods=["GET", "POST"])
@@ -133,15 +165,14 @@ def create_app(
                 )
                 return Response(page, 429, headers={"Retry-After": str(wait_s)})
             stored = storage.password_hash(user)
-            if stored and check_password_hash(stored, request.form.get("password", "")):
+            matches = check_password_hash(stored or dummy_hash, request.form.get("password", ""))
+            if stored and matches:
                 guard.succeeded(client, user)
                 session.clear()
-                session.permanent = True
+                session.rotate = True  # type: ignore[attr-defined]  # a new id: no fixation
                 session["user"] = user
-                target = request.args.get("next", "/")
-                return redirect(
-                    target if target.startswith("/") and not target.startswith("//") else "/"
-                )
+                session["csrf"] = secrets.token_urlsafe(16)
+                return redirect(safe_next(request.args.get("next", "/")))
             guard.failed(client, user)
             error = "Fel användarnamn eller lösenord."
         session["csrf"] = secrets.token_urlsafe(16)
@@ -149,8 +180,34 @@ def create_app(
 
     @app.route("/logout", methods=["POST"])
     def logout() -> Any:
-        session.clear()
+        if not _csrf_ok():  # another site can't log a supervisor out
+            abort(400)
+        session.clear()  # the row goes: a copied cookie opens nothing
         return redirect(url_for("login"))
+
+    @app.route("/sessions", methods=["GET", "POST"])
+    @login_required
+    def own_sessions() -> Any:
+        user = str(session["user"])
+        if request.method == "POST":
+            if not _csrf_ok():
+                abort(400)
+            handle = request.form.get("session", "")
+            if handle == "all-others":
+                current = getattr(session, "sid", None)
+                for info in sessions.of_user(user, current):
+                    if not info.current:
+                        sessions.end_one(user, info.handle)
+            else:
+                sessions.end_one(user, handle)
+            return redirect(url_for("own_sessions"))
+        return render_template(
+            "sessions.html",
+            sessions=sessions.of_user(user, getattr(session, "sid", None)),
+            when=lambda t: datetime.fromtimestamp(t, tz).strftime("%Y-%m-%d %H:%M"),
+            csrf=_csrf(),
+            user=user,
+        )
 
     def _period() -> int:
         try:
@@ -243,6 +300,26 @@ def create_app(
             small_count=small_count,
         )
 
+    def _device_rows(pilot: Pilot, device: str | None) -> list[tuple[str, int, int, int]]:
+        """Per device: questions in the baseline, in the pilot, and weeks active in the pilot;
+        only ``device`` when one is chosen."""
+        until = min(pilot.end, current_day())
+        during = storage.device_weeks(pilot.team, pilot.start, until)
+        before: dict[str, dict[date, int]] = {}
+        if pilot.baseline_start and pilot.baseline_end:
+            before = storage.device_weeks(pilot.team, pilot.baseline_start, pilot.baseline_end)
+        names = sorted(set(during) | set(before))
+        return [
+            (
+                name,
+                sum(before.get(name, {}).values()),
+                sum(during.get(name, {}).values()),
+                sum(1 for n in during.get(name, {}).values() if n),
+            )
+            for name in names
+            if device is None or name == device
+        ]
+
     def _pilot_page(team: str | None, error: str | None = None, status: int = 200) -> Any:
         pilots = storage.pilots()
         teams = sorted(set(storage.teams()) | set(pilots))
@@ -264,8 +341,11 @@ def create_app(
                 small_count,
                 "Frågor per vecka",
             )
+        device = request.args.get("device") or None
         page = render_template(
             "pilot.html",
+            device=device,
+            device_rows=_device_rows(pilot, device) if pilot else [],
             team=team,
             teams=teams,
             pilot=pilot,
@@ -294,6 +374,18 @@ def create_app(
         except PilotError as exc:
             return _pilot_page(team or None, str(exc), 400)
         return redirect(url_for("pilot_view", team=team))
+
+    @app.route("/pilot/delete", methods=["POST"])
+    @login_required
+    def pilot_delete() -> Any:
+        if not _csrf_ok():
+            abort(400)
+        team = request.form.get("team", "")
+        if request.form.get("confirm") != "yes":
+            return _pilot_page(team or None, "Kryssa i rutan för att bekräfta borttagningen.", 400)
+        if not storage.delete_pilot(team):
+            abort(404)
+        return redirect(url_for("pilot_view"))
 
     def _pilot_or_404() -> Pilot:
         pilot: Pilot | None = storage.pilots().get(request.args.get("team", ""))

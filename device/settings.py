@@ -355,6 +355,12 @@ class DashboardSettings(_Section):
         5, ge=1, description="Wrong passwords from one client before it is locked out."
     )
     login_lockout_s: int = Field(900, ge=1, description="How long a lockout lasts (s).")
+    session_idle_min: float = Field(
+        30, gt=0, le=24 * 60, description="A session ends after this many minutes unused."
+    )
+    session_lifetime_h: float = Field(
+        8, gt=0, le=24 * 7, description="A session ends this many hours after login, in any case."
+    )
 
     @field_validator(
         "ca_file", "cert_file", "key_file", "secrets_file", "fleet_file", mode="before"

@@ -46,6 +46,11 @@ def _login(client: FlaskClient, password: str = "rätt-lösenord-123") -> int:
     return response.status_code
 
 
+def _csrf(client: FlaskClient, path: str = "/") -> str:
+    page = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+
+
 def test_every_page_needs_a_login(client: FlaskClient) -> None:
     for path in ("/", "/devices", "/export.csv"):
         response = client.get(path)
@@ -98,7 +103,7 @@ def test_read_only_and_logout(client: FlaskClient) -> None:
     _login(client)
     assert client.post("/").status_code == 405
     assert client.delete("/devices").status_code == 405
-    client.post("/logout")
+    client.post("/logout", data={"csrf": _csrf(client)})
     assert client.get("/").status_code == 302
 
 
