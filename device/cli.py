@@ -209,6 +209,12 @@ def _status(settings: Settings, args: argparse.Namespace) -> int:
 
 def _ask(settings: Settings, args: argparse.Namespace) -> int:
     default_now = parse_now(args.now, settings)
+    limit = settings.input.max_question_chars
+    if args.text is not None and len(args.text) > limit:
+        raise UsageError(
+            f"--text: the question is {len(args.text):,} characters, more than the limit of "
+            f"{limit:,} (input.max_question_chars)"
+        )
     # A one-shot question may wait for the LLM to load; a stream's questions never wait past
     # llm.timeout_s for it: the model loads in the background meanwhile.
     assistant = assistant_for(settings, wait_for_llm=not args.jsonl)

@@ -332,3 +332,13 @@ def test_stdin_without_a_buffer_still_works(imported: None, settings: Settings) 
     )  # fmt: skip
     assert json.loads(out.getvalue())["intent"] == "help"
     assert sys.stdin is not None
+
+
+def test_an_overlong_text_argument_is_a_usage_error(
+    imported: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["ask", "--text", "Vem " * 10_000])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert "input.max_question_chars" in err and len(err) < 1000
