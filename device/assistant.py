@@ -21,6 +21,7 @@ from device.care.model import CareData
 from device.care.store import CareStore
 from device.nlu.agreement import agrees
 from device.nlu.clock import ClockTime
+from device.nlu.days import DaySpec
 from device.nlu.llm import LlmFallback
 from device.nlu.recognizer import Recognition, Recognizer, Templates
 from device.nlu.text import normalize
@@ -209,7 +210,10 @@ class Assistant:
         if rec.intent == "unknown":
             rec = self._in_records(text, rec)
         if rec.intent == "unknown" and self._llm is not None and self.care.clients:
+            day = rec.slots.get("day")
             rec, llm_ms = self._ask_llm(text, rec)
+            if day is not None and "day" not in rec.slots:  # the LLM reads no days: keep it
+                rec = replace(rec, slots={**rec.slots, "day": day})
             threshold = self._settings.answers.name_match_threshold
             ask_back = rec.via == "llm" and not agrees(rec, text, self._recognizer.names, threshold)
         elif unsure:  # a reading of speech, not sure enough to answer
@@ -448,6 +452,9 @@ def _plain_slots(rec: Recognition, ask: Ask) -> dict[str, Any]:
             continue  # the question itself, already in the turn's text
         if isinstance(value, ClockTime):
             plain[name] = value.resolve(ask.local(ask.now)).strftime("%H:%M")
+        elif isinstance(value, DaySpec):
+            day = value.resolve(ask.today)
+            plain[name] = day.isoformat() if day else None
         elif isinstance(value, tuple):
             plain[name] = value[0] if len(value) == 1 else list(value)
         else:

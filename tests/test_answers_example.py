@@ -31,6 +31,7 @@ class Case:
 ANNA = "Patient/p-anna"
 BERTIL = "Patient/p-bertil"
 GRETA = "Patient/p-greta"
+GRETA_MEDS = ["MedicationRequest/p-greta-med1"]
 YUSUF = "Patient/p-yusuf"
 
 CASES = [
@@ -248,7 +249,13 @@ CASES = [
         language="en",
     ),
     # flags
-    Case("Har Greta några allergier?", "flags", [GRETA], ["inga allergier", "Greta Nilsson"]),
+    # A negative is said only after every record of hers was read; they are its sources.
+    Case(
+        "Har Greta några allergier?",
+        "flags",
+        [GRETA, "CarePlan/p-greta-plan", "Flag/p-greta-flag1", *GRETA_MEDS],
+        ["hittar inget om allergier", "Greta Nilsson"],
+    ),
     Case(
         "Har Bertil några allergier?",
         "flags",
@@ -271,7 +278,13 @@ CASES = [
         ["Hund i lägenheten"],
         language="en",
     ),
-    Case("Is Greta allergic to anything?", "flags", [GRETA], ["No allergies"], language="en"),
+    Case(
+        "Is Greta allergic to anything?",
+        "flags",
+        [GRETA, "CarePlan/p-greta-plan", "Flag/p-greta-flag1", *GRETA_MEDS],
+        ["anything about allergies"],
+        language="en",
+    ),
     # medication: read as recorded, must verify
     Case(
         "Vilka mediciner tar Greta?",

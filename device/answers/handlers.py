@@ -10,9 +10,10 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from device.answers.phrases import LANGUAGE_NAMES, PHRASES, capitalize, join, say, term
-from device.answers.records import search
+from device.answers.records import client_sentences, search
 from device.answers.saytime import say_day, say_time
 from device.care.model import CareData, Client, RoleKind, Visit
+from device.nlu.days import DaySpec
 from device.nlu.names import genitive
 from device.nlu.numbers import EN_HOUR_WORDS, SV_HOUR_WORDS
 from device.nlu.recognizer import Recognition
@@ -32,8 +33,19 @@ _TOPIC_WORDS = {
         re.IGNORECASE,
     ),
     "risk": re.compile(r"risk|fara|varning|hazard|danger", re.IGNORECASE),
+    "clinical": re.compile(
+        r"diabetes|demens|hjärt|kol\b|astma|epilepsi|parkinson|stroke|cancer|sjukdom|diagnos|"
+        r"disease|diagnos",
+        re.IGNORECASE,
+    ),
 }
-_PARTS = {"morning": (5, 10), "forenoon": (0, 12), "afternoon": (12, 18), "evening": (18, 24)}
+_PARTS = {
+    "morning": (5, 10),
+    "forenoon": (0, 12),
+    "afternoon": (12, 18),
+    "evening": (18, 24),
+    "night": (21, 24),
+}
 AT_WINDOW = timedelta(minutes=30)
 MAX_LISTED = 8
 
@@ -133,7 +145,46 @@ def _verify(reply_text: str, ask: Ask) -> str:
 # -- the schedule --------------------------------------------------------------------------
 
 
+def asked_day(ask: Ask, rec: Recognition) -> date | None:
+    """The day the question is about: today, or the day it named (None: a day that doesn't
+    exist, such as 31 February)."""
+    spec = rec.slots.get("day")
+    return spec.resolve(ask.today) if isinstance(spec, DaySpec) else ask.today
+
+
+def _on_day(ask: Ask, visits: list[Visit], day: date) -> list[Visit]:
+    return [v for v in visits if ask.local(v.start).date() == day]
+
+
+def _not_on_device(ask: Ask, day: date | None) -> Reply | None:
+    """The honest answer when the care data holds no schedule for ``day`` (another day than
+    today, with no visit of anyone's in the bundle); None when it does."""
+    if day is None:
+        return Reply(say(ask.lang, "day_unknown"), outcome="unknown")
+    if day == ask.today or _on_day(ask, list(ask.care.visits), day):
+        return None
+    when = say_day(day, ask.today, ask.lang)
+    return Reply(say(ask.lang, "day_not_on_device", day=when), outcome="no_data")
+
+
+def _past(ask: Ask, day: date, text: str) -> str:
+    """The schedule's sentence in the past tense for a day gone by."""
+    if day >= ask.today:
+        return text
+    if ask.lang == "sv":
+        return re.sub(r"\bhar du\b", "hade du", text)
+    return re.sub(r"\byou have\b", "you had", text)
+
+
 def next_visit(ask: Ask, rec: Recognition) -> Reply:
+    day = asked_day(ask, rec)
+    order = rec.slots.get("order")
+    if order in ("after", "before"):
+        return _beside(ask, rec, str(order))
+    if order in ("first", "last"):
+        return _end_of_day(ask, rec, day, str(order))
+    if day != ask.today:
+        return _first_on_day(ask, day)
     cite = _Cite()
     mine = my_visits(ask)
     current, upcoming = _current_and_next(mine, ask.now)
@@ -170,25 +221,111 @@ def next_visit(ask: Ask, rec: Recognition) -> Reply:
     return cite.reply(" ".join(parts))
 
 
-def _day_visits(ask: Ask, rec: Recognition) -> tuple[list[Visit], str]:
+def _beside(ask: Ask, rec: Recognition, order: str) -> Reply:
+    """The visit after (or before) the named client's visit that day, in the worker's order."""
+    client = _one_client(ask, rec)
+    if isinstance(client, Reply):
+        return client
+    day = asked_day(ask, rec)
+    missing = _not_on_device(ask, day)
+    if missing is not None or day is None:
+        return missing or Reply(say(ask.lang, "day_unknown"), outcome="unknown")
+    cite = _Cite()
+    booked = [v for v in _on_day(ask, my_visits(ask), day) if v.booked]
+    theirs = [i for i, v in enumerate(booked) if v.client == client.ref]
+    if not theirs:
+        cite.add(client.ref)
+        when_day = say_day(day, ask.today, ask.lang) or say(ask.lang, "period_today")
+        return cite.reply(say(ask.lang, "no_visit_for_day", name=client.full_name, day=when_day))
+    # The client's visit nearest now (the coming one, else the last one) anchors the order.
+    index = next((i for i in theirs if booked[i].end > ask.now), theirs[-1])
+    other_index = index + 1 if order == "after" else index - 1
+    cite.add(booked[index].ref)
+    if not 0 <= other_index < len(booked):
+        return cite.reply(say(ask.lang, f"none_{order}", name=client.full_name))
+    other = booked[other_index]
+    cite.add(other.ref, other.client)
+    text = say(
+        ask.lang,
+        f"visit_{order}",
+        name=client.full_name,
+        other=_name(ask, other.client),
+        when=say_time(ask.local(other.start), ask.lang),
+        kind=term(ask.lang, other.kind),
+    )
+    return cite.reply(text)
+
+
+def _end_of_day(ask: Ask, rec: Recognition, day: date | None, order: str) -> Reply:
+    """The day's first or last visit (within the part of the day asked)."""
+    missing = _not_on_device(ask, day)
+    if missing is not None or day is None:
+        return missing or Reply(say(ask.lang, "day_unknown"), outcome="unknown")
+    cite = _Cite()
+    visits, period = _day_visits(ask, rec, day)
+    booked = [v for v in visits if v.booked]
+    if not booked:
+        return cite.reply(
+            capitalize(_past(ask, day, say(ask.lang, "schedule_none", period=period)))
+        )
+    visit = booked[0] if order == "first" else booked[-1]
+    cite.add(visit.ref, visit.client)
+    text = say(
+        ask.lang,
+        f"{order}_visit",
+        period=period,
+        name=_name(ask, visit.client),
+        when=say_time(ask.local(visit.start), ask.lang),
+        kind=term(ask.lang, visit.kind),
+    )
+    return cite.reply(capitalize(text))
+
+
+def _first_on_day(ask: Ask, day: date | None) -> Reply:
+    missing = _not_on_device(ask, day)
+    if missing is not None or day is None:
+        return missing or Reply(say(ask.lang, "day_unknown"), outcome="unknown")
+    cite = _Cite()
+    when_day = say_day(day, ask.today, ask.lang)
+    booked = [v for v in _on_day(ask, my_visits(ask), day) if v.booked]
+    if not booked:
+        return cite.reply(capitalize(say(ask.lang, "schedule_none", period=when_day)))
+    first = booked[0]
+    cite.add(first.ref, first.client)
+    text = say(
+        ask.lang,
+        "first_on_day",
+        day=when_day,
+        name=_name(ask, first.client),
+        when=say_time(ask.local(first.start), ask.lang),
+        kind=term(ask.lang, first.kind),
+    )
+    return cite.reply(capitalize(text))
+
+
+def _day_visits(ask: Ask, rec: Recognition, day: date) -> tuple[list[Visit], str]:
     """The visits a schedule question is about, and how to say the period."""
-    today = [v for v in my_visits(ask) if ask.local(v.start).date() == ask.today]
-    period = say(ask.lang, "period_today")
+    visits = _on_day(ask, my_visits(ask), day)
+    period = (
+        say(ask.lang, "period_today") if day == ask.today else say_day(day, ask.today, ask.lang)
+    )
     part = rec.slots.get("part_of_day")
     if isinstance(part, str) and part in _PARTS:
         low, high = _PARTS[part]
-        today = [v for v in today if low <= ask.local(v.start).hour < high]
-        period = say(ask.lang, f"part_{part}")
+        visits = [v for v in visits if low <= ask.local(v.start).hour < high]
+        part_words = say(ask.lang, f"part_{part}")
+        period = part_words if day == ask.today else f"{period} {part_words}"
     after = rec.clock("after")
     if after is not None:
-        moment = _at(ask, after.resolve(ask.local(ask.now)))
-        today = [v for v in today if v.start >= moment]
-        period = say(ask.lang, "after", when=say_time(ask.local(moment), ask.lang))
-    return today, period
+        moment = _at(ask, after.resolve(ask.local(ask.now)), day)
+        visits = [v for v in visits if v.start >= moment]
+        after_words = say(ask.lang, "after", when=say_time(ask.local(moment), ask.lang))
+        period = after_words if day == ask.today else f"{period} {after_words}"
+    return visits, period
 
 
-def _at(ask: Ask, clock: time) -> datetime:
-    return datetime.combine(ask.today, clock, tzinfo=ask.tz)
+def _at(ask: Ask, clock: time, day: date | None = None) -> datetime:
+    return datetime.combine(day or ask.today, clock, tzinfo=ask.tz)
 
 
 def _count(ask: Ask, n: int) -> str:
@@ -199,10 +336,14 @@ def _count(ask: Ask, n: int) -> str:
 
 
 def schedule(ask: Ask, rec: Recognition) -> Reply:
+    day = asked_day(ask, rec)
+    missing = _not_on_device(ask, day)
+    if missing is not None or day is None:
+        return missing or Reply(say(ask.lang, "day_unknown"), outcome="unknown")
     cite = _Cite()
     at = rec.clock("at")
     if at is not None:
-        moment = _at(ask, at.resolve(ask.local(ask.now)))
+        moment = _at(ask, at.resolve(ask.local(ask.now)), day)
         when = say_time(ask.local(moment), ask.lang)
         hits = [
             v
@@ -219,10 +360,12 @@ def schedule(ask: Ask, rec: Recognition) -> Reply:
             name = _name(ask, visit.client)
             texts.append(say(ask.lang, "at_time", when=when, name=name, start=start, end=end))
         return cite.reply(capitalize(" ".join(texts)))
-    visits, period = _day_visits(ask, rec)
+    visits, period = _day_visits(ask, rec, day)
     booked = [v for v in visits if v.booked or v.cancelled]
     if not booked:
-        return cite.reply(capitalize(say(ask.lang, "schedule_none", period=period)))
+        return cite.reply(
+            capitalize(_past(ask, day, say(ask.lang, "schedule_none", period=period)))
+        )
     items = []
     for visit in booked[:MAX_LISTED]:
         cite.add(visit.ref, visit.client)
@@ -237,17 +380,25 @@ def schedule(ask: Ask, rec: Recognition) -> Reply:
         items.append(item)
     count = _count(ask, sum(v.booked for v in visits))
     text = say(ask.lang, "schedule", period=period, count=count, items=join(ask.lang, items))
-    return cite.reply(capitalize(text))
+    return cite.reply(capitalize(_past(ask, day, text)))
 
 
 def schedule_count(ask: Ask, rec: Recognition) -> Reply:
+    day = asked_day(ask, rec)
+    missing = _not_on_device(ask, day)
+    if missing is not None or day is None:
+        return missing or Reply(say(ask.lang, "day_unknown"), outcome="unknown")
     cite = _Cite()
-    visits, period = _day_visits(ask, rec)
+    visits, period = _day_visits(ask, rec, day)
     booked = [v for v in visits if v.booked]
+    if rec.slots.get("remaining") and day == ask.today:  # from now on, not the day's total
+        left = [v for v in booked if v.end > ask.now]
+        cite.add(*(v.ref for v in left))
+        text = say(ask.lang, "count_left", count=_count(ask, len(left)))
+        return cite.reply(capitalize(text))
     cite.add(*(v.ref for v in booked))
-    return cite.reply(
-        capitalize(say(ask.lang, "count", period=period, count=_count(ask, len(booked))))
-    )
+    text = say(ask.lang, "count", period=period, count=_count(ask, len(booked)))
+    return cite.reply(capitalize(_past(ask, day, text)))
 
 
 def visit_time(ask: Ask, rec: Recognition) -> Reply:
@@ -256,19 +407,39 @@ def visit_time(ask: Ask, rec: Recognition) -> Reply:
         return client
     cite = _Cite()
     visits = [v for v in my_visits(ask) if v.client == client.ref and v.booked]
+    day = asked_day(ask, rec)
+    if "day" in rec.slots:  # "när ska jag till Nils i morgon": that day's visit only
+        missing = _not_on_device(ask, day)
+        if missing is not None or day is None:
+            return missing or Reply(say(ask.lang, "day_unknown"), outcome="unknown")
+        visits = _on_day(ask, visits, day)
+        if not visits:
+            cite.add(client.ref)
+            when_day = say_day(day, ask.today, ask.lang) or say(ask.lang, "period_today")
+            return cite.reply(
+                say(ask.lang, "no_visit_for_day", name=client.full_name, day=when_day)
+            )
+    kind = rec.slots.get("visit_kind")
+    if isinstance(kind, str) and visits:  # "nattbesöket hos Elsa": that kind of visit only
+        visits = [v for v in visits if v.kind.casefold() == kind.casefold()]
+        if not visits:
+            cite.add(client.ref)
+            return cite.reply(
+                say(ask.lang, "no_kind_for", name=client.full_name, kind=term(ask.lang, kind))
+            )
     if not visits:
         cite.add(client.ref)
         return cite.reply(say(ask.lang, "no_visit_for", name=client.full_name))
     visit = next((v for v in visits if v.end > ask.now), visits[-1])
     cite.add(visit.ref, client.ref)
     local_start = ask.local(visit.start)
-    day = say_day(local_start.date(), ask.today, ask.lang)
-    day = f" {day}" if day else ""
+    said_day = say_day(local_start.date(), ask.today, ask.lang)
+    said_day = f" {said_day}" if said_day else ""
     if rec.slots.get("boundary") == "end":
         end = say_time(ask.local(visit.end), ask.lang)
-        return cite.reply(say(ask.lang, "ends", name=client.full_name, end=end, day=day))
+        return cite.reply(say(ask.lang, "ends", name=client.full_name, end=end, day=said_day))
     start = say_time(local_start, ask.lang)
-    return cite.reply(say(ask.lang, "starts", name=client.full_name, start=start, day=day))
+    return cite.reply(say(ask.lang, "starts", name=client.full_name, start=start, day=said_day))
 
 
 # -- facts about one client ----------------------------------------------------------------
@@ -291,7 +462,10 @@ def routine(ask: Ask, rec: Recognition) -> Reply:
             return found
         client = found
         theirs = [v for v in my_visits(ask) if v.client == client.ref and v.booked]
-        visit = next((v for v in theirs if v.end > ask.now), None)
+        day = asked_day(ask, rec)
+        if "day" in rec.slots and day is not None:  # that day's visit decides the routine
+            theirs = _on_day(ask, theirs, day)
+        visit = next((v for v in theirs if v.end > ask.now), theirs[0] if theirs else None)
     kind_slot = rec.slots.get("visit_kind")
     kind = str(kind_slot) if kind_slot else (visit.kind if visit else "")
     plans = ask.care.careplans_of(client.ref)
@@ -332,6 +506,8 @@ def notes(ask: Ask, rec: Recognition) -> Reply:
     client = _one_client(ask, rec)
     if isinstance(client, Reply):
         return client
+    if rec.slots.get("brief"):
+        return _briefing(ask, client)
     cite = _Cite()
     texts: list[str] = []
     for plan in ask.care.careplans_of(client.ref):
@@ -355,6 +531,32 @@ def notes(ask: Ask, rec: Recognition) -> Reply:
     return cite.reply(" ".join(x for x in (body, *extra) if x))
 
 
+def _briefing(ask: Ask, client: Client) -> Reply:
+    """Before the door: the client's flags, safety first, then the plan's points for the coming
+    visit (its kind), at most three sentences in all, each as recorded, with their sources."""
+    cite = _Cite()
+    order = {"safety": 0, "clinical": 1}
+    flagged = sorted(ask.care.flags_of(client.ref), key=lambda f: order.get(f.category.lower(), 2))
+    texts = [f.text for f in flagged[:3]]
+    cite.add(*(f.ref for f in flagged[:3]))
+    theirs = [v for v in my_visits(ask) if v.client == client.ref and v.booked]
+    visit = next((v for v in theirs if v.end > ask.now), None)
+    if len(texts) < 3:
+        for plan in ask.care.careplans_of(client.ref):
+            for activity in plan.activities:
+                fits = visit is None or not activity.kind or activity.kind == visit.kind
+                if fits and len(texts) < 3:
+                    texts.append(activity.description)
+                    cite.add(plan.ref)
+    cite.add(client.ref)
+    if not texts:
+        return cite.reply(say(ask.lang, "no_flags_any", name=client.full_name))
+    text = say(ask.lang, "briefing", name=client.full_name, text=_sentences(texts))
+    if any(f.clinical for f in flagged[:3]) or any(_HEALTH_WORDS.search(t) for t in texts):
+        return cite.reply(_verify(text, ask), must_verify=True, outcome="must_verify")
+    return cite.reply(text)
+
+
 def flags(ask: Ask, rec: Recognition) -> Reply:
     client = _one_client(ask, rec)
     if isinstance(client, Reply):
@@ -368,17 +570,41 @@ def flags(ask: Ask, rec: Recognition) -> Reply:
             for f in found
             if f.category.lower() == "safety" or _TOPIC_WORDS["risk"].search(f.text)
         ]
+    elif topic == "clinical":  # "har Gunnel någon sjukdom": the clinical flags
+        found = [f for f in found if f.clinical]
     elif topic in _TOPIC_WORDS:
         found = [f for f in found if _TOPIC_WORDS[topic].search(f.text)]
     if not found:
-        cite.add(client.ref)
-        key = f"no_flags_{topic}" if topic in _TOPIC_WORDS or topic == "any" else "no_flags_any"
-        return cite.reply(say(ask.lang, key, name=client.full_name))
+        return _no_flag_of_topic(ask, client, topic)
     cite.add(*(f.ref for f in found), client.ref)
     text = say(ask.lang, "flags", name=client.full_name, text=_sentences([f.text for f in found]))
     if any(f.clinical for f in found):
         return cite.reply(_verify(text, ask), must_verify=True, outcome="must_verify")
     return cite.reply(text)
+
+
+def _no_flag_of_topic(ask: Ask, client: Client, topic: str) -> Reply:
+    """No flag of this topic: a negative is a claim, so every record of the client is read
+    first. A sentence about the topic anywhere (the cat named in the plan's notes) is quoted
+    with its source; with none, the answer says what was read and found nothing, never that
+    the client has none."""
+    cite = _Cite()
+    sentences = client_sentences(client, ask.care)
+    pattern = _TOPIC_WORDS.get(topic)
+    hits = [h for h in sentences if pattern is not None and pattern.search(h.text)]
+    if hits:
+        hits = hits[:3]
+        cite.add(*(h.ref for h in hits), client.ref)
+        text = say(
+            ask.lang, "records", name=client.full_name, text=_sentences([h.text for h in hits])
+        )
+        if any(h.clinical or _HEALTH_WORDS.search(h.text) for h in hits):
+            return cite.reply(_verify(text, ask), must_verify=True, outcome="must_verify")
+        return cite.reply(text)
+    read = [h.ref for h in sentences]
+    cite.add(*read, client.ref)
+    key = f"no_flags_{topic}" if topic in _TOPIC_WORDS or topic == "any" else "no_flags_any"
+    return cite.reply(say(ask.lang, key, name=client.full_name))
 
 
 def medication(ask: Ask, rec: Recognition) -> Reply:

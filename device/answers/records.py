@@ -153,6 +153,11 @@ def _matches(concept: set[str], words: set[str]) -> bool:
     return False
 
 
+def client_sentences(client: Client, care: CareData) -> list[Hit]:
+    """Every recorded sentence about ``client``: plan notes and routines, flags, medication."""
+    return _sentences(client, care)
+
+
 def _sentences(client: Client, care: CareData) -> list[Hit]:
     found = []
     for plan in care.careplans_of(client.ref):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from hassil.sample import sample_intents
 
 from device.care.model import CareData
 from device.nlu.clock import ClockTime, parse_clock
+from device.nlu.days import find_day
 from device.nlu.names import NameIndex, genitive
 from device.nlu.numbers import EN_HOUR_WORDS, SV_HOUR_WORDS, WORDS
 from device.nlu.text import guess_language, normalize
@@ -156,12 +157,18 @@ class Recognizer:
             if detect
             else [preferred]
         )
+        # Another day named ("i morgon", "på fredag") is taken out first and kept as a slot, so
+        # no template reads it as a part of today ("i morgon" is not "på morgonen").
+        stripped, day = find_day(normalized)
         for fuzzy in (False, True):
             for lang in order:
-                found = self._match(normalized, lang, fuzzy)
+                found = self._match(stripped, lang, fuzzy)
                 if found is not None:
-                    return found
-        return Recognition(UNKNOWN, guess_language(text, preferred) if detect else preferred)
+                    if day is None:
+                        return found
+                    return replace(found, slots={**found.slots, "day": day})
+        unknown = Recognition(UNKNOWN, guess_language(text, preferred) if detect else preferred)
+        return unknown if day is None else replace(unknown, slots={"day": day})
 
     def _match(self, text: str, lang: str, fuzzy: bool) -> Recognition | None:
         lists = (self._fuzzy if fuzzy else self._exact)[lang]
