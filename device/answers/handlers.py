@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from device.answers.phrases import LANGUAGE_NAMES, PHRASES, capitalize, join, say, term
 from device.answers.records import client_sentences, search
 from device.answers.saytime import say_day, say_time
-from device.care.model import CareData, Client, RoleKind, Visit
+from device.care.model import CareData, Client, Medication, RoleKind, Visit
 from device.nlu.days import DaySpec
 from device.nlu.names import genitive
 from device.nlu.numbers import EN_HOUR_WORDS, SV_HOUR_WORDS
@@ -419,6 +419,16 @@ def visit_time(ask: Ask, rec: Recognition) -> Reply:
             return cite.reply(
                 say(ask.lang, "no_visit_for_day", name=client.full_name, day=when_day)
             )
+    part = rec.slots.get("part_of_day")
+    if isinstance(part, str) and part in _PARTS and visits:  # "hos Gullan i kväll"
+        low, high = _PARTS[part]
+        visits = [v for v in visits if low <= ask.local(v.start).hour < high]
+        if not visits:
+            cite.add(client.ref)
+            when_part = say(ask.lang, f"part_{part}")
+            return cite.reply(
+                say(ask.lang, "no_visit_for_day", name=client.full_name, day=when_part)
+            )
     kind = rec.slots.get("visit_kind")
     if isinstance(kind, str) and visits:  # "nattbesöket hos Elsa": that kind of visit only
         visits = [v for v in visits if v.kind.casefold() == kind.casefold()]
@@ -465,6 +475,10 @@ def routine(ask: Ask, rec: Recognition) -> Reply:
         day = asked_day(ask, rec)
         if "day" in rec.slots and day is not None:  # that day's visit decides the routine
             theirs = _on_day(ask, theirs, day)
+        part = rec.slots.get("part_of_day")
+        if isinstance(part, str) and part in _PARTS:  # "hos Elsa i kväll": that visit's kind
+            low, high = _PARTS[part]
+            theirs = [v for v in theirs if low <= ask.local(v.start).hour < high]
         visit = next((v for v in theirs if v.end > ask.now), theirs[0] if theirs else None)
     kind_slot = rec.slots.get("visit_kind")
     kind = str(kind_slot) if kind_slot else (visit.kind if visit else "")
@@ -607,18 +621,81 @@ def _no_flag_of_topic(ask: Ask, client: Client, topic: str) -> Reply:
     return cite.reply(say(ask.lang, key, name=client.full_name))
 
 
+_PART_WORDS = {
+    "morning": re.compile(r"morgon|frukost|morning|breakfast", re.IGNORECASE),
+    "forenoon": re.compile(r"förmiddag|morgon|frukost", re.IGNORECASE),
+    "afternoon": re.compile(r"eftermiddag|lunch|afternoon", re.IGNORECASE),
+    "evening": re.compile(r"kväll|middag|sänggående|evening|bedtime", re.IGNORECASE),
+    "night": re.compile(r"natt|sänggående|night|bedtime", re.IGNORECASE),
+}
+_ANY_PART = re.compile("|".join(p.pattern for p in _PART_WORDS.values()), re.IGNORECASE)
+
+
+def _med_text(med: Medication) -> str:
+    return f"{med.name}: {'; '.join(med.dosage)}" if med.dosage else med.name
+
+
+def _medication_round(ask: Ask, rec: Recognition) -> Reply:
+    """The medicines of the clients on the worker's round that day (or part of it), grouped by
+    client in visit order, as recorded; a medicine whose dosage names another part of the day
+    is left out, one that names none is kept (the worker checks it)."""
+    day = asked_day(ask, rec)
+    missing = _not_on_device(ask, day)
+    if missing is not None or day is None:
+        return missing or Reply(say(ask.lang, "day_unknown"), outcome="unknown")
+    cite = _Cite()
+    visits, period = _day_visits(ask, rec, day)
+    part = rec.slots.get("part_of_day")
+    wanted = rec.slots.get("medicine")
+    seen: list[str] = []
+    items: list[str] = []
+    for visit in (v for v in visits if v.booked):
+        if visit.client in seen:
+            continue
+        seen.append(visit.client)
+        meds = ask.care.medications_of(visit.client)
+        if isinstance(wanted, str):
+            meds = [m for m in meds if wanted.casefold() in normalize(m.name)]
+        if isinstance(part, str) and part in _PART_WORDS:
+            meds = [
+                m
+                for m in meds
+                if _PART_WORDS[part].search(" ".join(m.dosage))
+                or not _ANY_PART.search(" ".join(m.dosage))
+            ]
+        if meds:
+            cite.add(visit.ref, visit.client, *(m.ref for m in meds))
+            texts = _sentences([_med_text(m) for m in meds])
+            items.append(f"{_name(ask, visit.client)}: {texts}")
+    if not items:
+        text = capitalize(say(ask.lang, "round_none", period=period))
+        return cite.reply(text, must_verify=True, outcome="must_verify")
+    text = capitalize(say(ask.lang, "round", period=period, items=" ".join(items)))
+    return cite.reply(_verify(text, ask), must_verify=True, outcome="must_verify")
+
+
 def medication(ask: Ask, rec: Recognition) -> Reply:
+    if rec.slots.get("round"):
+        return _medication_round(ask, rec)
     client = _one_client(ask, rec)
     if isinstance(client, Reply):
         return client
     cite = _Cite()
     meds = ask.care.medications_of(client.ref)
+    wanted = rec.slots.get("medicine")
+    if isinstance(wanted, str):  # "hur mycket Waran ska Nils ha": that medicine only
+        chosen = [m for m in meds if wanted.casefold() in normalize(m.name)]
+        if not chosen:
+            cite.add(*(m.ref for m in meds), client.ref)
+            text = say(ask.lang, "no_such_medication", name=client.full_name, medicine=wanted)
+            return cite.reply(_verify(text, ask), must_verify=True, outcome="must_verify")
+        meds = chosen
     if not meds:
         cite.add(client.ref)
         text = say(ask.lang, "no_medication", name=client.full_name)
     else:
         cite.add(*(m.ref for m in meds), client.ref)
-        items = [f"{m.name}: {'; '.join(m.dosage)}" if m.dosage else m.name for m in meds]
+        items = [_med_text(m) for m in meds]
         text = say(ask.lang, "medication", name=client.full_name, text=_sentences(items))
     return cite.reply(_verify(text, ask), must_verify=True, outcome="must_verify")
 

@@ -33,7 +33,7 @@ _STOP = frozenset(
     dags börjar börja slutar sluta klockan tid tiden länge nummer numret telefonnummer
     telefon ringa ring adress adressen bor gatan kod koden portkod besök besöket besöken
     nästa idag dag dagen brukare brukaren kunden allt alla något någonting nåt
-    ligga ligger stå står sitta sitter
+    ligga ligger stå står sitta sitter förut tidigare innan förr anything something
     what who which where when why how is are was were do does did can could should would
     name called
     will shall must may i you he she it they we me him her his its their my your our a an
@@ -57,10 +57,15 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "arbete": ("arbetade", "jobbade", "yrke", "jobb"),
     "yrke": ("arbetade", "jobbade", "arbete", "jobb"),
     "work": ("worked", "job", "arbetade", "jobbade", "yrke"),
-    "gillar": ("älskar", "intresse", "tycker"),
+    "gillar": ("älskar", "intresse", "tycker", "gärna"),
     "intresse": ("gillar", "älskar"),
     "hobby": ("gillar", "intresse", "älskar"),
-    "like": ("likes", "enjoys", "loves", "gillar"),
+    "like": ("likes", "enjoys", "loves", "gillar", "gärna", "tycker om"),
+    "listening": ("lyssna", "lyssnar", "radio", "musik", "p1"),
+    "listen": ("lyssna", "lyssnar", "radio", "musik"),
+    "lyssna": ("lyssnar", "radio", "musik"),
+    "music": ("musik",),
+    "radio": ("radio",),
     "tvätt": ("tvättstuga", "tvättmaskin", "kläder"),
     "språk": ("talar", "pratar", "förstår", "somaliska", "arabiska", "finska", "persiska"),
     "language": ("speaks", "talar", "språk"),

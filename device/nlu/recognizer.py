@@ -117,9 +117,15 @@ class Recognizer:
             allow_template=False,
             name="person",
         )
+        medicines = _medicine_list(m.name for m in care.medications)
         self._exact: dict[str, dict[str, SlotList]] = {
-            "sv": {"client": clients, "relation": relations, "person": people},
-            "en": {"client": clients, "person": people},
+            "sv": {
+                "client": clients,
+                "relation": relations,
+                "person": people,
+                "medicine": medicines,
+            },
+            "en": {"client": clients, "person": people, "medicine": medicines},
         }
         self._sentences: dict[str, list[str]] = {}  # built on first use: seconds, not at import
         self._fuzzy: dict[str, dict[str, SlotList]] = {
@@ -211,15 +217,65 @@ class Recognizer:
         return Recognition(result.intent.name, lang, slots, fuzzy)
 
 
+# Words for a kind of medicine that records name in Swedish ("eye drops" → "ögondroppar").
+MEDICINE_WORDS = {
+    "ögondroppar": "ögondroppar",
+    "eye drops": "ögondroppar",
+    "droppar": "droppar",
+    "insulin": "insulin",
+    "inhalator": "inhalator",
+    "inhaler": "inhalator",
+    "plåster": "plåster",
+    "patch": "plåster",
+    "salva": "salva",
+    "ointment": "salva",
+}
+
+
+def _medicine_list(names: Iterable[str]) -> TextSlotList:
+    """Each medication's name, its first word and its longer words, as said ("Waran",
+    "Xalatan", "ögondroppar"); the value is the word to look for in a client's list."""
+    forms: dict[str, str] = {}
+    for name in names:
+        words = normalize(name).split()
+        if not words:
+            continue
+        forms.setdefault(" ".join(words), words[0])
+        for word in words:
+            if len(word) >= 4 and not word.isdigit():
+                forms.setdefault(word, word)
+    for said, word in MEDICINE_WORDS.items():
+        forms.setdefault(said, word)
+    return TextSlotList.from_tuples(
+        ((form, value) for form, value in forms.items()), allow_template=False, name="medicine"
+    )
+
+
+# Everyday words for a recorded relation: "Ainas man" is the relative recorded as "make".
+RELATION_WORDS = {
+    "make": ("man", "mannen", "maken"),
+    "man": ("make", "maken", "mannen"),
+    "fru": ("hustru", "frun", "hustrun"),
+    "hustru": ("fru", "frun"),
+    "sambo": ("sambon", "partner"),
+    "dotter": ("dottern",),
+    "son": ("sonen",),
+    "bror": ("brodern", "brorsan"),
+    "syster": ("systern", "syrran"),
+}
+
+
 def _relation_list(relations: Iterable[str]) -> TextSlotList:
-    """Swedish relations as recorded, with their definite and genitive forms."""
+    """Swedish relations as recorded, with their definite and genitive forms and the everyday
+    words for them."""
     forms: dict[str, set[str]] = defaultdict(set)
     for relation in relations:
         word = normalize(relation)
         if not word:
             continue
-        for form in (word, genitive(word), f"{word}n", f"{word}ns", f"{word}en", f"{word}ens"):
-            forms[form].add(word)
+        for said in (word, *RELATION_WORDS.get(word, ())):
+            for form in (said, genitive(said), f"{said}n", f"{said}ns", f"{said}en", f"{said}ens"):
+                forms[form].add(word)
     return TextSlotList.from_tuples(
         ((form, tuple(sorted(words))) for form, words in forms.items()),
         allow_template=False,
