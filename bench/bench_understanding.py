@@ -5,7 +5,8 @@ honest miss (unknown, clarify, which-one), wrong; p50/p95 per question; load tim
     .venv/bin/python -m bench.bench_understanding
 
 Targets (issue "Understanding"): right >= 95 % on direct questions, >= 85 % on paraphrases,
-wrong <= 1 %.
+wrong <= 1 %. Everyday questions (issue "Everyday questions"): each kind >= 90 % in both
+languages, no answer for the wrong day, no wrong negative, wrong <= 1 %, p95 <= 5 ms.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import time
 from importlib.metadata import version
 from pathlib import Path
 
-from bench.evaluation import Score, evaluate
+from bench.evaluation import EverydayScore, Score, evaluate, evaluate_everyday
 from device.models.manifest import load_manifest
 from device.nlu.llm import LlmFallback
 from device.nlu.recognizer import load_templates
@@ -41,6 +42,35 @@ def _line(label: str, scores: dict[str, Score], extra: str = "") -> None:
         print(f"    wrong: {example}")
 
 
+KINDS = ("medication", "round", "visit-kind", "order", "day", "personal", "briefing", "language")
+
+
+def _everyday(scores: dict[str, EverydayScore]) -> None:
+    """The everyday kinds (tests/data/eval/everyday.jsonl, three bundles), per language."""
+    print("everyday questions, per kind (sv | en): right/honest miss/wrong")
+    for kind in (*KINDS, "unknown"):
+        cells = []
+        for lang in ("sv", "en"):
+            score = scores.get(f"{kind}/{lang}")
+            if score is None:
+                cells.append(f"{lang} –")
+                continue
+            row = score.row()
+            cells.append(
+                f"{lang} n={row['n']} {row['right']:.0%}/{row['miss']:.0%}/{row['wrong']:.0%}"
+            )
+        print(f"  {kind:11} {' | '.join(cells)}")
+    total = scores["all"]
+    row = total.row()
+    print(
+        f"  all n={row['n']} right {row['right']:.1%} wrong {row['wrong']:.1%} "
+        f"(another day's records: {total.wrong_day}, wrong negatives: {total.wrong_negative}) "
+        f"p50 {row['p50_ms']} ms p95 {row['p95_ms']} ms"
+    )
+    for example in total.wrong_examples:
+        print(f"    {example}")
+
+
 def main() -> None:
     os.environ["HEMASSIST_LLM__ENABLED"] = "false"  # the LLM is passed in explicitly below
     settings = load_settings()
@@ -53,6 +83,7 @@ def main() -> None:
     )
     print("per set: right/honest miss/wrong")
     _line("templates + records", evaluate(settings, templates))
+    _everyday(evaluate_everyday(settings, templates))
     for entry in load_manifest().models:
         path = MODELS / entry.name / "model.gguf"
         if entry.role != "llm" or not path.is_file():

@@ -9,6 +9,7 @@ a wrong answer: a wrong phone number or the wrong client's record does harm; "I 
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import time
 from collections import Counter
@@ -149,3 +150,123 @@ def report(scores: dict[str, Score]) -> str:
 
 def counts(scores: dict[str, Score]) -> Counter[str]:
     return Counter({k: s.total for k, s in scores.items()})
+
+
+# -- everyday questions: per kind, each with its own moment and what a right answer shows -----
+
+EVERYDAY = EVAL_DIR / "everyday.jsonl"
+BUNDLES = {
+    "example": (ROOT / "tests/data/example-bundle.json", ""),
+    "second": (ROOT / "tests/data/second-bundle.json", ""),
+    "third": (ROOT / "tests/data/third-bundle.json", "w-omar"),  # one worker's round
+}
+NEGATIVE = re.compile(
+    r"\b(inga|inget|ingen|hittar inget|hittar inga|no |none|nothing|don't find)\b", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True)
+class Everyday:
+    """One line of everyday.jsonl (the fields the shared yardstick uses)."""
+
+    bundle: str
+    kind: str
+    lang: str
+    question: str
+    now: datetime
+    expect_sources: tuple[str, ...] = ()
+    forbid_sources: tuple[str, ...] = ()
+    expect_any: tuple[tuple[str, ...], ...] = ()
+    must_verify: bool = False
+    unknown: bool = False
+    expect_lang: str | None = None
+
+
+def load_everyday() -> list[Everyday]:
+    cases = []
+    for line in EVERYDAY.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        d = json.loads(line)
+        cases.append(
+            Everyday(
+                bundle=d["bundle"],
+                kind=d["kind"],
+                lang=d["lang"],
+                question=d["q"],
+                now=datetime.fromisoformat(d["now"]),
+                expect_sources=tuple(d.get("expect_sources", ())),
+                forbid_sources=tuple(d.get("forbid_sources", ())),
+                expect_any=tuple(tuple(g) for g in d.get("expect_any", ())),
+                must_verify=bool(d.get("must_verify", False)),
+                unknown=bool(d.get("unknown", False)),
+                expect_lang=d.get("expect_lang"),
+            )
+        )
+    return cases
+
+
+def judge_everyday(case: Everyday, got: Turn) -> tuple[str, list[str]]:
+    """'right', 'miss' or 'wrong', and what fell short. A failed answer is a miss only when it
+    is honest (unknown, ask-back, no data)."""
+    problems = []
+    sources = set(got.sources)
+    if case.unknown and sources:
+        problems.append("cites records for a question they can't answer")
+    problems += [f"missing {s}" for s in case.expect_sources if s not in sources]
+    problems += [f"cites forbidden {s}" for s in case.forbid_sources if s in sources]
+    answer = got.answer.casefold()
+    for group in case.expect_any:
+        if not any(word.casefold() in answer for word in group):
+            problems.append(f"none of {list(group)}")
+    if case.must_verify and not got.must_verify:
+        problems.append("not marked must-verify")
+    if case.expect_lang and got.language != case.expect_lang:
+        problems.append(f"answered in {got.language}")
+    if not problems:
+        return "right", []
+    honest = got.outcome in HONEST or got.intent == "unknown"
+    forbidden = any(p.startswith("cites forbidden") for p in problems)
+    return ("miss" if honest and not forbidden else "wrong"), problems
+
+
+@dataclass
+class EverydayScore(Score):
+    wrong_day: int = 0  # another day's records cited
+    wrong_negative: int = 0  # "none"/"no …" while the records say otherwise
+
+
+def evaluate_everyday(
+    settings: Settings, templates: Templates, llm: LlmFallback | None = None
+) -> dict[str, EverydayScore]:
+    """Scores per "kind/lang", "kind" and "all"; each question asked in a fresh session."""
+    scores: dict[str, EverydayScore] = {}
+    cares = {name: parse_bundle(path.read_bytes()).care for name, (path, _) in BUNDLES.items()}
+    for case in load_everyday():
+        worker = BUNDLES[case.bundle][1]
+        assistant = Assistant(
+            settings.model_copy(update={"worker": worker}),
+            templates,
+            None,
+            llm,
+            wait_for_llm=True,
+        )
+        assistant.use_care(cares[case.bundle])
+        started = time.perf_counter()
+        got = assistant.ask(case.question, now=case.now)
+        elapsed = (time.perf_counter() - started) * 1000
+        verdict, problems = judge_everyday(case, got)
+        for key in (f"{case.kind}/{case.lang}", case.kind, "all"):
+            score = scores.setdefault(key, EverydayScore())
+            setattr(score, verdict, getattr(score, verdict) + 1)
+            score.ms.append(elapsed)
+            if verdict == "wrong":
+                if any(p.startswith("cites forbidden Appointment") for p in problems):
+                    score.wrong_day += 1
+                if case.expect_sources and NEGATIVE.search(got.answer):
+                    score.wrong_negative += 1
+            if verdict != "right" and key == "all":
+                score.wrong_examples.append(
+                    f"{verdict}: {case.question!r} → {got.intent} {got.answer[:90]!r} {problems}"
+                )
+    return scores

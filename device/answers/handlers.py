@@ -27,7 +27,11 @@ _HEALTH_WORDS = re.compile(
 )
 _TOPIC_WORDS = {
     "allergy": re.compile(r"allerg", re.IGNORECASE),
-    "pet": re.compile(r"hund|katt|husdjur|djur|fågel|\bdog|\bcat|\bpet", re.IGNORECASE),
+    "pet": re.compile(
+        r"hund|katt|husdjur|djur|fågel|undulat|papegoja|kanin|marsvin|hamster|akvarie|"
+        r"\bdog|\bcat|\bpet|\bbird",
+        re.IGNORECASE,
+    ),
     "equipment": re.compile(
         r"rollator|rullstol|lyft|hjälpmedel|sänggrind|larm|syrgas|kateter|walker|wheelchair|hoist",
         re.IGNORECASE,
@@ -39,11 +43,12 @@ _TOPIC_WORDS = {
         re.IGNORECASE,
     ),
 }
+# Where a visit's start places it in the day (hours, local time, start ≤ hour < end).
 _PARTS = {
     "morning": (5, 10),
     "forenoon": (0, 12),
-    "afternoon": (12, 18),
-    "evening": (18, 24),
+    "afternoon": (12, 17),
+    "evening": (17, 24),
     "night": (21, 24),
 }
 AT_WINDOW = timedelta(minutes=30)
@@ -625,7 +630,7 @@ _PART_WORDS = {
     "morning": re.compile(r"morgon|frukost|morning|breakfast", re.IGNORECASE),
     "forenoon": re.compile(r"förmiddag|morgon|frukost", re.IGNORECASE),
     "afternoon": re.compile(r"eftermiddag|lunch|afternoon", re.IGNORECASE),
-    "evening": re.compile(r"kväll|middag|sänggående|evening|bedtime", re.IGNORECASE),
+    "evening": re.compile(r"kväll|middag|sänggående|natt|evening|bedtime|night", re.IGNORECASE),
     "night": re.compile(r"natt|sänggående|night|bedtime", re.IGNORECASE),
 }
 _ANY_PART = re.compile("|".join(p.pattern for p in _PART_WORDS.values()), re.IGNORECASE)

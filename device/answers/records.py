@@ -42,8 +42,10 @@ _STOP = frozenset(
 )
 # Our own widening of a question's words (stems on both sides are compared).
 SYNONYMS: dict[str, tuple[str, ...]] = {
-    "husdjur": ("hund", "katt", "fågel", "djur", "kanin", "undulat"),
+    "husdjur": ("hund", "katt", "fågel", "djur", "kanin", "undulat", "papegoja"),
     "djur": ("hund", "katt", "fågel", "kanin", "undulat"),
+    "fågel": ("undulat", "papegoja", "kanariefågel", "fåglar"),
+    "lag": ("fotboll", "hockey", "klubb", "håller på"),
     "pet": ("dog", "cat", "bird", "hund", "katt", "fågel"),
     "mat": ("äta", "frukost", "lunch", "middag", "mellanmål", "kost", "gröt", "matlåda"),
     "äta": ("mat", "frukost", "lunch", "middag", "mellanmål", "kost"),

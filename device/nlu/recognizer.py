@@ -127,6 +127,10 @@ class Recognizer:
             },
             "en": {"client": clients, "person": people, "medicine": medicines},
         }
+        kinds = {v.kind for v in care.visits if v.kind}
+        kinds |= {a.kind for plan in care.careplans for a in plan.activities if a.kind}
+        for lang, lists in self._exact.items():
+            lists["visit_kind"] = _visit_kind_list(templates[lang], kinds)
         self._sentences: dict[str, list[str]] = {}  # built on first use: seconds, not at import
         self._fuzzy: dict[str, dict[str, SlotList]] = {
             lang: {**lists, "client": WildcardSlotList(name="client")}
@@ -221,6 +225,8 @@ class Recognizer:
 MEDICINE_WORDS = {
     "ögondroppar": "ögondroppar",
     "eye drops": "ögondroppar",
+    "ögongel": "ögongel",
+    "eye gel": "ögongel",
     "droppar": "droppar",
     "insulin": "insulin",
     "inhalator": "inhalator",
@@ -230,6 +236,23 @@ MEDICINE_WORDS = {
     "salva": "salva",
     "ointment": "salva",
 }
+
+
+def _visit_kind_list(intents: Intents, kinds: set[str]) -> TextSlotList:
+    """The templates' visit kinds and the kinds this care data uses ("Frukost", "Dusch",
+    "Tillsyn"), with the forms a worker says: "frukosten", "duschbesöket", "tillsynen"."""
+    static = intents.slot_lists.get("visit_kind")
+    values = list(static.values) if isinstance(static, TextSlotList) else []
+    known = {str(v.value_out).casefold() for v in values}
+    forms: dict[str, str] = {}
+    for kind in sorted(kinds):
+        word = normalize(kind)
+        if not word or kind.casefold() in known:
+            continue
+        for form in (word, f"{word}en", f"{word}et", f"{word}n", f"{word}besöket", f"{word}besök"):
+            forms.setdefault(form, kind)
+    extra = TextSlotList.from_tuples(forms.items(), allow_template=False, name="visit_kind")
+    return TextSlotList(name="visit_kind", values=[*values, *extra.values])
 
 
 def _medicine_list(names: Iterable[str]) -> TextSlotList:
