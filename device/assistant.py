@@ -229,6 +229,7 @@ class Assistant:
             worker=self._settings.worker,
             confirmed=confirmed,
             confirmation=self._settings.answers.access_confirmation,
+            parts=dict(self._settings.answers.parts_of_day.items()),
         )
         if rec.intent == "repeat" and self._last is not None:
             reply = self._last

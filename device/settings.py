@@ -76,6 +76,9 @@ class InputSettings(_Section):
     )
 
 
+PartOfDay = Literal["morning", "forenoon", "afternoon", "evening", "night"]
+
+
 class AnswerSettings(_Section):
     access_confirmation: Literal["button", "spoken"] = Field(
         "button",
@@ -88,6 +91,24 @@ class AnswerSettings(_Section):
         le=100,
         description="Lowest rapidfuzz score at which a misheard name snaps to a known person.",
     )
+    parts_of_day: dict[PartOfDay, tuple[int, int]] = Field(
+        default_factory=lambda: {  # type: ignore[arg-type]  # literal keys, inferred as str
+            "morning": (5, 10),
+            "forenoon": (0, 12),
+            "afternoon": (12, 17),
+            "evening": (17, 24),
+            "night": (21, 24),
+        },
+        description="Hours [from, to) of each part of the day, by a visit's start (local time).",
+    )
+
+    @field_validator("parts_of_day")
+    @classmethod
+    def _hours(cls, value: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
+        for part, (start, end) in value.items():
+            if not 0 <= start < end <= 24:
+                raise ValueError(f"{part}: hours must be 0 ≤ from < to ≤ 24")
+        return value
 
 
 class DeviceSettings(_Section):

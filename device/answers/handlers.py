@@ -4,7 +4,7 @@ to a short spoken-style reply that cites every record it used."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -43,8 +43,9 @@ _TOPIC_WORDS = {
         re.IGNORECASE,
     ),
 }
-# Where a visit's start places it in the day (hours, local time, start ≤ hour < end).
-_PARTS = {
+# Where a visit's start places it in the day (hours, local time, start ≤ hour < end); the
+# setting answers.parts_of_day overrides these.
+PARTS_OF_DAY = {
     "morning": (5, 10),
     "forenoon": (0, 12),
     "afternoon": (12, 17),
@@ -66,6 +67,7 @@ class Ask:
     worker: str = ""
     confirmed: bool = False
     confirmation: str = "button"
+    parts: Mapping[str, tuple[int, int]] = field(default_factory=lambda: dict(PARTS_OF_DAY))
 
     def local(self, moment: datetime) -> datetime:
         return moment.astimezone(self.tz)
@@ -315,8 +317,8 @@ def _day_visits(ask: Ask, rec: Recognition, day: date) -> tuple[list[Visit], str
         say(ask.lang, "period_today") if day == ask.today else say_day(day, ask.today, ask.lang)
     )
     part = rec.slots.get("part_of_day")
-    if isinstance(part, str) and part in _PARTS:
-        low, high = _PARTS[part]
+    if isinstance(part, str) and part in ask.parts:
+        low, high = ask.parts[part]
         visits = [v for v in visits if low <= ask.local(v.start).hour < high]
         part_words = say(ask.lang, f"part_{part}")
         period = part_words if day == ask.today else f"{period} {part_words}"
@@ -425,8 +427,8 @@ def visit_time(ask: Ask, rec: Recognition) -> Reply:
                 say(ask.lang, "no_visit_for_day", name=client.full_name, day=when_day)
             )
     part = rec.slots.get("part_of_day")
-    if isinstance(part, str) and part in _PARTS and visits:  # "hos Gullan i kväll"
-        low, high = _PARTS[part]
+    if isinstance(part, str) and part in ask.parts and visits:  # "hos Gullan i kväll"
+        low, high = ask.parts[part]
         visits = [v for v in visits if low <= ask.local(v.start).hour < high]
         if not visits:
             cite.add(client.ref)
@@ -481,8 +483,8 @@ def routine(ask: Ask, rec: Recognition) -> Reply:
         if "day" in rec.slots and day is not None:  # that day's visit decides the routine
             theirs = _on_day(ask, theirs, day)
         part = rec.slots.get("part_of_day")
-        if isinstance(part, str) and part in _PARTS:  # "hos Elsa i kväll": that visit's kind
-            low, high = _PARTS[part]
+        if isinstance(part, str) and part in ask.parts:  # "hos Elsa i kväll": its kind
+            low, high = ask.parts[part]
             theirs = [v for v in theirs if low <= ask.local(v.start).hour < high]
         visit = next((v for v in theirs if v.end > ask.now), theirs[0] if theirs else None)
     kind_slot = rec.slots.get("visit_kind")
