@@ -162,3 +162,18 @@ def test_a_folder_that_is_not_a_model_is_a_clear_error(tmp_path: Path) -> None:
         VoskStt(tmp_path)
     with pytest.raises(SttError, match="not a CTranslate2 Whisper model"):
         WhisperStt(tmp_path)
+
+
+@pytest.mark.parametrize("question", ["What do I have tomorrow?", "Who do I have on Friday?"])
+def test_a_spoken_question_about_another_day_never_gets_todays_visits(
+    assistant: Assistant, whisper: WhisperStt, joe: Any, question: str
+) -> None:
+    """With the closed domain on (as on a device): its template sentences name no day, so a
+    sentence chosen from them must never stand in for a question about another day."""
+    closed = VoicePipeline(
+        assistant, whisper, Voices({"en": joe}, {}), second_pass=False, closed=SpeechSettings()
+    )
+    voice = closed.turn(spoken(joe, question), now=MORNING)
+    today = [s for s in voice.turn.sources if s.startswith("Appointment/")]
+    assert today == [], (voice.transcript.text, voice.turn.answer)
+    assert voice.turn.outcome in ("no_data", "unknown", "clarify"), voice.turn.answer

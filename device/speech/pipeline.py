@@ -13,6 +13,7 @@ from typing import Any
 
 from device.answers.handlers import NEEDS_DATA
 from device.assistant import Assistant, Turn
+from device.nlu.days import find_day
 from device.nlu.text import normalize
 from device.settings import SpeechSettings
 from device.speech.audio import AudioChunk, join
@@ -168,6 +169,11 @@ class VoicePipeline:
         asks_data = isinstance(reading, tuple) and reading[0] in NEEDS_DATA
         if understood and (len(normalized.split()) >= closed.closed_short or not asks_data):
             return result(free, None, "free transcript understood")
+        if not understood and find_day(normalized)[1] is not None:
+            # The care grammar's sentences name no day: a sentence chosen from it would answer
+            # another day's question with today's schedule. The free transcript goes on to the
+            # record search and the LLM, which keep the day, or to an honest "I don't know".
+            return result(free, None, "names another day: free transcript kept")
         domain = self.domain(heard.language)
         if closed.closed_within and hasattr(heard, "within"):
             within = heard.within(domain.vocabulary)
