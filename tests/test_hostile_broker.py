@@ -15,28 +15,12 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from dashboard.collector import Collector
 from dashboard.storage import Incoming, Storage
-from device.telemetry.mqtt import BrokerConfig
 from provisioning.localbroker import ORG, PASSWORDS
 from tests.dashboard_data import stats, turn
+from tests.test_dashboard_e2e import _collector
 
 HOUR = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-
-
-def _collector(broker: Any, storage: Storage, client_id: str = "hemassist-dashboard") -> Collector:
-    config = BrokerConfig(
-        host="127.0.0.1",
-        port=broker.port,
-        tls=True,
-        ca_file=broker.ca_file,
-        username="dashboard",
-        password=PASSWORDS["dashboard"],
-    )
-    collector = Collector(storage, config, ORG, client_id=client_id, flush_s=0.05)
-    collector.start()
-    assert collector.subscribed.wait(10)
-    return collector
 
 
 def _device(broker: Any, user: str, client_id: str) -> mqtt.Client:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import stat
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,25 +20,13 @@ from dashboard.storage import Incoming, Storage
 from provisioning.fleet import InventoryRow, write_fleet
 from provisioning.identity import ProvisionError, check_id
 from tests.dashboard_data import ORG, health, stats, turn
-from tests.postgres import throwaway_postgres
+from tests.test_dashboard_storage import storage
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
 HOUR = NOW.replace(hour=8)
 TODAY = date(2026, 11, 24)
 TOPIC = f"hemassist/v1/{ORG}/dev-1/stats"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
-    if request.param == "sqlite":
-        store = Storage(f"sqlite:///{tmp_path / 'dash' / 'dashboard.db'}")
-        yield store
-        store.close()
-        return
-    for url in throwaway_postgres():
-        store = Storage(url)
-        yield store
-        store.close()
+__all__ = ["storage"]  # the fixture: SQLite and a real PostgreSQL
 
 
 def _valid(seq: int, count: int = 3, device: str = "dev-1") -> Incoming:

@@ -163,13 +163,15 @@ def _on_day(ask: Ask, visits: list[Visit], day: date) -> list[Visit]:
     return [v for v in visits if ask.local(v.start).date() == day]
 
 
-def _not_on_device(ask: Ask, day: date | None) -> Reply | None:
-    """The honest answer when the care data holds no schedule for ``day`` (another day than
-    today, with no visit of anyone's in the bundle); None when it does."""
+def schedule_day(ask: Ask, rec: Recognition) -> date | Reply:
+    """The day a schedule question is about, or the honest reply when it can't be answered: a
+    day that doesn't exist, or another day than today with no visit of anyone's in the care
+    data ("not on the device", never today's list)."""
+    day = asked_day(ask, rec)
     if day is None:
         return Reply(say(ask.lang, "day_unknown"), outcome="unknown")
     if day == ask.today or _on_day(ask, list(ask.care.visits), day):
-        return None
+        return day
     when = say_day(day, ask.today, ask.lang)
     return Reply(say(ask.lang, "day_not_on_device", day=when), outcome="no_data")
 
@@ -189,9 +191,9 @@ def next_visit(ask: Ask, rec: Recognition) -> Reply:
     if order in ("after", "before"):
         return _beside(ask, rec, str(order))
     if order in ("first", "last"):
-        return _end_of_day(ask, rec, day, str(order))
+        return _end_of_day(ask, rec, str(order))
     if day != ask.today:
-        return _first_on_day(ask, day)
+        return _first_on_day(ask, rec)
     cite = _Cite()
     mine = my_visits(ask)
     current, upcoming = _current_and_next(mine, ask.now)
@@ -233,10 +235,9 @@ def _beside(ask: Ask, rec: Recognition, order: str) -> Reply:
     client = _one_client(ask, rec)
     if isinstance(client, Reply):
         return client
-    day = asked_day(ask, rec)
-    missing = _not_on_device(ask, day)
-    if missing is not None or day is None:
-        return missing or Reply(say(ask.lang, "day_unknown"), outcome="unknown")
+    day = schedule_day(ask, rec)
+    if isinstance(day, Reply):
+        return day
     cite = _Cite()
     booked = [v for v in _on_day(ask, my_visits(ask), day) if v.booked]
     theirs = [i for i, v in enumerate(booked) if v.client == client.ref]
@@ -263,11 +264,11 @@ def _beside(ask: Ask, rec: Recognition, order: str) -> Reply:
     return cite.reply(text)
 
 
-def _end_of_day(ask: Ask, rec: Recognition, day: date | None, order: str) -> Reply:
+def _end_of_day(ask: Ask, rec: Recognition, order: str) -> Reply:
     """The day's first or last visit (within the part of the day asked)."""
-    missing = _not_on_device(ask, day)
-    if missing is not None or day is None:
-        return missing or Reply(say(ask.lang, "day_unknown"), outcome="unknown")
+    day = schedule_day(ask, rec)
+    if isinstance(day, Reply):
+        return day
     cite = _Cite()
     visits, period = _day_visits(ask, rec, day)
     booked = [v for v in visits if v.booked]
@@ -288,10 +289,10 @@ def _end_of_day(ask: Ask, rec: Recognition, day: date | None, order: str) -> Rep
     return cite.reply(capitalize(text))
 
 
-def _first_on_day(ask: Ask, day: date | None) -> Reply:
-    missing = _not_on_device(ask, day)
-    if missing is not None or day is None:
-        return missing or Reply(say(ask.lang, "day_unknown"), outcome="unknown")
+def _first_on_day(ask: Ask, rec: Recognition) -> Reply:
+    day = schedule_day(ask, rec)
+    if isinstance(day, Reply):
+        return day
     cite = _Cite()
     when_day = say_day(day, ask.today, ask.lang)
     booked = [v for v in _on_day(ask, my_visits(ask), day) if v.booked]
@@ -343,10 +344,9 @@ def _count(ask: Ask, n: int) -> str:
 
 
 def schedule(ask: Ask, rec: Recognition) -> Reply:
-    day = asked_day(ask, rec)
-    missing = _not_on_device(ask, day)
-    if missing is not None or day is None:
-        return missing or Reply(say(ask.lang, "day_unknown"), outcome="unknown")
+    day = schedule_day(ask, rec)
+    if isinstance(day, Reply):
+        return day
     cite = _Cite()
     at = rec.clock("at")
     if at is not None:
@@ -391,10 +391,9 @@ def schedule(ask: Ask, rec: Recognition) -> Reply:
 
 
 def schedule_count(ask: Ask, rec: Recognition) -> Reply:
-    day = asked_day(ask, rec)
-    missing = _not_on_device(ask, day)
-    if missing is not None or day is None:
-        return missing or Reply(say(ask.lang, "day_unknown"), outcome="unknown")
+    day = schedule_day(ask, rec)
+    if isinstance(day, Reply):
+        return day
     cite = _Cite()
     visits, period = _day_visits(ask, rec, day)
     booked = [v for v in visits if v.booked]
@@ -414,11 +413,10 @@ def visit_time(ask: Ask, rec: Recognition) -> Reply:
         return client
     cite = _Cite()
     visits = [v for v in my_visits(ask) if v.client == client.ref and v.booked]
-    day = asked_day(ask, rec)
     if "day" in rec.slots:  # "när ska jag till Nils i morgon": that day's visit only
-        missing = _not_on_device(ask, day)
-        if missing is not None or day is None:
-            return missing or Reply(say(ask.lang, "day_unknown"), outcome="unknown")
+        day = schedule_day(ask, rec)
+        if isinstance(day, Reply):
+            return day
         visits = _on_day(ask, visits, day)
         if not visits:
             cite.add(client.ref)
@@ -646,10 +644,9 @@ def _medication_round(ask: Ask, rec: Recognition) -> Reply:
     """The medicines of the clients on the worker's round that day (or part of it), grouped by
     client in visit order, as recorded; a medicine whose dosage names another part of the day
     is left out, one that names none is kept (the worker checks it)."""
-    day = asked_day(ask, rec)
-    missing = _not_on_device(ask, day)
-    if missing is not None or day is None:
-        return missing or Reply(say(ask.lang, "day_unknown"), outcome="unknown")
+    day = schedule_day(ask, rec)
+    if isinstance(day, Reply):
+        return day
     cite = _Cite()
     visits, period = _day_visits(ask, rec, day)
     part = rec.slots.get("part_of_day")
