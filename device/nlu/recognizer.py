@@ -117,15 +117,17 @@ class Recognizer:
             allow_template=False,
             name="person",
         )
-        medicines = _medicine_list(m.name for m in care.medications)
+        medicines = {
+            lang: _medicine_list((m.name for m in care.medications), lang) for lang in LANGUAGES
+        }
         self._exact: dict[str, dict[str, SlotList]] = {
             "sv": {
                 "client": clients,
                 "relation": relations,
                 "person": people,
-                "medicine": medicines,
+                "medicine": medicines["sv"],
             },
-            "en": {"client": clients, "person": people, "medicine": medicines},
+            "en": {"client": clients, "person": people, "medicine": medicines["en"]},
         }
         kinds = {v.kind for v in care.visits if v.kind}
         kinds |= {a.kind for plan in care.careplans for a in plan.activities if a.kind}
@@ -221,20 +223,11 @@ class Recognizer:
         return Recognition(result.intent.name, lang, slots, fuzzy)
 
 
-# Words for a kind of medicine that records name in Swedish ("eye drops" → "ögondroppar").
+# Words for a kind of medicine, per language, as records name it in Swedish ("eye drops" →
+# "ögondroppar").
 MEDICINE_WORDS = {
-    "ögondroppar": "ögondroppar",
-    "eye drops": "ögondroppar",
-    "ögongel": "ögongel",
-    "eye gel": "ögongel",
-    "droppar": "droppar",
-    "insulin": "insulin",
-    "inhalator": "inhalator",
-    "inhaler": "inhalator",
-    "plåster": "plåster",
-    "patch": "plåster",
-    "salva": "salva",
-    "ointment": "salva",
+    "sv": {"ögondroppar": "ögondroppar", "ögongel": "ögongel", "insulin": "insulin"},
+    "en": {"eye drops": "ögondroppar", "eye gel": "ögongel", "insulin": "insulin"},
 }
 
 
@@ -255,19 +248,21 @@ def _visit_kind_list(intents: Intents, kinds: set[str]) -> TextSlotList:
     return TextSlotList(name="visit_kind", values=[*values, *extra.values])
 
 
-def _medicine_list(names: Iterable[str]) -> TextSlotList:
-    """Each medication's name, its first word and its longer words, as said ("Waran",
-    "Xalatan", "ögondroppar"); the value is the word to look for in a client's list."""
+def _medicine_list(names: Iterable[str], lang: str) -> TextSlotList:
+    """Each medication's name, its first and last word, as said ("Waran", "Xalatan",
+    "ögondroppar"), and the words
+    for kinds of medicine ("ögondroppar", "eye drops"); the value is the word to look for in a
+    client's list. Kept short: every form multiplies the sentences of the care grammar."""
     forms: dict[str, str] = {}
     for name in names:
         words = normalize(name).split()
         if not words:
             continue
         forms.setdefault(" ".join(words), words[0])
-        for word in words:
-            if len(word) >= 4 and not word.isdigit():
-                forms.setdefault(word, word)
-    for said, word in MEDICINE_WORDS.items():
+        forms.setdefault(words[0], words[0])
+        if len(words) > 1 and len(words[-1]) >= 4:  # "Spiriva inhalator": "hans inhalator"
+            forms.setdefault(words[-1], words[-1])
+    for said, word in MEDICINE_WORDS[lang].items():
         forms.setdefault(said, word)
     return TextSlotList.from_tuples(
         ((form, value) for form, value in forms.items()), allow_template=False, name="medicine"
