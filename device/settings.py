@@ -290,6 +290,12 @@ class SpeechSettings(_Section):
         description="Whisper: how much likelier than any sentence meaning something else a short "
         "free transcript the templates read must be to be taken as heard (else said back).",
     )
+    closed_echo_margin: float = Field(
+        1.0,
+        ge=0,
+        description="Whisper: how much likelier than any other meaning a transcript that repeats "
+        "one of the prompt's examples must be to be taken as heard.",
+    )
     closed_short: int = Field(
         5,
         ge=0,

@@ -185,15 +185,19 @@ class VoicePipeline:
         half = max(1, closed.closed_candidates // 2)
         limits = [closed.closed_candidates, *(half for _ in written[1:])]
         shortlist = domain.shortlists(written, limits, meaning)
-        if understood:
+        # A transcript a template reads is checked against the audio, an echo of the prompt's
+        # examples with a wider margin: Whisper may write an example when it hears little.
+        readable = reading is not None
+        if readable:
             shortlist = list(dict.fromkeys([normalized, *shortlist]))
         timings["stt_shortlist"] = _ms(started)
         scores = heard.score([free, *(self._sentence(text) for text in shortlist)])
         scored = list(zip(shortlist, scores[1:], strict=True))
-        if understood:
+        if readable:
             ask = self._ask_back(heard.language, closed)
             says = ask.restate if ask is not None else None
-            checked = check_heard(normalized, scored, meaning, closed.closed_heard_margin, says)
+            margin = closed.closed_heard_margin if understood else closed.closed_echo_margin
+            checked = check_heard(normalized, scored, meaning, margin, says)
             if checked.ask:
                 return result(checked.candidate or free, checked.candidate, checked.reason, checked)
             if checked.candidate is None:  # not heard well enough to answer, nor to say back
