@@ -30,7 +30,12 @@ ANNA, BERTIL, GRETA, YUSUF = (
 
 SPOKEN_QUESTIONS = [
     ("Who is my next visit?", "next_visit", {"Appointment/p-anna-v1", ANNA}),
-    ("Does Greta have any allergies?", "flags", {GRETA}),
+    # No allergy flag: every record of hers was read before saying so, and is cited.
+    (
+        "Does Greta have any allergies?",
+        "flags",
+        {GRETA, "CarePlan/p-greta-plan", "Flag/p-greta-flag1", "MedicationRequest/p-greta-med1"},
+    ),
     ("Does Bertil have any pets?", "flags", {"Flag/p-bertil-flag2", BERTIL}),
     ("What medication does Greta take?", "medication", {"MedicationRequest/p-greta-med1", GRETA}),
     ("Where does Yusuf live?", "address", {YUSUF}),
