@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, Request, Response
+from flask import Flask, Request, Response, request
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
@@ -186,8 +186,7 @@ class DbSessionInterface(SessionInterface):
             return
         if not (session.modified or session.rotate or session.sid is None):
             return
-        agent = request_agent()
-        sid = self.store.save(session, agent)
+        sid = self.store.save(session, (request.user_agent.string or "")[:120])
         response.set_cookie(
             name,
             sid,
@@ -196,12 +195,6 @@ class DbSessionInterface(SessionInterface):
             samesite="Strict",
             path="/",
         )
-
-
-def request_agent() -> str:
-    from flask import request
-
-    return (request.user_agent.string or "")[:120]
 
 
 class DbGuardState:

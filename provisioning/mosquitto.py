@@ -9,6 +9,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from device.telemetry.schema import MAX_PAYLOAD_BYTES
+
 ITERATIONS = 101  # mosquitto_passwd's default for its $7$ (PBKDF2-SHA512) format
 SALT_BYTES = 12
 
@@ -36,7 +38,7 @@ def reader_acl(username: str, org: str) -> str:
 # hourly statistics and a health message every 15 minutes.
 MESSAGES_PER_DEVICE_DAY = 24 + 96 + 4
 QUEUE_DAYS = 7  # the collector may be away this long without a message lost
-MAX_PACKET_BYTES = 256 * 1024  # a statistics message is a few kB; the schema allows 256 kB
+MAX_PACKET_BYTES = MAX_PAYLOAD_BYTES  # what the dashboard accepts; a message is a few kB
 
 
 @dataclass(frozen=True)

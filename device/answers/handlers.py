@@ -192,8 +192,8 @@ def next_visit(ask: Ask, rec: Recognition) -> Reply:
         return _beside(ask, rec, str(order))
     if order in ("first", "last"):
         return _end_of_day(ask, rec, str(order))
-    if day != ask.today:
-        return _first_on_day(ask, rec)
+    if day != ask.today:  # "vem är min första kund i morgon": that day's first visit
+        return _end_of_day(ask, rec, "first")
     cite = _Cite()
     mine = my_visits(ask)
     current, upcoming = _current_and_next(mine, ask.now)
@@ -285,28 +285,6 @@ def _end_of_day(ask: Ask, rec: Recognition, order: str) -> Reply:
         name=_name(ask, visit.client),
         when=say_time(ask.local(visit.start), ask.lang),
         kind=term(ask.lang, visit.kind),
-    )
-    return cite.reply(capitalize(text))
-
-
-def _first_on_day(ask: Ask, rec: Recognition) -> Reply:
-    day = schedule_day(ask, rec)
-    if isinstance(day, Reply):
-        return day
-    cite = _Cite()
-    when_day = say_day(day, ask.today, ask.lang)
-    booked = [v for v in _on_day(ask, my_visits(ask), day) if v.booked]
-    if not booked:
-        return cite.reply(capitalize(say(ask.lang, "schedule_none", period=when_day)))
-    first = booked[0]
-    cite.add(first.ref, first.client)
-    text = say(
-        ask.lang,
-        "first_on_day",
-        day=when_day,
-        name=_name(ask, first.client),
-        when=say_time(ask.local(first.start), ask.lang),
-        kind=term(ask.lang, first.kind),
     )
     return cite.reply(capitalize(text))
 
