@@ -50,8 +50,7 @@ class Collector:
         self._batch, self._flush_s = batch, flush_s
         self._queue: queue.Queue[tuple[int, Incoming]] = queue.Queue()
         self._retry: deque[tuple[int, Incoming]] = deque()  # a batch storage couldn't take
-        self._failures = 0
-        self.storage_problem: datetime | None = None  # since when storage has been failing
+        self._failures = 0  # failed tries in a row; the page reads storage.collector_problem
         self._stop = threading.Event()
         self.subscribed = threading.Event()
         client = make_client(config, client_id)
@@ -128,22 +127,20 @@ class Collector:
     def _storage_down(self, exc: Exception, count: int) -> None:
         """Log (the exception's type: a database message may quote a payload), tell the page,
         and wait, longer each time up to BACKOFF_MAX_S."""
-        if self.storage_problem is None:
+        if self.storage.collector_problem is None:
             log.error(
                 "the database can't store statistics (%s); %d messages wait, unacknowledged",
                 type(exc).__name__,
                 count,
             )
-            self.storage_problem = datetime.now(UTC)
-            self.storage.collector_problem = self.storage_problem
+            self.storage.collector_problem = datetime.now(UTC)
         delay = min(BACKOFF_MAX_S, BACKOFF_FIRST_S * 2**self._failures)
         self._failures += 1
         self._stop.wait(delay * random.uniform(0.8, 1.2))
 
     def _storage_up(self) -> None:
-        if self.storage_problem is not None:
+        if self.storage.collector_problem is not None:
             log.warning("the database stores statistics again")
-        self.storage_problem = None
         self.storage.collector_problem = None
         self._failures = 0
 
