@@ -123,7 +123,12 @@ def main() -> None:
         "--speech", type=Path, default=SPEECH, help="the folder of sv-commonvoice, en-commonvoice"
     )
     parser.add_argument("--voices", default="", help="test voices (default: all of the language)")
-    parser.add_argument("--modes", default="free,closed", help="free and/or closed")
+    parser.add_argument(
+        "--modes",
+        default="free,closed",
+        help="free, closed (the default search), shortlist, grammar or both (closed-domain "
+        "recognition with that speech.closed_search)",
+    )
     parser.add_argument(
         "--window",
         type=float,
@@ -177,7 +182,13 @@ def main() -> None:
         answering = {language: speakers[voice_names[0]]}
         voices = Voices(answering, {"sv": EspeakTts("sv"), "en": EspeakTts("en-us")})
         for mode in args.modes.split(","):
-            closed = settings.speech.model_copy(update={"closed_domain": mode == "closed"})
+            search = mode if mode in ("shortlist", "grammar", "both") else None
+            closed = settings.speech.model_copy(
+                update={
+                    "closed_domain": mode != "free",
+                    "closed_search": search or settings.speech.closed_search,
+                }
+            )
             verdicts: dict[str, Counter[str]] = {}
             asked: dict[str, Counter[str]] = {}  # "yes right", "which wrong": after her reply
             reasons: Counter[str] = Counter()

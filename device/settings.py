@@ -248,6 +248,18 @@ class SpeechSettings(_Section):
     closed_candidates: int = Field(
         8, ge=1, le=64, description="Whisper: template sentences shortlisted per way of matching."
     )
+    closed_search: Literal["shortlist", "grammar", "both"] = Field(
+        "shortlist",
+        description="Whisper: where the sentences scored against the audio come from: shortlist "
+        "(closest to the transcripts), grammar (a beam search of Whisper's decoder through "
+        "every sentence of the care grammar) or both.",
+    )
+    closed_beam: int = Field(
+        8, ge=1, le=32, description="Whisper: hypotheses kept per step of the grammar search."
+    )
+    closed_found: int = Field(
+        12, ge=1, le=64, description="Whisper: sentences the grammar search hands on to be scored."
+    )
     closed_free_slack: float = Field(
         1.0,
         ge=0,

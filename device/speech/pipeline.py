@@ -19,6 +19,7 @@ from device.settings import SpeechSettings
 from device.speech.audio import AudioChunk, join
 from device.speech.closed import AskBack, Domain, Verdict, check_heard, decide
 from device.speech.endpoint import EndpointConfig, Endpointer, Phase
+from device.speech.grammar import TokenTrie
 from device.speech.stt import SpeechToText, Transcript, care_names
 from device.speech.tts import Voices
 from device.speech.vad import Vad
@@ -73,6 +74,7 @@ class VoicePipeline:
         self.closed = closed if closed is not None and closed.closed_domain else None
         self._primed_for: object = None
         self._domains: dict[str, Domain] = {}
+        self._tries: dict[str, TokenTrie] = {}
         self._names: set[str] = set()
 
     def prime(self) -> None:
@@ -85,6 +87,7 @@ class VoicePipeline:
         self.stt.prime(sorted(self.assistant.words("sv")), names)
         self._primed_for = care
         self._domains = {}
+        self._tries = {}
         self._names = {word for name in names for word in name.split()}
         for warm_up in ("vem är mitt nästa besök", "who is my next visit"):
             self.assistant.understands(warm_up)  # hassil builds its indexes on first use
@@ -95,12 +98,23 @@ class VoicePipeline:
             self._domains[language] = Domain.of(self.assistant.sentences(language))
         return self._domains[language]
 
+    def trie(self, language: str) -> TokenTrie:
+        """The care grammar of this snapshot as the engine's tokens, built on first use."""
+        if language not in self._tries:
+            sentences = self.domain(language).sentences
+            self._tries[language] = self.stt.compile(  # type: ignore[attr-defined]
+                [(text, self._sentence(text)) for text in sentences], language
+            )
+        return self._tries[language]
+
     def build_domains(self) -> None:
         """Build the closed domain before the first question (a few seconds for Swedish), when
         the engine uses it; after a new import it is built again on first use."""
         if self.closed is not None and hasattr(self.stt, "hear"):
             for language in getattr(self.stt, "languages", ()) or ("sv", "en"):
                 self.domain(language)
+                if self.closed.closed_search != "shortlist" and hasattr(self.stt, "compile"):
+                    self.trie(language)
 
     def hear(self, audio: AudioChunk, now: datetime | None = None) -> Transcript:
         self.prime()
@@ -175,7 +189,8 @@ class VoicePipeline:
             # record search and the LLM, which keep the day, or to an honest "I don't know".
             return result(free, None, "names another day: free transcript kept")
         domain = self.domain(heard.language)
-        if closed.closed_within and hasattr(heard, "within"):
+        searched = closed.closed_search
+        if closed.closed_within and searched != "grammar" and hasattr(heard, "within"):
             within = heard.within(domain.vocabulary)
         started = time.perf_counter()
         # Each text once (beams often differ in capitals or commas only), and half as many from
@@ -184,13 +199,18 @@ class VoicePipeline:
         written = list(dict.fromkeys([normalized, *(normalize(t) for t in within)]))
         half = max(1, closed.closed_candidates // 2)
         limits = [closed.closed_candidates, *(half for _ in written[1:])]
-        shortlist = domain.shortlists(written, limits, meaning)
+        shortlist = [] if searched == "grammar" else domain.shortlists(written, limits, meaning)
+        timings["stt_shortlist"] = _ms(started)
+        if searched != "shortlist" and hasattr(heard, "grammar"):
+            found = heard.grammar(
+                self.trie(heard.language), closed.closed_beam, closed.closed_found
+            )
+            shortlist = list(dict.fromkeys([*shortlist, *(f.text for f in found)]))
         # A transcript a template reads is checked against the audio, an echo of the prompt's
         # examples with a wider margin: Whisper may write an example when it hears little.
         readable = reading is not None
         if readable:
             shortlist = list(dict.fromkeys([normalized, *shortlist]))
-        timings["stt_shortlist"] = _ms(started)
         scores = heard.score([free, *(self._sentence(text) for text in shortlist)])
         scored = list(zip(shortlist, scores[1:], strict=True))
         if readable:

@@ -21,7 +21,9 @@ from faster_whisper.tokenizer import Tokenizer
 
 from device.speech.audio import AudioChunk
 from device.speech.closed import echoes
+from device.speech.grammar import Found, TokenTrie, search
 from device.speech.stt import SttError, Transcript
+from device.speech.whisper_decoder import WhisperDecoder
 
 _MAX_TOKENS = 48  # a spoken question is short; stops a decoder that starts repeating itself
 _TOKENS_PER_S = 8  # Swedish speech is about 5 tokens a second; more is a decoder running on
@@ -46,12 +48,22 @@ class Heard:
     echoed: bool = False  # the transcript repeats an example of the prompt word for word
     # (words) -> what Whisper writes when only the tokens of these words may be written
     rewriter: Any = None
+    searcher: Any = None  # (trie, beam, keep) -> the grammar's likeliest sentences
 
     def score(self, texts: list[str]) -> list[float]:
         started = time.perf_counter()
         scores: list[float] = self.scorer(texts)
         self.timings_ms["stt_score"] = _ms(started)
         return scores
+
+    def grammar(self, trie: TokenTrie, beam: int, keep: int) -> list[Found]:
+        """The ``keep`` likeliest sentences of the care grammar ``trie`` (see grammar.py)."""
+        if self.searcher is None:
+            return []
+        started = time.perf_counter()
+        found: list[Found] = self.searcher(trie, beam, keep)
+        self.timings_ms["stt_grammar"] = _ms(started)
+        return found
 
     def within(self, words: frozenset[str]) -> list[str]:
         """Transcripts written with the tokens of ``words`` only (best first; none without a
@@ -94,6 +106,8 @@ class WhisperStt:
         self._examples = dict(examples or {})
         self._names = ""
         self._suppressed: dict[frozenset[str], list[int]] = {}  # per vocabulary (one a language)
+        self._model_file = model_dir / "model.bin"
+        self._decoder: WhisperDecoder | None = None  # loaded for the first grammar search
 
     def prime(self, words: list[str], names: list[str]) -> None:
         capitalised = sorted({n.capitalize() for n in names if n[:1].isalpha()})
@@ -168,8 +182,33 @@ class WhisperStt:
             )
             return [tokenizer.decode(ids).strip() for ids in results[0].sequences_ids]
 
+        def grammar(trie: TokenTrie, beam: int, keep: int) -> list[Found]:
+            # All of the encoded window: cut to the utterance, as for scoring above, the decoder
+            # lost its way on every other question (it attends to the silence after speech too).
+            decoder = self.decoder()
+            state, first = decoder.start(np.asarray(encoded)[0].astype(np.float32), start)
+            return search(trie, decoder, state, first, beam, keep)
+
         echoed = echoes(text, self._examples.get(language, ""))
-        return Heard(text, language, score, timings, echoed, rewrite)
+        return Heard(text, language, score, timings, echoed, rewrite, grammar)
+
+    def decoder(self) -> WhisperDecoder:
+        """The numpy decoder of the grammar search, loaded on first use (about 210 MB)."""
+        if self._decoder is None:
+            self._decoder = WhisperDecoder(self._model_file)
+        return self._decoder
+
+    def compile(self, sentences: list[tuple[str, str]], language: str) -> TokenTrie:
+        """The prefix tree of the care grammar: (sentence, as Whisper would write it) pairs,
+        tokenised in one batch; built once per care-data snapshot and language."""
+        tokenizer = Tokenizer(self._model.hf_tokenizer, True, task="transcribe", language=language)
+        encoded = self._model.hf_tokenizer.encode_batch(
+            [" " + written for _, written in sentences], add_special_tokens=False
+        )
+        return TokenTrie.of(
+            [(text, ids.ids) for (text, _), ids in zip(sentences, encoded, strict=True)],
+            tokenizer.eot,
+        )
 
     def _suppress(self, tokenizer: Tokenizer, words: frozenset[str]) -> list[int]:
         """Every token but those that spell ``words`` (lower-case and capitalised, after a

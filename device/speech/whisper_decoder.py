@@ -1,0 +1,236 @@
+"""Whisper's text decoder in numpy, with a key/value cache: the one module that reads a
+CTranslate2 ``model.bin`` itself.
+
+Why not CTranslate2's own decoder: its Python API decodes a prefix from scratch on every call
+(the cross-attention keys of the audio are computed again for every hypothesis, every step), so a
+search of the care grammar through it took seconds. Here the audio's cross-attention keys are
+computed once per utterance and shared by every hypothesis, and each step runs one token per
+hypothesis. The weights are the model file's own (float16, widened to float32 for numpy's BLAS):
+about 210 MB, read once.
+
+The layout is OpenAI Whisper's decoder as CTranslate2 stores it: pre-norm blocks of self-attention
+(fused q/k/v), cross-attention (q; fused k/v of the encoder output) and a GELU feed-forward, a
+final layer norm, and the output projection tied to the token embeddings.
+"""
+
+from __future__ import annotations
+
+import mmap
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+Array = npt.NDArray[np.floating[Any]]  # float32 throughout; numpy stubs widen some results
+_TYPES = {0: np.float32, 1: np.int8, 2: np.int16, 3: np.int32, 4: np.float16}
+_EPS = 1e-5
+
+
+class DecoderFileError(ValueError):
+    """The model file is not a CTranslate2 Whisper model this decoder can read."""
+
+
+def _read_variables(path: Path) -> dict[str, npt.NDArray[np.generic]]:
+    """The decoder's variables of a CTranslate2 model file (binary version 6), as arrays."""
+    with path.open("rb") as file:  # mapped, not read: only the decoder's part is copied
+        mapped = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+    data = memoryview(mapped)
+    offset = 0
+
+    def take(fmt: str) -> int:
+        nonlocal offset
+        (value,) = struct.unpack_from(fmt, data, offset)
+        offset += struct.calcsize(fmt)
+        return int(value)
+
+    def text() -> str:
+        nonlocal offset
+        length = take("H")
+        value = bytes(data[offset : offset + length - 1]).decode("utf-8")
+        offset += length
+        return value
+
+    if take("I") != 6:
+        raise DecoderFileError(f"{path}: not a CTranslate2 model of binary version 6")
+    if text() != "WhisperSpec":
+        raise DecoderFileError(f"{path}: not a Whisper model")
+    take("I")  # the spec's revision
+    variables: dict[str, npt.NDArray[np.generic]] = {}
+    for _ in range(take("I")):
+        name = text()
+        shape = [take("I") for _ in range(take("B"))]
+        kind, size = take("B"), take("I")
+        if name.startswith("decoder/") and kind in _TYPES:
+            raw = np.frombuffer(data[offset : offset + size], dtype=_TYPES[kind])
+            widened = raw.astype(np.float32) if kind == 4 else raw.copy()
+            variables[name] = widened.reshape(shape) if shape else widened
+        offset += size
+    return variables
+
+
+def _layer_norm(x: Array, gamma: Array, beta: Array) -> Array:
+    mean = x.mean(-1, keepdims=True)
+    centred = x - mean
+    variance = (centred * centred).mean(-1, keepdims=True)
+    out: Array = centred / np.sqrt(variance + _EPS) * gamma + beta
+    return out
+
+
+def _gelu(x: Array) -> Array:
+    """Exact GELU, x·Φ(x), with erf from Abramowitz and Stegun 7.1.26 (error below 1.5e-7;
+    numpy has no erf)."""
+    z = np.abs(x) / np.float32(np.sqrt(2.0))
+    t = 1.0 / (1.0 + 0.3275911 * z)
+    poly = t * (
+        0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))
+    )
+    erf = 1.0 - poly * np.exp(-z * z)
+    out: Array = 0.5 * x * (1.0 + np.sign(x) * erf)
+    return out
+
+
+def _linear(x: Array, weights: tuple[Array, Array]) -> Array:
+    """``x @ weight + bias`` as one matrix product (numpy multiplies a stack of (1, width) rows one
+    by one, reading the weights once per row)."""
+    flat = x.reshape(-1, x.shape[-1]) @ weights[0] + weights[1]
+    out: Array = flat.reshape(*x.shape[:-1], -1)
+    return out
+
+
+def _softmax(x: Array) -> Array:
+    e = np.exp(x - x.max(-1, keepdims=True))
+    out: Array = e / e.sum(-1, keepdims=True)
+    return out
+
+
+@dataclass
+class _Layer:
+    self_norm: tuple[Array, Array]
+    qkv: tuple[Array, Array]  # weight transposed (512, 1536), bias
+    self_out: tuple[Array, Array]
+    cross_norm: tuple[Array, Array]
+    cross_q: tuple[Array, Array]
+    cross_kv: tuple[Array, Array]
+    cross_out: tuple[Array, Array]
+    ffn_norm: tuple[Array, Array]
+    ffn_in: tuple[Array, Array]
+    ffn_out: tuple[Array, Array]
+
+
+@dataclass
+class State:
+    """Hypotheses being decoded against one utterance: each one's self-attention keys and values
+    so far (per layer, ``(hypotheses, heads, tokens, 64)``) and the utterance's cross-attention
+    keys and values (per layer, ``(heads, frames, 64)``, shared by all)."""
+
+    keys: list[Array]
+    values: list[Array]
+    cross: list[tuple[Array, Array]]
+
+    @property
+    def length(self) -> int:
+        return int(self.keys[0].shape[2])
+
+    def take(self, rows: npt.NDArray[np.intp]) -> State:
+        """The state of the hypotheses ``rows`` (repeats allowed: a hypothesis that branches)."""
+        return State([k[rows] for k in self.keys], [v[rows] for v in self.values], self.cross)
+
+
+class WhisperDecoder:
+    def __init__(self, model_file: Path) -> None:
+        v = {name: a.astype(np.float32) for name, a in _read_variables(model_file).items()}
+        try:
+            self.heads = int(v["decoder/num_heads"].item())
+            self.embeddings = np.ascontiguousarray(v["decoder/embeddings/weight"])
+            self.positions = v["decoder/position_encodings/encodings"]
+            self.final_norm = (v["decoder/layer_norm/gamma"], v["decoder/layer_norm/beta"])
+            self.layers = [self._layer(v, f"decoder/layer_{i}") for i in range(self._count(v))]
+        except KeyError as missing:
+            raise DecoderFileError(f"{model_file}: no {missing} in the model") from None
+        self.projection = np.ascontiguousarray(self.embeddings.T)  # (512, vocabulary)
+        del self.embeddings  # rows are read from the projection's columns
+        self.width = self.projection.shape[0]
+
+    @staticmethod
+    def _count(v: dict[str, Array]) -> int:
+        return sum(1 for name in v if name.endswith("/ffn/linear_0/weight"))
+
+    @staticmethod
+    def _layer(v: dict[str, Array], at: str) -> _Layer:
+        def norm(part: str) -> tuple[Array, Array]:
+            return v[f"{at}/{part}/layer_norm/gamma"], v[f"{at}/{part}/layer_norm/beta"]
+
+        def linear(part: str) -> tuple[Array, Array]:
+            return np.ascontiguousarray(v[f"{at}/{part}/weight"].T), v[f"{at}/{part}/bias"]
+
+        return _Layer(
+            norm("self_attention"),
+            linear("self_attention/linear_0"),
+            linear("self_attention/linear_1"),
+            norm("attention"),
+            linear("attention/linear_0"),
+            linear("attention/linear_1"),
+            linear("attention/linear_2"),
+            norm("ffn"),
+            linear("ffn/linear_0"),
+            linear("ffn/linear_1"),
+        )
+
+    def _split(self, x: Array) -> Array:
+        """(n, tokens, width) → (n, heads, tokens, width / heads)."""
+        n, tokens, _ = x.shape
+        return x.reshape(n, tokens, self.heads, -1).transpose(0, 2, 1, 3)
+
+    def start(self, encoded: Array, tokens: list[int]) -> tuple[State, Array]:
+        """Begin one hypothesis on the encoder output ``encoded`` (frames, width) with the
+        forced ``tokens`` (the start-of-transcript sequence); returns its state and the
+        log-probabilities of the next token."""
+        cross = []
+        for layer in self.layers:
+            kv = _linear(encoded, layer.cross_kv)
+            k, v = np.split(kv[None], 2, axis=-1)
+            cross.append((self._split(k)[0], self._split(v)[0]))
+        empty = np.zeros((1, self.heads, 0, self.width // self.heads), dtype=np.float32)
+        state = State([empty] * len(self.layers), [empty] * len(self.layers), cross)
+        return self.step(state, np.asarray([tokens], dtype=np.intp))
+
+    def step(self, state: State, tokens: npt.NDArray[np.intp]) -> tuple[State, Array]:
+        """Feed ``tokens`` (hypotheses, k) after each hypothesis's past; returns the new state and
+        the next token's log-probabilities after the last of them (hypotheses, vocabulary)."""
+        length = tokens.shape[1]
+        past = state.length
+        x = self.projection.T[tokens] + self.positions[past : past + length]
+        scale = np.float32((self.width // self.heads) ** -0.5)
+        causal = np.triu(np.full((length, past + length), -np.inf, dtype=np.float32), past + 1)
+        keys, values = [], []
+        for layer, k_past, v_past, (k_cross, v_cross) in zip(
+            self.layers, state.keys, state.values, state.cross, strict=True
+        ):
+            h = _linear(_layer_norm(x, *layer.self_norm), layer.qkv)
+            q, k, v = (self._split(part) for part in np.split(h, 3, axis=-1))
+            k = np.concatenate([k_past, k], axis=2)
+            v = np.concatenate([v_past, v], axis=2)
+            keys.append(k)
+            values.append(v)
+            attention = _softmax((q * scale) @ k.transpose(0, 1, 3, 2) + causal)
+            x = x + _linear(self._merge(attention @ v), layer.self_out)
+            q = self._split(_linear(_layer_norm(x, *layer.cross_norm), layer.cross_q))
+            attention = _softmax((q * scale) @ k_cross.transpose(0, 2, 1))
+            x = x + _linear(self._merge(attention @ v_cross), layer.cross_out)
+            h = _gelu(_linear(_layer_norm(x, *layer.ffn_norm), layer.ffn_in))
+            x = x + _linear(h, layer.ffn_out)
+        last = _layer_norm(x[:, -1], *self.final_norm)
+        logits = last @ self.projection
+        top = logits.max(-1, keepdims=True)
+        normaliser = np.log(np.exp(logits - top).sum(-1, keepdims=True)) + top
+        return State(keys, values, state.cross), logits - normaliser
+
+    def _merge(self, x: Array) -> Array:
+        n, _, tokens, _ = x.shape
+        return x.transpose(0, 2, 1, 3).reshape(n, tokens, self.width)
+
+    def take(self, state: State, rows: npt.NDArray[np.intp]) -> State:
+        return state.take(rows)

@@ -1,0 +1,189 @@
+"""The grammar search (device/speech/grammar.py) with plain values, and the numpy Whisper decoder
+it drives against CTranslate2's own and the real model on real (espeak-ng) audio.
+
+The plain decoder here gives each next token a fixed log-probability that depends on the prefix
+only, as a real decoder's does; the search must then find what brute force finds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from device.speech.grammar import TokenTrie, search
+
+END = 0
+VOCABULARY = 8
+
+
+class TableDecoder:
+    """A decoder whose state is each hypothesis's token prefix; the next token's log-probability
+    comes from a seeded generator of that prefix (the same prefix always gives the same row)."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+
+    def row(self, prefix: tuple[int, ...]) -> npt.NDArray[np.float32]:
+        rng = np.random.default_rng([self.seed, len(prefix), *prefix])
+        logits = rng.normal(0, 2, VOCABULARY).astype(np.float32)
+        out: npt.NDArray[np.float32] = logits - np.log(np.exp(logits).sum())
+        return out
+
+    def take(
+        self, state: list[tuple[int, ...]], rows: npt.NDArray[np.intp]
+    ) -> list[tuple[int, ...]]:
+        return [state[int(r)] for r in rows]
+
+    def step(
+        self, state: list[tuple[int, ...]], tokens: npt.NDArray[np.intp]
+    ) -> tuple[list[tuple[int, ...]], npt.NDArray[np.float32]]:
+        grown = [(*prefix, *map(int, t)) for prefix, t in zip(state, tokens, strict=True)]
+        return grown, np.stack([self.row(prefix) for prefix in grown])
+
+    def score(self, tokens: tuple[int, ...]) -> float:
+        """The whole sentence's summed log-probability, end of text included."""
+        full = (*tokens, END)
+        return float(sum(self.row(full[:i])[full[i]] for i in range(len(full))))
+
+
+def run(decoder: TableDecoder, sentences: dict[str, tuple[int, ...]], **kw: float) -> list:
+    trie = TokenTrie.of(list(sentences.items()), END)
+    return search(trie, decoder, [()], decoder.row(())[None], **kw)  # type: ignore[arg-type]
+
+
+def test_the_trie_groups_shared_prefixes_and_drops_duplicates() -> None:
+    trie = TokenTrie.of([("a b", [3, 4]), ("a c", [3, 5]), ("a", [3]), ("again", [3, 4])], END)
+    assert len(trie) == 3
+    tokens, los, his = trie.children(0, len(trie), 0)
+    assert tokens.tolist() == [3] and (los[0], his[0]) == (0, 3)
+    tokens, los, his = trie.children(0, 3, 1)
+    assert tokens.tolist() == [END, 4, 5]  # "a" ends here; "a b" and "a c" go on
+    assert [trie.texts[i] for i in los] == ["a", "a b", "a c"]
+
+
+def test_a_sentence_cut_short_pays_for_its_end() -> None:
+    class Says34(TableDecoder):
+        """Heard "3 4": after 3, the end of text is unlikely."""
+
+        def row(self, prefix: tuple[int, ...]) -> npt.NDArray[np.float32]:
+            row = np.full(VOCABULARY, -8.0, dtype=np.float32)
+            row[{(): 3, (3,): 4}.get(prefix, END)] = -0.1
+            return row
+
+    found = run(Says34(0), {"short": (3,), "whole": (3, 4)}, beam=4, keep=2)
+    assert [f.text for f in found] == ["whole", "short"]
+    assert found[0].tokens == 3 and found[0].score == pytest.approx(-0.3)
+
+
+sentence_sets = st.dictionaries(
+    st.text("abcdefgh", min_size=1, max_size=6),
+    st.lists(st.integers(1, VOCABULARY - 1), min_size=1, max_size=5).map(tuple),
+    min_size=1,
+    max_size=25,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(sentence_sets, st.integers(0, 2**16))
+def test_a_wide_enough_search_finds_the_best_sentence_brute_force_finds(
+    sentences: dict[str, tuple[int, ...]], seed: int
+) -> None:
+    decoder = TableDecoder(seed)
+    unique: dict[tuple[int, ...], str] = {}
+    for text, tokens in sentences.items():
+        unique.setdefault(tokens, text)  # of sentences written alike, the first is kept
+    best = max(unique, key=lambda t: decoder.score(t) / (len(t) + 1))
+    found = run(decoder, sentences, beam=64, keep=len(unique), recover=float("inf"))
+    assert len(found) == len(unique)
+    assert found[0].mean == pytest.approx(decoder.score(best) / (len(best) + 1), abs=1e-4)
+    means = [f.mean for f in found]
+    assert means == sorted(means, reverse=True)
+    assert {f.text for f in found} == set(unique.values())
+
+
+@settings(max_examples=40, deadline=None)
+@given(sentence_sets, st.integers(0, 2**16), st.integers(1, 4), st.integers(1, 5))
+def test_any_search_returns_grammar_sentences_with_their_true_scores(
+    sentences: dict[str, tuple[int, ...]], seed: int, beam: int, keep: int
+) -> None:
+    decoder = TableDecoder(seed)
+    found = run(decoder, sentences, beam=beam, keep=keep)
+    assert 1 <= len(found) <= keep
+    for f in found:
+        assert decoder.score(sentences[f.text]) == pytest.approx(f.score, abs=1e-4)
+
+
+def test_an_empty_grammar_finds_nothing() -> None:
+    assert run(TableDecoder(1), {}) == []
+
+
+# The real model: the numpy decoder against CTranslate2's, and a search of the care grammar.
+
+from tests.conftest import MODELS, spoken  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def whisper() -> object:
+    from device.speech.stt_whisper import WhisperStt
+
+    return WhisperStt(MODELS / "whisper-base", threads=2, languages=("sv",))
+
+
+def test_the_numpy_decoder_agrees_with_ctranslate2(whisper: object) -> None:
+    import ctranslate2
+    from faster_whisper.tokenizer import Tokenizer
+
+    from device.speech.tts_espeak import EspeakTts
+
+    model = whisper._model  # type: ignore[attr-defined]
+    samples = spoken(EspeakTts("sv"), "Vad ska jag göra hos Bertil?").to_stt().samples() / 32768.0
+    features = model.feature_extractor(samples.astype(np.float32))
+    padded = np.zeros((1, features.shape[0], 1000), dtype=np.float32)
+    padded[0, :, : features.shape[-1]] = features[:, :1000]
+    encoded = model.model.encode(ctranslate2.StorageView.from_array(padded))
+    tokenizer = Tokenizer(model.hf_tokenizer, True, task="transcribe", language="sv")
+    start = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
+    prefix = tokenizer.encode(" Vad ska")
+    theirs = model.model.generate(
+        encoded,
+        [start + prefix],
+        beam_size=1,
+        max_length=len(start) + 2 * len(prefix) + 2,
+        return_logits_vocab=True,
+        suppress_blank=False,
+        suppress_tokens=[],
+    )[0].logits[0]
+    decoder = whisper.decoder()  # type: ignore[attr-defined]
+    state, mine = decoder.start(np.asarray(encoded)[0], start)
+    rows = [mine[0]]
+    for token in prefix:
+        state, mine = decoder.step(state, np.asarray([[token]]))
+        rows.append(mine[0])
+    for ours, logits in zip(rows, theirs, strict=False):  # CTranslate2 quantises to int8
+        logits = np.asarray(logits).ravel()
+        reference = logits - np.log(np.exp(logits - logits.max()).sum()) - logits.max()
+        assert int(np.argmax(ours)) == int(np.argmax(reference))
+        top = np.argsort(-reference)[:20]
+        assert np.abs(ours[top] - reference[top]).max() < 0.5
+
+
+def test_the_grammar_search_finds_a_spoken_template_question(
+    whisper: object, assistant: object
+) -> None:
+    from device.settings import SpeechSettings
+    from device.speech.pipeline import VoicePipeline
+    from device.speech.tts import Voices
+    from device.speech.tts_espeak import EspeakTts
+
+    pipeline = VoicePipeline(assistant, whisper, Voices({}, {}), False, SpeechSettings())  # type: ignore[arg-type]
+    pipeline.prime()
+    trie = pipeline.trie("sv")
+    assert len(trie) > 100_000  # every sentence of the care grammar
+    heard = whisper.hear(spoken(EspeakTts("sv"), "Vem är mitt nästa besök?"))  # type: ignore[attr-defined]
+    found = heard.grammar(trie, 8, 6)
+    print([(f.text, round(f.mean, 2)) for f in found], heard.timings_ms)
+    assert found[0].text == "vem är mitt nästa besök"
+    assert "stt_grammar" in heard.timings_ms
