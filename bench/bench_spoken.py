@@ -209,7 +209,7 @@ def main() -> None:
                     pipeline = VoicePipeline(assistant, stt, voices, False, closed)
                     pipelines[case.bundle] = pipeline
                     pipeline.prime()
-                    pipeline.domain(language)  # built once per care-data snapshot, not per question
+                    pipeline.build_domains()  # once per care-data snapshot, not per question
                 pipeline.assistant = assistant
                 audio: AudioChunk = read_wav(path)
                 spoken_turn = pipeline.turn(audio, now=now)  # the test voice speaks the answer

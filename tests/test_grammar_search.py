@@ -187,3 +187,22 @@ def test_the_grammar_search_finds_a_spoken_template_question(
     print([(f.text, round(f.mean, 2)) for f in found], heard.timings_ms)
     assert found[0].text == "vem är mitt nästa besök"
     assert "stt_grammar" in heard.timings_ms
+
+
+def test_with_the_grammar_search_off_domain_speech_gets_no_care_answer(
+    whisper: object, assistant: object
+) -> None:
+    from device.settings import SpeechSettings
+    from device.speech.pipeline import VoicePipeline
+    from device.speech.tts import Voices
+    from device.speech.tts_espeak import EspeakTts
+    from tests.conftest import MORNING
+
+    settings = SpeechSettings(closed_search="grammar")
+    pipeline = VoicePipeline(assistant, whisper, Voices({}, {}), False, settings)  # type: ignore[arg-type]
+    said = "Det regnar mycket i Göteborg i november och spårvagnarna är ofta försenade."
+    heard = pipeline.hear(spoken(EspeakTts("sv"), said))
+    print(heard.free_text, heard.decision, heard.scores, heard.timings_ms)
+    assert "stt_grammar" in heard.timings_ms  # the search ran, and its reading was refused
+    turn = pipeline.assistant.ask(heard.text, now=MORNING, unsure=heard.unsure)  # type: ignore[attr-defined]
+    assert turn.outcome in ("unknown", "clarify", "no_data"), (heard.text, turn.intent)

@@ -19,7 +19,7 @@ from device.settings import SpeechSettings
 from device.speech.audio import AudioChunk, join
 from device.speech.closed import AskBack, Domain, Verdict, check_heard, decide
 from device.speech.endpoint import EndpointConfig, Endpointer, Phase
-from device.speech.grammar import TokenTrie
+from device.speech.grammar import Found, TokenTrie
 from device.speech.stt import SpeechToText, Transcript, care_names
 from device.speech.tts import Voices
 from device.speech.vad import Vad
@@ -201,6 +201,7 @@ class VoicePipeline:
         limits = [closed.closed_candidates, *(half for _ in written[1:])]
         shortlist = [] if searched == "grammar" else domain.shortlists(written, limits, meaning)
         timings["stt_shortlist"] = _ms(started)
+        found: list[Found] = []
         if searched != "shortlist" and hasattr(heard, "grammar"):
             found = heard.grammar(
                 self.trie(heard.language), closed.closed_beam, closed.closed_found
@@ -211,8 +212,16 @@ class VoicePipeline:
         readable = reading is not None
         if readable:
             shortlist = list(dict.fromkeys([normalized, *shortlist]))
-        scores = heard.score([free, *(self._sentence(text) for text in shortlist)])
-        scored = list(zip(shortlist, scores[1:], strict=True))
+        if searched == "grammar" and getattr(heard, "free_mean", None) is not None:
+            # Scored as found: the whole window, the end of text included (scoring the utterance
+            # alone, as the shortlist's scorer does, the decoder lost its way on robotic Swedish).
+            scored = [(f.text, f.mean) for f in found if f.text != normalized]
+            if readable:  # a transcript a template reads is checked against the others
+                scored = [(normalized, heard.free_mean), *scored]
+            scores = [heard.free_mean, *(score for _, score in scored)]
+        else:
+            scores = heard.score([free, *(self._sentence(text) for text in shortlist)])
+            scored = list(zip(shortlist, scores[1:], strict=True))
         if readable:
             ask = self._ask_back(heard.language, closed)
             says = ask.restate if ask is not None else None

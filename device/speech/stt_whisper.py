@@ -49,6 +49,7 @@ class Heard:
     # (words) -> what Whisper writes when only the tokens of these words may be written
     rewriter: Any = None
     searcher: Any = None  # (trie, beam, keep) -> the grammar's likeliest sentences
+    free_mean: float | None = None  # the free transcript scored as the grammar search scores
 
     def score(self, texts: list[str]) -> list[float]:
         started = time.perf_counter()
@@ -187,10 +188,15 @@ class WhisperStt:
             # lost its way on every other question (it attends to the silence after speech too).
             decoder = self.decoder()
             state, first = decoder.start(np.asarray(encoded)[0].astype(np.float32), start)
-            return search(trie, decoder, state, first, beam, keep)
+            found = search(trie, decoder, state, first, beam, keep)
+            heard.free_mean = decoder.mean_logprob(
+                state, first, tokenizer.encode(" " + text), trie.end
+            )
+            return found
 
         echoed = echoes(text, self._examples.get(language, ""))
-        return Heard(text, language, score, timings, echoed, rewrite, grammar)
+        heard = Heard(text, language, score, timings, echoed, rewrite, grammar)
+        return heard
 
     def decoder(self) -> WhisperDecoder:
         """The numpy decoder of the grammar search, loaded on first use (about 210 MB)."""

@@ -197,9 +197,12 @@ class WhisperDecoder:
         state = State([empty] * len(self.layers), [empty] * len(self.layers), cross)
         return self.step(state, np.asarray([tokens], dtype=np.intp))
 
-    def step(self, state: State, tokens: npt.NDArray[np.intp]) -> tuple[State, Array]:
+    def step(
+        self, state: State, tokens: npt.NDArray[np.intp], every: bool = False
+    ) -> tuple[State, Array]:
         """Feed ``tokens`` (hypotheses, k) after each hypothesis's past; returns the new state and
-        the next token's log-probabilities after the last of them (hypotheses, vocabulary)."""
+        the next token's log-probabilities after the last of them (hypotheses, vocabulary), or
+        with ``every`` after each of them (hypotheses, k, vocabulary)."""
         length = tokens.shape[1]
         past = state.length
         x = self.projection.T[tokens] + self.positions[past : past + length]
@@ -222,11 +225,22 @@ class WhisperDecoder:
             x = x + _linear(self._merge(attention @ v_cross), layer.cross_out)
             h = _gelu(_linear(_layer_norm(x, *layer.ffn_norm), layer.ffn_in))
             x = x + _linear(h, layer.ffn_out)
-        last = _layer_norm(x[:, -1], *self.final_norm)
+        last = _layer_norm(x if every else x[:, -1], *self.final_norm)
         logits = last @ self.projection
         top = logits.max(-1, keepdims=True)
         normaliser = np.log(np.exp(logits - top).sum(-1, keepdims=True)) + top
         return State(keys, values, state.cross), logits - normaliser
+
+    def mean_logprob(self, state: State, first: Array, tokens: list[int], end: int) -> float:
+        """The mean log-probability per token of ``tokens`` then the end of text, after the one
+        hypothesis of ``state`` whose next-token log-probabilities are ``first``: a free
+        transcript scored as the grammar's sentences are."""
+        if not tokens:
+            return float(first[0][end])
+        after = self.step(state, np.asarray([tokens], dtype=np.intp), every=True)[1][0]
+        following = [*tokens[1:], end]
+        total = first[0][tokens[0]] + after[np.arange(len(tokens)), following].sum()
+        return float(total) / (len(tokens) + 1)
 
     def _merge(self, x: Array) -> Array:
         n, _, tokens, _ = x.shape
