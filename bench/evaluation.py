@@ -22,6 +22,7 @@ from device.assistant import Assistant, Turn
 from device.care.fhir_import import parse_bundle
 from device.nlu.llm import LlmFallback
 from device.nlu.recognizer import Templates
+from device.nlu.similar_reader import SimilarReader
 from device.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,7 +31,9 @@ TZ = ZoneInfo("Europe/Stockholm")
 SETS = {
     "example": (ROOT / "tests/data/example-bundle.json", datetime(2026, 11, 24, 7, 30, tzinfo=TZ)),
     "second": (ROOT / "tests/data/second-bundle.json", datetime(2026, 11, 25, 7, 0, tzinfo=TZ)),
+    "third": (ROOT / "tests/data/third-bundle.json", datetime(2026, 12, 14, 7, 0, tzinfo=TZ)),
 }
+WORKERS = {"third": "w-omar"}  # whose round the questions are asked on (else the whole team's)
 HONEST = frozenset({"unknown", "clarify", "ambiguous", "no_data"})
 
 
@@ -82,9 +85,21 @@ def load_cases() -> list[Case]:
 
 
 def _fresh(
-    settings: Settings, templates: Templates, bundle: str, llm: LlmFallback | None
+    settings: Settings,
+    templates: Templates,
+    bundle: str,
+    llm: LlmFallback | None,
+    similar: SimilarReader | None = None,
 ) -> Assistant:
-    assistant = Assistant(settings, templates, None, llm, wait_for_llm=True)
+    worker = WORKERS.get(bundle, settings.worker)
+    assistant = Assistant(
+        settings.model_copy(update={"worker": worker}),
+        templates,
+        None,
+        llm,
+        wait_for_llm=True,
+        similar=similar,
+    )
     assistant.use_care(parse_bundle(SETS[bundle][0].read_bytes()).care)
     return assistant
 
@@ -109,7 +124,10 @@ def judge(case: Case, got: Turn, reference: Turn | None) -> str:
 
 
 def evaluate(
-    settings: Settings, templates: Templates, llm: LlmFallback | None = None
+    settings: Settings,
+    templates: Templates,
+    llm: LlmFallback | None = None,
+    similar: SimilarReader | None = None,
 ) -> dict[str, Score]:
     """Scores per "bundle/lang/kind" and "all/kind"; each question asked in a fresh session."""
     scores: dict[str, Score] = {}
@@ -125,7 +143,7 @@ def evaluate(
                 bad.append(case.expected)
                 continue
             reference = ref_turn
-        assistant = _fresh(settings, templates, case.bundle, llm)
+        assistant = _fresh(settings, templates, case.bundle, llm, similar)
         started = time.perf_counter()
         got = assistant.ask(case.question, now=now)
         elapsed = (time.perf_counter() - started) * 1000

@@ -19,11 +19,12 @@ from device.answers.records import NOT_FOR_RECORDS, search
 from device.answers.redact import code_tokens, redact
 from device.care.model import CareData
 from device.care.store import CareStore
-from device.nlu.agreement import agrees
+from device.nlu.agreement import agrees, asks_a_name_it_lacks, supported_beyond_time
 from device.nlu.clock import ClockTime
 from device.nlu.days import DaySpec
 from device.nlu.llm import LlmFallback
 from device.nlu.recognizer import Recognition, Recognizer, Templates
+from device.nlu.similar_reader import SimilarReader
 from device.nlu.text import normalize
 from device.settings import Settings
 from device.signals import Answered, Signal, SignalWatch
@@ -85,12 +86,14 @@ class Assistant:
         store: CareStore | None,
         llm: LlmFallback | None = None,
         wait_for_llm: bool = False,
+        similar: SimilarReader | None = None,
     ) -> None:
         self._settings = settings
         self._wait_for_llm = wait_for_llm
         self._templates = templates
         self._store = store
         self._llm = llm
+        self._similar = similar
         self._version: tuple[int, int | None] | None = None
         self.care = CareData.empty()
         self._code_tokens: set[str] = set()
@@ -120,6 +123,8 @@ class Assistant:
         self._recognizer = Recognizer(
             self._templates, care, self._settings.answers.name_match_threshold
         )
+        if self._similar is not None and care.clients:
+            self._similar.prepare(self._recognizer)
 
     def ask(
         self, text: str, now: datetime | None = None, confirmed: bool = False, unsure: bool = False
@@ -208,7 +213,16 @@ class Assistant:
         llm_ms: dict[str, float] = {}
         ask_back = False
         if rec.intent == "unknown":
-            rec = self._in_records(text, rec)
+            # A clear reading of the nearest template sentences first, the records' own sentences
+            # next ("vad för tabletter står Olof på?" found "Ge förmiddagens tabletter ur dosetten"
+            # in a routine), then the nearest reading said back for a yes or no.
+            similar, sure = self._read_similar(text, rec, llm_ms)
+            if similar is not None and sure:
+                rec = similar
+            else:
+                rec = self._in_records(text, rec)
+                if rec.intent == "unknown" and similar is not None:
+                    rec, ask_back = similar, True
         if rec.intent == "unknown" and self._llm is not None and self.care.clients:
             day = rec.slots.get("day")
             rec, llm_ms = self._ask_llm(text, rec)
@@ -216,7 +230,7 @@ class Assistant:
                 rec = replace(rec, slots={**rec.slots, "day": day})
             threshold = self._settings.answers.name_match_threshold
             ask_back = rec.via == "llm" and not agrees(rec, text, self._recognizer.names, threshold)
-        elif unsure:  # a reading of speech, not sure enough to answer
+        elif unsure and rec.via != "similar":  # a reading of speech, not sure enough to answer
             ask_back = can_restate(rec.language, rec.intent)
         recognized = time.perf_counter()
         spoken = rec  # what was said, before a "ja" or a name completes an earlier question
@@ -307,6 +321,28 @@ class Assistant:
             return rec
         names = set(self._recognizer.names.forms)
         return reading if search(care, client, text, names, rec.language) else rec
+
+    def _read_similar(
+        self, text: str, rec: Recognition, timings: dict[str, float]
+    ) -> tuple[Recognition | None, bool]:
+        """The reading of the template sentences nearest in meaning (None: none near enough, or
+        one that could only be said back and can't be), and whether it is sure enough to answer
+        at once: clear ahead of every other reading, and its words fit the question."""
+        if self._similar is None or not self.care.clients:
+            return None, False
+        started = time.perf_counter()
+        found = self._similar.read(text, rec, self._recognizer)
+        timings["similar"] = _ms_since(started)
+        if found is None:
+            return None, False
+        reading, clear = found
+        threshold = self._settings.answers.name_match_threshold
+        fits = agrees(reading, text, self._recognizer.names, threshold)
+        sure = clear and fits and supported_beyond_time(reading.intent, text)
+        sure = sure and not asks_a_name_it_lacks(reading.intent, text)
+        if not sure and not can_restate(reading.language, reading.intent):
+            return None, False
+        return reading, sure
 
     def _ask_llm(self, text: str, rec: Recognition) -> tuple[Recognition, dict[str, float]]:
         """The LLM's reading of a question no template matched; unknown on any failure.
@@ -438,8 +474,8 @@ def _ms_since(started: float) -> float:
 def _path(rec: Recognition) -> str:
     if rec.intent == "unknown":
         return "none"
-    if rec.via == "llm":
-        return "llm"
+    if rec.via in ("llm", "similar"):
+        return rec.via
     if rec.intent == "records":
         return "records"
     return "template-fuzzy" if rec.fuzzy else "template"

@@ -62,6 +62,7 @@ def assistant_for(settings: Settings, wait_for_llm: bool = False) -> Any:
     """
     from device.assistant import Assistant
     from device.nlu.recognizer import load_templates
+    from device.nlu.similar_reader import SimilarReader
 
     store = open_store(settings)
     if store is None:
@@ -72,6 +73,11 @@ def assistant_for(settings: Settings, wait_for_llm: bool = False) -> Any:
         store,
         llm_for(settings),
         wait_for_llm=wait_for_llm,
+        similar=SimilarReader(
+            settings.similar,
+            wait=wait_for_llm,
+            cache=settings.similar.cache_file or settings.data_dir / "similar-vectors.npz",
+        ),
     )
 
 

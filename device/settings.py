@@ -361,6 +361,41 @@ class LlmSettings(_Section):
     timeout_s: float = Field(3.0, gt=0, description="After this the question gets 'unknown'.")
 
 
+class SimilarSettings(_Section):
+    enabled: bool = Field(
+        True,
+        description="Read a question no template reads by the template sentences nearest in "
+        "meaning (multilingual-e5-small), before the LLM.",
+    )
+    threads: int = Field(2, ge=1, le=16, description="CPU threads for the sentence encoder.")
+    per_intent: int = Field(
+        150, ge=10, le=2000, description="Template sentences per intent in the index."
+    )
+    nearest: int = Field(40, ge=1, le=500, description="Nearest sentences weighed per question.")
+    cache_file: Path | None = Field(
+        None,
+        description="Where the sentence vectors are kept between runs (no names or medicines in "
+        "it); empty: similar-vectors.npz in data_dir.",
+    )
+    wait_s: float = Field(
+        15.0,
+        ge=0,
+        le=120,
+        description="In a session, how long a question may wait for the index still being "
+        "built at start-up (then it falls through to the next path).",
+    )
+    floor: float = Field(
+        0.92, ge=0, le=1, description="Least cosine similarity for a reading to be used at all."
+    )
+    margin: float = Field(
+        0.01,
+        ge=0,
+        le=1,
+        description="How much more alike than any other reading one must be to be answered at "
+        "once (else it is said back for a yes or no).",
+    )
+
+
 class DashboardSettings(_Section):
     database_url: str = Field(
         "", description="sqlite:///path or postgresql://…; empty: dashboard.db in data_dir."
@@ -454,6 +489,9 @@ class Settings(BaseSettings):
     audio: AudioSettings = Field(default_factory=AudioSettings, description="Microphone, VAD.")
     trigger: TriggerSettings = Field(default_factory=TriggerSettings, description="Push-to-talk.")
     llm: LlmSettings = Field(default_factory=LlmSettings, description="The LLM fallback.")
+    similar: SimilarSettings = Field(
+        default_factory=SimilarSettings, description="Questions in other words."
+    )
     dashboard: DashboardSettings = Field(
         default_factory=DashboardSettings, description="The supervisors' dashboard."
     )

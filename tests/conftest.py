@@ -45,6 +45,8 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     # The LLM fallback is switched on by the tests that are about it (tests/test_llm_real.py),
     # so that every other test's "unknown" question stays unknown.
     monkeypatch.setenv("HEMASSIST_LLM__ENABLED", "false")
+    # The same for questions in other words (tests/test_similar.py switches it on).
+    monkeypatch.setenv("HEMASSIST_SIMILAR__ENABLED", "false")
     monkeypatch.setenv("HEMASSIST_STORE__RETENTION_DAYS", "3650")
     yield data_dir
 

@@ -19,8 +19,10 @@ from device.nlu.text import normalize
 
 # Word stems that must appear for an intent (Swedish and English, normalised text).
 _SUPPORT: dict[str, str] = {
-    "next_visit": r"näst|sen\b|sedan|härnäst|efter|vart|vidare|next|after|then|where to|headed",
-    "schedule": r"schema|besök|dag|morgon|förmiddag|eftermiddag|kväll|natt|pass|lista|"
+    "next_visit": r"näst|sen\b|sedan|härnäst|efter|vart|vidare|först|next|after|then|where to|"
+    r"headed|first",
+    "schedule": r"schema|besök|brukare|kunder|träffa|dag|morgon|förmiddag|eftermiddag|kväll|natt|"
+    r"pass|lista|"
     r"schedule|visit|today|morning|afternoon|evening|tonight|plan",
     "schedule_count": r"hur många|antal|hur mycket|how many|number of|count",
     "visit_time": r"när|tid|dags|börja|slut|klock|hur länge|when|time|start|begin|end|finish|long",
@@ -28,9 +30,9 @@ _SUPPORT: dict[str, str] = {
     r"\bdo\b|task|routine|help|need|chores",
     "notes": r"gilla|tycke|önsk|anteckn|veta|viktig|vill|föredr|intresse|berätta|"
     r"like|prefer|note|know|wish|important|tell me about",
-    "flags": r"allerg|tål|tåla|risk|fara|farlig|husdjur|hund|katt|djur|fågel|rollator|"
+    "flags": r"allerg|tål|tåla|risk|fara|faror|farlig|husdjur|hund|katt|djur|fågel|rollator|"
     r"hjälpmedel|rullstol|lyft|överkänslig|nöt|gluten|laktos|fall|varning|"
-    r"allergic|pet|dog|cat|bird|walker|wheelchair|hoist|hazard|danger|tolerate|nut|warning",
+    r"allergic|pet|dog|cat|bird|animal|walker|wheelchair|hoist|hazard|danger|tolerate|nut|warning",
     "medication": r"medicin|tablett|läkemedel|piller|dos|insulin|sprut|medic|drug|pill|tablet|"
     r"dose",
     "access": r"kod|port|dörr|nyckel|lås|komma in|in till|in hos|öppna|"
@@ -73,6 +75,23 @@ def supported(intent: str, text: str) -> bool:
     """The question has words that belong to ``intent``."""
     pattern = _SUPPORT.get(intent)
     return pattern is not None and re.search(pattern, normalize(text)) is not None
+
+
+_NAME_ASKED = re.compile(r"\bvad heter\b|\bvem heter\b|\bnamn(et)?\b|\bname\b|\bcalled\b")
+_GIVES_NAMES = frozenset({"escalation", "contact", "next_visit", "schedule"})
+
+
+def asks_a_name_it_lacks(intent: str, text: str) -> bool:
+    """Does the question ask for a name ("vad heter Karins katt?") that an answer of ``intent``
+    does not give? The pet's record is not its name."""
+    return intent not in _GIVES_NAMES and _NAME_ASKED.search(normalize(text)) is not None
+
+
+def supported_beyond_time(intent: str, text: str) -> bool:
+    """Supported by a word other than a day or a part of it: a reading not taken from a template
+    of the question ("hur blir vädret i eftermiddag?" has no word of a schedule in it)."""
+    times = "|".join([*_PART_WORDS.values(), r"\bnatt\w*", r"\bi ?dag\b", r"\bdagen\b", r"today"])
+    return supported(intent, re.sub(times, " ", normalize(text)))
 
 
 def names_client(text: str, client_ref: str, names: NameIndex, threshold: float) -> bool:

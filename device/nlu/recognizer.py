@@ -7,6 +7,7 @@ wildcard snapped to the closest known person (speech-to-text misspells names).
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -159,6 +160,75 @@ class Recognizer:
         said = {word for sentence in self.sentences(lang) for word in sentence.split()}
         extra = [*self._templates[lang].skip_words, *WORDS.get(lang, {})]
         return said | {word for text in extra for word in normalize(text).split()}
+
+    def examples(self, lang: str, per_intent: int) -> list[tuple[str, Recognition]]:
+        """Up to ``per_intent`` sentences of each intent the templates accept, with one client
+        and one person for every name (so the sentences differ in wording, not in names), spread
+        evenly over each intent's sentences, with the reading of each: what a question in other
+        words is compared with (device/nlu/similar.py)."""
+        lists = dict(self._exact[lang])
+        for name, index in (("client", self.names), ("person", self.people)):
+            first = next((form for form in index.forms if " " not in form), None)
+            if first is not None:
+                lists[name] = TextSlotList.from_tuples(
+                    [(first, index.forms[first])], allow_template=False, name=name
+                )
+        lists["time"] = TextSlotList.from_strings(["tre" if lang == "sv" else "three"], name="time")
+        by_intent: dict[str, list[str]] = defaultdict(list)
+        for intent, text in sample_intents(self._templates[lang], slot_lists=lists, language=lang):
+            by_intent[intent].append(normalize(text))
+        out = []
+        for intent, texts in sorted(by_intent.items()):
+            unique = sorted(set(texts))
+            step = max(1, len(unique) // per_intent)
+            for text in unique[::step][:per_intent]:
+                rec = self.recognize(text, lang, detect=False)
+                if rec.intent == intent:
+                    out.append((text, rec))
+        return out
+
+    def fingerprint(self, lang: str) -> str:
+        """What ``examples(lang, …)`` depends on (the names aside): the slot lists' words and
+        values and the first client's and person's forms. Equal for the same care data loaded
+        twice."""
+        parts = [next(iter(self.names.forms), ""), next(iter(self.people.forms), "")]
+        for name, slot_list in sorted(self._exact[lang].items()):
+            if name in ("client", "person") or not isinstance(slot_list, TextSlotList):
+                continue
+            parts += [
+                f"{name}:{v.text_in.text}:{v.value_out!r}"
+                for v in slot_list.values
+                if isinstance(v.text_in, TextChunk)
+            ]
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+    def forms(self, lang: str, list_name: str) -> list[str]:
+        """The spoken forms (normalised) of slot list ``list_name``."""
+        slot_list = self._exact[lang].get(list_name)
+        if not isinstance(slot_list, TextSlotList):
+            return []
+        return [
+            normalize(v.text_in.text) for v in slot_list.values if isinstance(v.text_in, TextChunk)
+        ]
+
+    def values_in(self, text: str, lang: str, list_name: str) -> list[Any]:
+        """The values of slot list ``list_name`` whose spoken forms are words of ``text``
+        (one word or two), longest forms first."""
+        slot_list = self._exact[lang].get(list_name)
+        if not isinstance(slot_list, TextSlotList):
+            return []
+        said = f" {normalize(text)} "
+        found = []
+        forms = [
+            (normalize(value.text_in.text), value.value_out)
+            for value in slot_list.values
+            if isinstance(value.text_in, TextChunk)
+        ]
+        for form, out in sorted(forms, key=lambda f: -len(f[0])):
+            if form and f" {form} " in said and out not in found:
+                found.append(out)
+                said = said.replace(f" {form} ", " ")
+        return found
 
     def recognize(self, text: str, preferred: str = "sv", detect: bool = True) -> Recognition:
         normalized = normalize(text[: MAX_TEXT_CHARS * 2])

