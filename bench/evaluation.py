@@ -148,7 +148,11 @@ def evaluate(
         got = assistant.ask(case.question, now=now)
         elapsed = (time.perf_counter() - started) * 1000
         verdict = judge(case, got, reference)
-        for key in (f"{case.bundle}/{case.lang}/{case.kind}", f"all/{case.kind}", "all"):
+        for step in ("similar", "llm"):  # the time of the step itself, where it ran
+            if step in got.timings_ms:
+                scores.setdefault(f"step/{step}", Score()).ms.append(got.timings_ms[step])
+        paths = (f"path/{got.path}/{case.kind}",) if case.kind != "direct" else ()
+        for key in (f"{case.bundle}/{case.lang}/{case.kind}", f"all/{case.kind}", "all", *paths):
             score = scores.setdefault(key, Score())
             setattr(score, verdict, getattr(score, verdict) + 1)
             score.ms.append(elapsed)

@@ -216,8 +216,10 @@ def _ask(settings: Settings, args: argparse.Namespace) -> int:
             f"{limit:,} (input.max_question_chars)"
         )
     # A one-shot question may wait for the LLM to load; a stream's questions never wait past
-    # llm.timeout_s for it: the model loads in the background meanwhile.
-    assistant = assistant_for(settings, wait_for_llm=not args.jsonl)
+    # llm.timeout_s for it: the model loads in the background meanwhile. Both build the index of
+    # questions in other words when a question first needs it (typed questions: the same answer
+    # every time); the live loop (`run`) builds it in the background at start-up.
+    assistant = assistant_for(settings, wait_for_llm=not args.jsonl, wait_for_index=True)
     if assistant is None:
         return EXIT_ERROR
     from device.speech.commands import ask_wav

@@ -53,12 +53,16 @@ def open_store(settings: Settings) -> Any:
         return None
 
 
-def assistant_for(settings: Settings, wait_for_llm: bool = False) -> Any:
+def assistant_for(
+    settings: Settings, wait_for_llm: bool = False, wait_for_index: bool | None = None
+) -> Any:
     """The assistant over the device's store, with the LLM fallback when one is installed.
 
     ``wait_for_llm``: a one-shot command (``ask --text``, ``demo``) waits for the model to load on
     its first free question; a session (``ask --jsonl``, ``run``) loads it in the background and
-    never lets a question wait longer than ``llm.timeout_s``.
+    never lets a question wait longer than ``llm.timeout_s``. ``wait_for_index`` (default: as
+    ``wait_for_llm``): build the index of questions in other words when a question first needs
+    it, rather than in the background (device/nlu/similar_reader.py).
     """
     from device.assistant import Assistant
     from device.nlu.recognizer import load_templates
@@ -75,7 +79,7 @@ def assistant_for(settings: Settings, wait_for_llm: bool = False) -> Any:
         wait_for_llm=wait_for_llm,
         similar=SimilarReader(
             settings.similar,
-            wait=wait_for_llm,
+            wait=wait_for_llm if wait_for_index is None else wait_for_index,
             cache=settings.similar.cache_file or settings.data_dir / "similar-vectors.npz",
         ),
     )

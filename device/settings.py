@@ -353,7 +353,11 @@ class TriggerSettings(_Section):
 
 
 class LlmSettings(_Section):
-    enabled: bool = Field(True, description="Ask the local LLM when no template matches.")
+    enabled: bool = Field(
+        False,
+        description="Ask the local LLM when nothing else reads a question (off: measured, "
+        "it added no right answer behind the similar-question reader).",
+    )
     model: str = Field("qwen2.5-coder-0.5b", description="LLM (a GGUF name in the manifest).")
     threads: int = Field(2, ge=1, le=16, description="CPU threads for the LLM.")
     context: int = Field(1024, ge=256, le=8192, description="Context size in tokens.")
@@ -394,6 +398,11 @@ class SimilarSettings(_Section):
         description="How much more alike than any other reading one must be to be answered at "
         "once (else it is said back for a yes or no).",
     )
+
+    @field_validator("cache_file", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
 
 
 class DashboardSettings(_Section):

@@ -188,3 +188,8 @@ def test_a_broken_cache_is_rebuilt(tmp_path: Path, omar: Assistant) -> None:
     rec = omar._recognizer.recognize("Vilken medicin ska Kjell ha?", "sv", False)
     assert reader.read("Vilken medicin ska Kjell ha?", rec, omar._recognizer) is not None
     assert cache.stat().st_size > 1000
+
+
+def test_an_empty_cache_file_setting_means_the_data_folder(settings: Settings) -> None:
+    # defaults.toml says cache_file = "": it was read as Path("."), and every first build failed.
+    assert settings.similar.cache_file is None

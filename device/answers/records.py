@@ -34,6 +34,7 @@ _STOP = frozenset(
     telefon ringa ring adress adressen bor gatan kod koden portkod besök besöket besöken
     nästa idag dag dagen brukare brukaren kunden allt alla något någonting nåt
     ligga ligger stå står sitta sitter förut tidigare innan förr anything something
+    håller hålla håll hålls pågår håller_på
     what who which where when why how is are was were do does did can could should would
     name called
     will shall must may i you he she it they we me him her his its their my your our a an

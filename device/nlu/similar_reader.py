@@ -31,7 +31,7 @@ from device.nlu.text import normalize
 from device.settings import SimilarSettings
 
 log = logging.getLogger("hemassist.similar")
-_KEPT = 4  # indexes of recent snapshots kept (a benchmark switches between three bundles)
+_KEPT = 8  # indexes of recent snapshots kept (a benchmark switches between three bundles)
 _CACHE_MAX = 50_000  # sentence vectors kept in the cache file (about 75 MB at most)
 MASKS = {"medicinen": "medicine", "besöket": "visit_kind"}  # placeholder word: its slot list
 
