@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from device.assistant import Assistant, Turn
 from device.care.fhir_import import parse_bundle
+from device.care.model import CareData
 from device.nlu.llm import LlmFallback
 from device.nlu.recognizer import Templates
 from device.nlu.similar_reader import SimilarReader
@@ -91,16 +92,22 @@ def _fresh(
     llm: LlmFallback | None,
     similar: SimilarReader | None = None,
 ) -> Assistant:
-    worker = WORKERS.get(bundle, settings.worker)
-    assistant = Assistant(
-        settings.model_copy(update={"worker": worker}),
-        templates,
-        None,
-        llm,
-        wait_for_llm=True,
-        similar=similar,
-    )
-    assistant.use_care(parse_bundle(SETS[bundle][0].read_bytes()).care)
+    care = parse_bundle(SETS[bundle][0].read_bytes()).care
+    return _session(settings, templates, WORKERS.get(bundle, settings.worker), care, llm, similar)
+
+
+def _session(
+    settings: Settings,
+    templates: Templates,
+    worker: str,
+    care: CareData,
+    llm: LlmFallback | None,
+    similar: SimilarReader | None = None,
+) -> Assistant:
+    """A new session of ``worker`` on ``care`` (as a device after start-up)."""
+    mine = settings.model_copy(update={"worker": worker})
+    assistant = Assistant(mine, templates, None, llm, wait_for_llm=True, similar=similar)
+    assistant.use_care(care)
     return assistant
 
 
@@ -265,15 +272,7 @@ def evaluate_everyday(
     scores: dict[str, EverydayScore] = {}
     cares = {name: parse_bundle(path.read_bytes()).care for name, (path, _) in BUNDLES.items()}
     for case in load_everyday():
-        worker = BUNDLES[case.bundle][1]
-        assistant = Assistant(
-            settings.model_copy(update={"worker": worker}),
-            templates,
-            None,
-            llm,
-            wait_for_llm=True,
-        )
-        assistant.use_care(cares[case.bundle])
+        assistant = _session(settings, templates, BUNDLES[case.bundle][1], cares[case.bundle], llm)
         started = time.perf_counter()
         got = assistant.ask(case.question, now=case.now)
         elapsed = (time.perf_counter() - started) * 1000
