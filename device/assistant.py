@@ -225,7 +225,8 @@ class Assistant:
                     rec, ask_back = similar, True
         if rec.intent == "unknown" and self._llm is not None and self.care.clients:
             day = rec.slots.get("day")
-            rec, llm_ms = self._ask_llm(text, rec)
+            rec, llm_timings = self._ask_llm(text, rec)
+            llm_ms.update(llm_timings)
             if day is not None and "day" not in rec.slots:  # the LLM reads no days: keep it
                 rec = replace(rec, slots={**rec.slots, "day": day})
             threshold = self._settings.answers.name_match_threshold
