@@ -85,7 +85,16 @@ def test_every_model_loading_command_exits_cleanly_again_and_again(
     # What they answered: the set-up models were found without any setting. Only the LLM's
     # deadline is widened here, so a busy machine can't turn the answer into "unknown" (the
     # deadline itself is tested in test_a_stream_never_waits_for_the_llm_to_load).
-    patient = {**env, "HEMASSIST_LLM__TIMEOUT_S": "60"}
+    # By default the similar-question reader reads it; with it off and the LLM on, the LLM does.
+    similar = json.loads(_hemassist(env, *commands["ask --text (LLM)"]).stdout)
+    assert (similar["path"], similar["intent"]) == ("similar", "address")
+    assert similar["sources"] == ["Patient/p-greta"]
+    patient = {
+        **env,
+        "HEMASSIST_LLM__TIMEOUT_S": "60",
+        "HEMASSIST_LLM__ENABLED": "true",
+        "HEMASSIST_SIMILAR__ENABLED": "false",
+    }
     llm = json.loads(_hemassist(patient, *commands["ask --text (LLM)"]).stdout)
     assert (llm["path"], llm["intent"], llm["sources"]) == ("llm", "address", ["Patient/p-greta"])
     assert "llm_load" in llm["timings_ms"] and "llm" in llm["timings_ms"]
@@ -106,14 +115,21 @@ def test_status_says_which_models_are_in_use_and_which_are_missing(env: dict[str
     assert stt["engine"] == "whisper" and "vosk-sv-small is not installed" in stt["note"]
     assert models["voice-en"]["used"] == "piper-en-joe"
     assert models["voice-sv"]["used"].startswith("espeak-ng")
-    assert models["llm"]["used"] == "qwen2.5-coder-0.5b"
+    assert models["llm"]["used"] is None  # off by default (llm.enabled)
+    switched_on = _hemassist({**env, "HEMASSIST_LLM__ENABLED": "true"}, "status")
+    assert json.loads(switched_on.stdout)["models"]["llm"]["used"] == "qwen2.5-coder-0.5b"
 
 
 def test_a_stream_never_waits_for_the_llm_to_load(env: dict[str, str]) -> None:
     """The first free question of `ask --jsonl` arrives while the model is still loading: it is
     answered within llm.timeout_s (unknown if need be), and the load shows in timings_ms."""
     assert _hemassist(env, "import-fhir", str(EXAMPLE)).returncode == 0
-    env = {**env, "HEMASSIST_LLM__TIMEOUT_S": "0.5"}
+    env = {
+        **env,
+        "HEMASSIST_LLM__TIMEOUT_S": "0.5",
+        "HEMASSIST_LLM__ENABLED": "true",
+        "HEMASSIST_SIMILAR__ENABLED": "false",
+    }
     lines = ["På vilken gata ligger Gretas bostad?", "Vem är mitt nästa besök?"]
     stdin = "".join(
         json.dumps({"text": t, "now": "2026-11-24T07:30:00+01:00"}) + "\n" for t in lines
