@@ -60,7 +60,7 @@ _ROLE_WORDS = {
     "nurse": r"sjuksköt|sköterska|ssk\b|nurse",
     "coordinator": r"samordn|koordinat|planer|chef|coordinator|planner|manager",
 }
-_PART_WORDS = {
+PART_WORDS = {
     "morning": r"\bmorgon|\bi morse|\bmorning",
     "forenoon": r"förmiddag|\bfm\b",
     "afternoon": r"eftermiddag|\bem\b|afternoon",
@@ -90,7 +90,7 @@ def asks_a_name_it_lacks(intent: str, text: str) -> bool:
 def supported_beyond_time(intent: str, text: str) -> bool:
     """Supported by a word other than a day or a part of it: a reading not taken from a template
     of the question ("hur blir vädret i eftermiddag?" has no word of a schedule in it)."""
-    times = "|".join([*_PART_WORDS.values(), r"\bnatt\w*", r"\bi ?dag\b", r"\bdagen\b", r"today"])
+    times = "|".join([*PART_WORDS.values(), r"\bnatt\w*", r"\bi ?dag\b", r"\bdagen\b", r"today"])
     return supported(intent, re.sub(times, " ", normalize(text)))
 
 
@@ -119,7 +119,7 @@ def agrees(reading: Recognition, text: str, names: NameIndex, threshold: float) 
         if asked and role not in asked:  # "sjuksköterskan" read as the coordinator
             return False
     if reading.intent in ("schedule", "schedule_count"):
-        said = {p for p, pattern in _PART_WORDS.items() if re.search(pattern, normalized)}
+        said = {p for p, pattern in PART_WORDS.items() if re.search(pattern, normalized)}
         if said and reading.slots.get("part_of_day") not in said:  # "förmiddagen" read as all day
             return False
     clients = reading.clients

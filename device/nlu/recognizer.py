@@ -135,6 +135,7 @@ class Recognizer:
         for lang, lists in self._exact.items():
             lists["visit_kind"] = _visit_kind_list(templates[lang], kinds)
         self._sentences: dict[str, list[str]] = {}  # built on first use: seconds, not at import
+        self._fingerprints: dict[str, str] = {}  # asked for on every question read by meaning
         self._fuzzy: dict[str, dict[str, SlotList]] = {
             lang: {**lists, "client": WildcardSlotList(name="client")}
             for lang, lists in self._exact.items()
@@ -191,6 +192,8 @@ class Recognizer:
         """What ``examples(lang, …)`` depends on (the names aside): the slot lists' words and
         values and the first client's and person's forms. Equal for the same care data loaded
         twice."""
+        if lang in self._fingerprints:
+            return self._fingerprints[lang]
         parts = [next(iter(self.names.forms), ""), next(iter(self.people.forms), "")]
         for name, slot_list in sorted(self._exact[lang].items()):
             if name in ("client", "person") or not isinstance(slot_list, TextSlotList):
@@ -200,7 +203,8 @@ class Recognizer:
                 for v in slot_list.values
                 if isinstance(v.text_in, TextChunk)
             ]
-        return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+        self._fingerprints[lang] = hashlib.sha256("\n".join(parts).encode()).hexdigest()
+        return self._fingerprints[lang]
 
     def forms(self, lang: str, list_name: str) -> list[str]:
         """The spoken forms (normalised) of slot list ``list_name``."""

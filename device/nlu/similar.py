@@ -22,19 +22,19 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from device.nlu.agreement import PART_WORDS
 from device.nlu.text import normalize
 
 NAME = "nn"  # what every client's name becomes, in the examples and in the question
 # Slots whose values are words the question must say itself (a list of the care data).
 DATA_SLOTS = ("relation", "medicine", "visit_kind")
+# The agreement rules' words for the parts of the day, and a few more a reading must be shown.
+_MORE_PARTS = {"forenoon": r"|forenoon|before lunch", "afternoon": r"|efter lunch|after lunch"}
 # Codes a reading may carry only when the question says them (a sentence about the evening must
 # not turn "vilka väntar på mig i dag?" into the evening's list).
 SAID_CODES: dict[str, dict[str, str]] = {
     "part_of_day": {
-        "morning": r"\bmorgon|\bi morse|\bmorning",
-        "forenoon": r"förmiddag|\bfm\b|forenoon|before lunch",
-        "afternoon": r"eftermiddag|efter lunch|\bem\b|afternoon|after lunch",
-        "evening": r"kväll|evening|tonight",
+        **{part: words + _MORE_PARTS.get(part, "") for part, words in PART_WORDS.items()},
         "night": r"\bnatt|night",
     },
     "order": {"first": r"först|first|börja", "last": r"\bsist|last|slut"},
