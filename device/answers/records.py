@@ -41,6 +41,26 @@ _STOP = frozenset(
     and or but to of in on at for with from by about any some there tell say know please
     """.split()
 )
+# What a note says of a working life seldom has the word "arbetade": "Var sjökapten", "Före detta
+# spårvagnsförare". A recorded word that ends in one of these common occupations answers a
+# question about work. Matched on the word as written, not its stem: Snowball cuts "fiskare" to
+# "fisk" and "läkare" to "läk", which would find the fish she eats.
+OCCUPATIONS = frozenset(
+    """
+    förare chaufför kapten sjöman styrman lärare lärarinna sköterska barnmorska läkare
+    snickare målare murare elektriker rörmokare mekaniker ingenjör arbetare bonde fiskare
+    kock bagare slaktare frisör sömmerska skräddare expedit biträde sekreterare polis brandman
+    präst konduktör brevbärare städerska dagmamma pedagog ekonom journalist musiker advokat
+    tandläkare apotekare montör svetsare smed tekniker direktör chef kassörska telefonist
+    """.split()
+)
+LANGUAGES = tuple(
+    """
+    språk svenska finska engelska arabiska somaliska persiska dari kurdiska turkiska bosniska
+    serbiska kroatiska polska ryska estniska spanska tyska tigrinja teckenspråk tolk
+    """.split()
+)
+_WORK_WORDS = frozenset({"jobb", "jobba", "arbet", "arbeta", "yrk", "yrke", "work", "job"})
 # Our own widening of a question's words (stems on both sides are compared).
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "husdjur": ("hund", "katt", "fågel", "djur", "kanin", "undulat", "papegoja"),
@@ -70,8 +90,11 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "music": ("musik",),
     "radio": ("radio",),
     "tvätt": ("tvättstuga", "tvättmaskin", "kläder"),
-    "språk": ("talar", "pratar", "förstår", "somaliska", "arabiska", "finska", "persiska"),
-    "language": ("speaks", "talar", "språk"),
+    "pratar": ("talar", "prata", "tala"),
+    "prata": ("talar", "pratar", "tala"),
+    # A language is found by its name: "talar" alone would find "talar gärna om fotboll".
+    "språk": LANGUAGES,
+    "language": ("språk", *LANGUAGES),
     "dusch": ("duscha", "duschar", "tvätta"),
     "hörsel": ("hör", "öra", "hörapparat"),
     "syn": ("ser", "glasögon", "blind"),
@@ -116,6 +139,7 @@ class Hit:
     ref: str  # the record it came from
     kind: str  # "note", "routine", "flag", "medication"
     clinical: bool = False
+    visit: str = ""  # a routine's kind of visit ("Lunch"): searched, not read out
 
 
 @cache
@@ -127,8 +151,17 @@ def _stems(text: str, lang: str) -> set[str]:
     return {s for s in _stemmer(lang).stemWords(normalize(text).split()) if s}
 
 
-def question_concepts(question: str, names: set[str], lang: str) -> list[set[str]]:
-    """One set of stems per content word of the question (the word, its synonyms)."""
+@dataclass(frozen=True)
+class Concept:
+    """One content word of a question: the stems that find it, and (for a question about work)
+    the occupations a recorded word may end in."""
+
+    stems: frozenset[str]
+    endings: frozenset[str] = frozenset()
+
+
+def question_concepts(question: str, names: set[str], lang: str) -> list[Concept]:
+    """One concept per content word of the question (the word, its stems, its synonyms)."""
     concepts = []
     for word in normalize(question).split():
         if word in _STOP or word in names or len(word) < 3 or word.isdigit():
@@ -140,15 +173,18 @@ def question_concepts(question: str, names: set[str], lang: str) -> list[set[str
         for form in forms:
             stems |= _stems(form, lang) | _stems(form, "sv" if lang == "en" else "en")
         stems = {s for s in stems if len(s) >= 3 and s not in _STOP}
+        if len(stem) == 2:  # "äta", "äter": "ät" is found only as itself
+            stems.add(stem)
+        endings = OCCUPATIONS if stems & _WORK_WORDS or stem in _WORK_WORDS else frozenset()
         if stems:
-            concepts.append(stems)
+            concepts.append(Concept(frozenset(stems), endings))
     return concepts
 
 
-def _matches(concept: set[str], words: set[str]) -> bool:
+def _matches(concept: Concept, words: set[str], written: list[str]) -> bool:
     """A stem equals a recorded word's, or either holds the other (compounds, and endings
-    Snowball leaves on: "kaffet" and "kaffe")."""
-    for stem in concept:
+    Snowball leaves on: "kaffet" and "kaffe"); or a written word ends in an occupation."""
+    for stem in concept.stems:
         for word in words:
             if stem == word:
                 return True
@@ -158,7 +194,7 @@ def _matches(concept: set[str], words: set[str]) -> bool:
                 and (stem in word or word in stem)
             ):
                 return True
-    return False
+    return any(w.endswith(tuple(concept.endings)) for w in written)
 
 
 def client_sentences(client: Client, care: CareData) -> list[Hit]:
@@ -172,7 +208,11 @@ def _sentences(client: Client, care: CareData) -> list[Hit]:
         for note in plan.notes:
             found += [Hit(s, plan.ref, "note") for s in _SPLIT.split(note) if s]
         for activity in plan.activities:
-            found += [Hit(s, plan.ref, "routine") for s in _SPLIT.split(activity.description) if s]
+            found += [
+                Hit(s, plan.ref, "routine", visit=activity.kind)
+                for s in _SPLIT.split(activity.description)
+                if s
+            ]
     for flag in care.flags_of(client.ref):
         found.append(Hit(flag.text, flag.ref, "flag", flag.clinical))
     for med in care.medications_of(client.ref):
@@ -193,8 +233,10 @@ def search(
         return []
     scored = []
     for hit in _sentences(client, care):
-        words = _stems(hit.text, "sv") | _stems(hit.text, "en")
-        score = sum(_matches(concept, words) for concept in concepts)
+        text = f"{hit.text} {hit.visit}"  # a routine is also found by its visit's name
+        words = _stems(text, "sv") | _stems(text, "en")
+        written = normalize(hit.text).split()
+        score = sum(_matches(concept, words, written) for concept in concepts)
         if score:
             scored.append((score, hit))
     # Every word of a short question; one may be missing from a long one (a filler we don't list).

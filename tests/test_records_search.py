@@ -1,0 +1,70 @@
+"""The records' own sentences found for a question (device/answers/records.py), on plain values:
+a working life written without the word "arbetade", a routine found by its visit's name, and the
+words that must not be taken for one another."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from device.answers.records import OCCUPATIONS, search
+from device.care.model import Activity, CareData, CarePlan, Client
+
+ELSA = Client(ref="Patient/e", given="Elsa", family="Berg")
+
+
+def _care(notes: tuple[str, ...], activities: tuple[Activity, ...] = ()) -> CareData:
+    plan = CarePlan(ref="CarePlan/e", client=ELSA.ref, activities=activities, notes=notes)
+    return CareData(bundle_id="b", exported=None, clients=(ELSA,), careplans=(plan,))
+
+
+def _found(care: CareData, question: str, lang: str = "sv") -> list[str]:
+    return [hit.text for hit in search(care, ELSA, question, {"elsa"}, lang)]
+
+
+def test_a_working_life_is_found_by_its_occupation() -> None:
+    care = _care(("Äter gärna fisk.", "Före detta spårvagnsförare.", "Spelar schack."))
+    assert _found(care, "Vad jobbade Elsa med förut?") == ["Före detta spårvagnsförare."]
+    assert _found(care, "Vilket yrke hade Elsa?") == ["Före detta spårvagnsförare."]
+    assert _found(care, "What did Elsa work with?", "en") == ["Före detta spårvagnsförare."]
+
+
+def test_an_occupation_is_matched_as_written_not_by_its_stem() -> None:
+    # Snowball stems "fiskare" to "fisk" and "musiker" to "musik": neither may find the fish she
+    # eats or the music she likes.
+    care = _care(("Äter gärna fisk.", "Lyssnar på musik på kvällen.", "Apoteket levererar."))
+    assert _found(care, "Vad jobbade Elsa med?") == []
+
+
+def test_a_routine_is_found_by_the_name_of_its_visit() -> None:
+    care = _care(
+        (),
+        (
+            Activity("Morgon", "Hjälp med dusch."),
+            Activity("Lunch", "Värm soppa, hon äter helst buljong."),
+        ),
+    )
+    assert _found(care, "Vad ska Elsa äta till lunch?") == ["Värm soppa, hon äter helst buljong."]
+    assert _found(care, "Vad äter Elsa?") == ["Värm soppa, hon äter helst buljong."]
+
+
+def test_speaking_is_one_word_whichever_verb() -> None:
+    care = _care(("Talar finska och lite svenska.", "Tycker om att prata om fotboll."))
+    assert _found(care, "Vilket språk pratar Elsa?") == ["Talar finska och lite svenska."]
+    assert _found(care, "Vilket språk talar Elsa?") == ["Talar finska och lite svenska."]
+
+
+@given(
+    st.lists(
+        st.text(alphabet="abcdefghijklmnopqrstuvwxyzåäö .", min_size=1, max_size=40), max_size=5
+    )
+)
+def test_no_occupation_no_answer_about_work(notes: list[str]) -> None:
+    # Whatever else the notes say, a question about work is answered only from a sentence with
+    # a word of work or an occupation in it.
+    found = _found(_care(tuple(notes)), "Vad jobbade Elsa med?")
+    for text in found:
+        words = text.casefold().split()
+        assert any(w.endswith(tuple(OCCUPATIONS)) for w in words) or any(
+            "jobb" in w or "arbet" in w or "yrk" in w for w in words
+        ), text
