@@ -1,0 +1,231 @@
+"""Answers from a client's care plan: the routine of a visit, the notes, the flags (allergies,
+pets, risks), and the records' own sentences."""
+
+from __future__ import annotations
+
+import re
+
+from device.answers.ask import (
+    HEALTH_WORDS,
+    Ask,
+    Cite,
+    Reply,
+    asked_day,
+    current_and_next,
+    my_visits,
+    on_day,
+    one_client,
+    sentences,
+    verify,
+)
+from device.answers.phrases import LANGUAGE_NAMES, capitalize, join, say, term
+from device.answers.records import client_sentences, search
+from device.care.model import Client, Visit
+from device.nlu.names import genitive
+from device.nlu.recognizer import Recognition
+from device.nlu.text import normalize
+
+# What a flag or note is about, for "does she have any …?" questions.
+_TOPIC_WORDS = {
+    "allergy": re.compile(r"allerg", re.IGNORECASE),
+    "pet": re.compile(
+        r"hund|katt|husdjur|djur|fågel|undulat|papegoja|kanin|marsvin|hamster|akvarie|"
+        r"\bdog|\bcat|\bpet|\bbird",
+        re.IGNORECASE,
+    ),
+    "equipment": re.compile(
+        r"rollator|rullstol|lyft|hjälpmedel|sänggrind|larm|syrgas|kateter|walker|wheelchair|hoist",
+        re.IGNORECASE,
+    ),
+    "risk": re.compile(r"risk|fara|varning|hazard|danger", re.IGNORECASE),
+    "clinical": re.compile(
+        r"diabetes|demens|hjärt|kol\b|astma|epilepsi|parkinson|stroke|cancer|sjukdom|diagnos|"
+        r"disease|diagnos",
+        re.IGNORECASE,
+    ),
+}
+
+
+def routine(ask: Ask, rec: Recognition) -> Reply:
+    cite = Cite()
+    visit: Visit | None = None
+    if rec.slots.get("next"):
+        current, upcoming = current_and_next(my_visits(ask), ask.now)
+        visit = current or upcoming
+        if visit is None:
+            return cite.reply(say(ask.lang, "no_more"))
+        client = ask.care.client(visit.client)
+        if client is None:
+            return Reply(say(ask.lang, "unknown_client"), outcome="unknown")
+    else:
+        found = one_client(ask, rec)
+        if isinstance(found, Reply):
+            return found
+        client = found
+        theirs = [v for v in my_visits(ask) if v.client == client.ref and v.booked]
+        day = asked_day(ask, rec)
+        if "day" in rec.slots and day is not None:  # that day's visit decides the routine
+            theirs = on_day(ask, theirs, day)
+        part = rec.slots.get("part_of_day")
+        if isinstance(part, str) and part in ask.parts:  # "hos Elsa i kväll": its kind
+            low, high = ask.parts[part]
+            theirs = [v for v in theirs if low <= ask.local(v.start).hour < high]
+        visit = next((v for v in theirs if v.end > ask.now), theirs[0] if theirs else None)
+    kind_slot = rec.slots.get("visit_kind")
+    kind = str(kind_slot) if kind_slot else (visit.kind if visit else "")
+    plans = ask.care.careplans_of(client.ref)
+    activities = [(plan, a) for plan in plans for a in plan.activities]
+    if not activities:
+        cite.add(client.ref)
+        return cite.reply(say(ask.lang, "no_routine", name=client.full_name))
+    chosen = [(p, a) for p, a in activities if kind and a.kind.lower() == kind.lower()]
+    if chosen:
+        if visit is not None and not kind_slot:
+            cite.add(visit.ref)
+        cite.add(*(p.ref for p, _ in chosen), client.ref)
+        spoken = [a.description for _, a in chosen]
+        text = say(
+            ask.lang,
+            "routine",
+            name=client.full_name,
+            kind=term(ask.lang, kind),
+            text=sentences(spoken),
+        )
+        others = sorted({term(ask.lang, a.kind) for _, a in activities if (_, a) not in chosen})
+        others = [k for k in others if k and k != term(ask.lang, kind)]
+        if others:
+            text += " " + say(ask.lang, "routine_other", kinds=join(ask.lang, others))
+    else:
+        cite.add(*(p.ref for p, _ in activities), client.ref)
+        spoken = [
+            f"{capitalize(term(ask.lang, a.kind))}: {a.description}" if a.kind else a.description
+            for _, a in activities
+        ]
+        text = say(ask.lang, "routine_all", name=client.full_name, text=sentences(spoken))
+    if any(HEALTH_WORDS.search(s) for s in spoken):
+        return cite.reply(verify(text, ask), must_verify=True, outcome="must_verify")
+    return cite.reply(text)
+
+
+def notes(ask: Ask, rec: Recognition) -> Reply:
+    client = one_client(ask, rec)
+    if isinstance(client, Reply):
+        return client
+    if rec.slots.get("brief"):
+        return _briefing(ask, client)
+    cite = Cite()
+    texts: list[str] = []
+    for plan in ask.care.careplans_of(client.ref):
+        if plan.notes:
+            cite.add(plan.ref)
+            texts.extend(plan.notes)
+    cite.add(client.ref)
+    extra = []
+    if client.nicknames:
+        extra.append(say(ask.lang, "called", name=client.given, nick=client.nicknames[0]))
+    names = LANGUAGE_NAMES[ask.lang]
+    spoken_languages = [names.get(code.split("-")[0], code) for code in client.languages]
+    spoken_languages = [lang for lang in spoken_languages if lang != names["sv"]]
+    if spoken_languages:
+        extra.append(
+            say(ask.lang, "speaks", name=client.given, languages=join(ask.lang, spoken_languages))
+        )
+    if not texts and not extra:
+        return cite.reply(say(ask.lang, "no_notes", name=client.full_name))
+    body = say(ask.lang, "notes", name=client.full_name, text=sentences(texts)) if texts else ""
+    return cite.reply(" ".join(x for x in (body, *extra) if x))
+
+
+def _briefing(ask: Ask, client: Client) -> Reply:
+    """Before the door: the client's flags, safety first, then the plan's points for the coming
+    visit (its kind), at most three sentences in all, each as recorded, with their sources."""
+    cite = Cite()
+    order = {"safety": 0, "clinical": 1}
+    flagged = sorted(ask.care.flags_of(client.ref), key=lambda f: order.get(f.category.lower(), 2))
+    texts = [f.text for f in flagged[:3]]
+    cite.add(*(f.ref for f in flagged[:3]))
+    theirs = [v for v in my_visits(ask) if v.client == client.ref and v.booked]
+    visit = next((v for v in theirs if v.end > ask.now), None)
+    if len(texts) < 3:
+        for plan in ask.care.careplans_of(client.ref):
+            for activity in plan.activities:
+                fits = visit is None or not activity.kind or activity.kind == visit.kind
+                if fits and len(texts) < 3:
+                    texts.append(activity.description)
+                    cite.add(plan.ref)
+    cite.add(client.ref)
+    if not texts:
+        return cite.reply(say(ask.lang, "no_flags_any", name=client.full_name))
+    text = say(ask.lang, "briefing", name=client.full_name, text=sentences(texts))
+    if any(f.clinical for f in flagged[:3]) or any(HEALTH_WORDS.search(t) for t in texts):
+        return cite.reply(verify(text, ask), must_verify=True, outcome="must_verify")
+    return cite.reply(text)
+
+
+def flags(ask: Ask, rec: Recognition) -> Reply:
+    client = one_client(ask, rec)
+    if isinstance(client, Reply):
+        return client
+    cite = Cite()
+    topic = str(rec.slots.get("flag_topic") or "any")
+    found = ask.care.flags_of(client.ref)
+    if topic == "risk":
+        found = [
+            f
+            for f in found
+            if f.category.lower() == "safety" or _TOPIC_WORDS["risk"].search(f.text)
+        ]
+    elif topic == "clinical":  # "har Gunnel någon sjukdom": the clinical flags
+        found = [f for f in found if f.clinical]
+    elif topic in _TOPIC_WORDS:
+        found = [f for f in found if _TOPIC_WORDS[topic].search(f.text)]
+    if not found:
+        return _no_flag_of_topic(ask, client, topic)
+    cite.add(*(f.ref for f in found), client.ref)
+    text = say(ask.lang, "flags", name=client.full_name, text=sentences([f.text for f in found]))
+    if any(f.clinical for f in found):
+        return cite.reply(verify(text, ask), must_verify=True, outcome="must_verify")
+    return cite.reply(text)
+
+
+def _no_flag_of_topic(ask: Ask, client: Client, topic: str) -> Reply:
+    """No flag of this topic: a negative is a claim, so every record of the client is read
+    first. A sentence about the topic anywhere (the cat named in the plan's notes) is quoted
+    with its source; with none, the answer says what was read and found nothing, never that
+    the client has none."""
+    cite = Cite()
+    recorded = client_sentences(client, ask.care)
+    pattern = _TOPIC_WORDS.get(topic)
+    hits = [h for h in recorded if pattern is not None and pattern.search(h.text)]
+    if hits:
+        hits = hits[:3]
+        cite.add(*(h.ref for h in hits), client.ref)
+        text = say(
+            ask.lang, "records", name=client.full_name, text=sentences([h.text for h in hits])
+        )
+        if any(h.clinical or HEALTH_WORDS.search(h.text) for h in hits):
+            return cite.reply(verify(text, ask), must_verify=True, outcome="must_verify")
+        return cite.reply(text)
+    read = [h.ref for h in recorded]
+    cite.add(*read, client.ref)
+    key = f"no_flags_{topic}" if topic in _TOPIC_WORDS or topic == "any" else "no_flags_any"
+    return cite.reply(say(ask.lang, key, name=client.full_name))
+
+
+def records(ask: Ask, rec: Recognition) -> Reply:
+    """Sentences of one client's records that answer the question, read as recorded."""
+    client = one_client(ask, rec)
+    if isinstance(client, Reply):
+        return client
+    question = str(rec.slots.get("about", ""))
+    names = set(normalize(" ".join((client.given, client.family, *client.nicknames))).split())
+    names |= {genitive(n) for n in names}
+    hits = search(ask.care, client, question, names, ask.lang)
+    if not hits:
+        return Reply(say(ask.lang, "unknown"), outcome="unknown")
+    cite = Cite()
+    cite.add(*(h.ref for h in hits), client.ref)
+    text = say(ask.lang, "records", name=client.full_name, text=sentences([h.text for h in hits]))
+    if any(h.clinical or HEALTH_WORDS.search(h.text) for h in hits):
+        return cite.reply(verify(text, ask), must_verify=True, outcome="must_verify")
+    return cite.reply(text)

@@ -1,0 +1,99 @@
+"""Answers about medication: one client's orders, read exactly as recorded and marked
+must-verify, and the medicine round across the day."""
+
+from __future__ import annotations
+
+import re
+
+from device.answers.ask import (
+    Ask,
+    Cite,
+    Reply,
+    name_of,
+    one_client,
+    schedule_day,
+    sentences,
+    verify,
+)
+from device.answers.phrases import capitalize, say
+from device.answers.schedule import day_visits
+from device.care.model import Medication
+from device.nlu.recognizer import Recognition
+from device.nlu.text import normalize
+
+_PART_WORDS = {
+    "morning": re.compile(r"morgon|frukost|morning|breakfast", re.IGNORECASE),
+    "forenoon": re.compile(r"förmiddag|morgon|frukost", re.IGNORECASE),
+    "afternoon": re.compile(r"eftermiddag|lunch|afternoon", re.IGNORECASE),
+    "evening": re.compile(r"kväll|middag|sänggående|natt|evening|bedtime|night", re.IGNORECASE),
+    "night": re.compile(r"natt|sänggående|night|bedtime", re.IGNORECASE),
+}
+_ANY_PART = re.compile("|".join(p.pattern for p in _PART_WORDS.values()), re.IGNORECASE)
+
+
+def _med_text(med: Medication) -> str:
+    return f"{med.name}: {'; '.join(med.dosage)}" if med.dosage else med.name
+
+
+def _medication_round(ask: Ask, rec: Recognition) -> Reply:
+    """The medicines of the clients on the worker's round that day (or part of it), grouped by
+    client in visit order, as recorded; a medicine whose dosage names another part of the day
+    is left out, one that names none is kept (the worker checks it)."""
+    day = schedule_day(ask, rec)
+    if isinstance(day, Reply):
+        return day
+    cite = Cite()
+    visits, period = day_visits(ask, rec, day)
+    part = rec.slots.get("part_of_day")
+    wanted = rec.slots.get("medicine")
+    seen: list[str] = []
+    items: list[str] = []
+    for visit in (v for v in visits if v.booked):
+        if visit.client in seen:
+            continue
+        seen.append(visit.client)
+        meds = ask.care.medications_of(visit.client)
+        if isinstance(wanted, str):
+            meds = [m for m in meds if wanted.casefold() in normalize(m.name)]
+        if isinstance(part, str) and part in _PART_WORDS:
+            meds = [
+                m
+                for m in meds
+                if _PART_WORDS[part].search(" ".join(m.dosage))
+                or not _ANY_PART.search(" ".join(m.dosage))
+            ]
+        if meds:
+            cite.add(visit.ref, visit.client, *(m.ref for m in meds))
+            texts = sentences([_med_text(m) for m in meds])
+            items.append(f"{name_of(ask, visit.client)}: {texts}")
+    if not items:
+        text = capitalize(say(ask.lang, "round_none", period=period))
+        return cite.reply(text, must_verify=True, outcome="must_verify")
+    text = capitalize(say(ask.lang, "round", period=period, items=" ".join(items)))
+    return cite.reply(verify(text, ask), must_verify=True, outcome="must_verify")
+
+
+def medication(ask: Ask, rec: Recognition) -> Reply:
+    if rec.slots.get("round"):
+        return _medication_round(ask, rec)
+    client = one_client(ask, rec)
+    if isinstance(client, Reply):
+        return client
+    cite = Cite()
+    meds = ask.care.medications_of(client.ref)
+    wanted = rec.slots.get("medicine")
+    if isinstance(wanted, str):  # "hur mycket Waran ska Nils ha": that medicine only
+        chosen = [m for m in meds if wanted.casefold() in normalize(m.name)]
+        if not chosen:
+            cite.add(*(m.ref for m in meds), client.ref)
+            text = say(ask.lang, "no_such_medication", name=client.full_name, medicine=wanted)
+            return cite.reply(verify(text, ask), must_verify=True, outcome="must_verify")
+        meds = chosen
+    if not meds:
+        cite.add(client.ref)
+        text = say(ask.lang, "no_medication", name=client.full_name)
+    else:
+        cite.add(*(m.ref for m in meds), client.ref)
+        items = [_med_text(m) for m in meds]
+        text = say(ask.lang, "medication", name=client.full_name, text=sentences(items))
+    return cite.reply(verify(text, ask), must_verify=True, outcome="must_verify")

@@ -1,0 +1,275 @@
+"""Answers about the schedule: the next visit, a day's visits and their count, a visit's time."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from device.answers.ask import (
+    AT_WINDOW,
+    MAX_LISTED,
+    Ask,
+    Cite,
+    Reply,
+    asked_day,
+    current_and_next,
+    my_visits,
+    name_of,
+    on_day,
+    one_client,
+    past,
+    schedule_day,
+)
+from device.answers.phrases import capitalize, join, say, term
+from device.answers.saytime import say_day, say_time
+from device.care.model import Visit
+from device.nlu.numbers import EN_HOUR_WORDS, SV_HOUR_WORDS
+from device.nlu.recognizer import Recognition
+
+
+def next_visit(ask: Ask, rec: Recognition) -> Reply:
+    day = asked_day(ask, rec)
+    order = rec.slots.get("order")
+    if order in ("after", "before"):
+        return _beside(ask, rec, str(order))
+    if order in ("first", "last"):
+        return _end_of_day(ask, rec, str(order))
+    if day != ask.today:  # "vem är min första kund i morgon": that day's first visit
+        return _end_of_day(ask, rec, "first")
+    cite = Cite()
+    mine = my_visits(ask)
+    current, upcoming = current_and_next(mine, ask.now)
+    parts = []
+    if current:
+        cite.add(current.ref, current.client)
+        end = say_time(ask.local(current.end), ask.lang)
+        parts.append(say(ask.lang, "current", name=name_of(ask, current.client), end=end))
+    if upcoming is None:
+        parts.append(say(ask.lang, "no_more"))
+        return cite.reply(" ".join(parts))
+    for visit in mine:
+        if visit.cancelled and ask.now <= visit.start <= upcoming.start:
+            cite.add(visit.ref, visit.client)
+            parts.append(
+                say(
+                    ask.lang,
+                    "cancelled",
+                    name=name_of(ask, visit.client),
+                    when=ask.when(visit.start),
+                )
+            )
+    client = ask.care.client(upcoming.client)
+    cite.add(upcoming.ref, upcoming.client)
+    name = client.full_name if client else upcoming.client
+    parts.append(
+        say(
+            ask.lang,
+            "next",
+            name=name,
+            when=ask.when(upcoming.start),
+            kind=term(ask.lang, upcoming.kind),
+        )
+    )
+    if client and client.address:
+        parts.append(say(ask.lang, "next_where", address=client.address))
+    return cite.reply(" ".join(parts))
+
+
+def _beside(ask: Ask, rec: Recognition, order: str) -> Reply:
+    """The visit after (or before) the named client's visit that day, in the worker's order."""
+    client = one_client(ask, rec)
+    if isinstance(client, Reply):
+        return client
+    day = schedule_day(ask, rec)
+    if isinstance(day, Reply):
+        return day
+    cite = Cite()
+    booked = [v for v in on_day(ask, my_visits(ask), day) if v.booked]
+    theirs = [i for i, v in enumerate(booked) if v.client == client.ref]
+    if not theirs:
+        cite.add(client.ref)
+        when_day = say_day(day, ask.today, ask.lang) or say(ask.lang, "period_today")
+        return cite.reply(say(ask.lang, "no_visit_for_day", name=client.full_name, day=when_day))
+    # The client's visit nearest now (the coming one, else the last one) anchors the order.
+    index = next((i for i in theirs if booked[i].end > ask.now), theirs[-1])
+    other_index = index + 1 if order == "after" else index - 1
+    cite.add(booked[index].ref)
+    if not 0 <= other_index < len(booked):
+        return cite.reply(say(ask.lang, f"none_{order}", name=client.full_name))
+    other = booked[other_index]
+    cite.add(other.ref, other.client)
+    text = say(
+        ask.lang,
+        f"visit_{order}",
+        name=client.full_name,
+        other=name_of(ask, other.client),
+        when=say_time(ask.local(other.start), ask.lang),
+        kind=term(ask.lang, other.kind),
+    )
+    return cite.reply(text)
+
+
+def _end_of_day(ask: Ask, rec: Recognition, order: str) -> Reply:
+    """The day's first or last visit (within the part of the day asked)."""
+    day = schedule_day(ask, rec)
+    if isinstance(day, Reply):
+        return day
+    cite = Cite()
+    visits, period = day_visits(ask, rec, day)
+    booked = [v for v in visits if v.booked]
+    if not booked:
+        return cite.reply(capitalize(past(ask, day, say(ask.lang, "schedule_none", period=period))))
+    visit = booked[0] if order == "first" else booked[-1]
+    cite.add(visit.ref, visit.client)
+    text = say(
+        ask.lang,
+        f"{order}_visit",
+        period=period,
+        name=name_of(ask, visit.client),
+        when=say_time(ask.local(visit.start), ask.lang),
+        kind=term(ask.lang, visit.kind),
+    )
+    return cite.reply(capitalize(text))
+
+
+def day_visits(ask: Ask, rec: Recognition, day: date) -> tuple[list[Visit], str]:
+    """The visits a schedule question is about, and how to say the period."""
+    visits = on_day(ask, my_visits(ask), day)
+    period = (
+        say(ask.lang, "period_today") if day == ask.today else say_day(day, ask.today, ask.lang)
+    )
+    part = rec.slots.get("part_of_day")
+    if isinstance(part, str) and part in ask.parts:
+        low, high = ask.parts[part]
+        visits = [v for v in visits if low <= ask.local(v.start).hour < high]
+        part_words = say(ask.lang, f"part_{part}")
+        period = part_words if day == ask.today else f"{period} {part_words}"
+    after = rec.clock("after")
+    if after is not None:
+        moment = _at(ask, after.resolve(ask.local(ask.now)), day)
+        visits = [v for v in visits if v.start >= moment]
+        after_words = say(ask.lang, "after", when=say_time(ask.local(moment), ask.lang))
+        period = after_words if day == ask.today else f"{period} {after_words}"
+    return visits, period
+
+
+def _at(ask: Ask, clock: time, day: date | None = None) -> datetime:
+    return datetime.combine(day or ask.today, clock, tzinfo=ask.tz)
+
+
+def _count(ask: Ask, n: int) -> str:
+    if n == 1:
+        return say(ask.lang, "visits_1")
+    words = SV_HOUR_WORDS if ask.lang == "sv" else EN_HOUR_WORDS
+    return say(ask.lang, "visits_n", n=words.get(n, str(n)) if n else n)
+
+
+def schedule(ask: Ask, rec: Recognition) -> Reply:
+    day = schedule_day(ask, rec)
+    if isinstance(day, Reply):
+        return day
+    cite = Cite()
+    at = rec.clock("at")
+    if at is not None:
+        moment = _at(ask, at.resolve(ask.local(ask.now)), day)
+        when = say_time(ask.local(moment), ask.lang)
+        hits = [
+            v
+            for v in my_visits(ask)
+            if v.booked and (v.start <= moment < v.end or moment <= v.start < moment + AT_WINDOW)
+        ]
+        if not hits:
+            return cite.reply(say(ask.lang, "at_none", when=when))
+        texts = []
+        for visit in hits:
+            cite.add(visit.ref, visit.client)
+            start = say_time(ask.local(visit.start), ask.lang)
+            end = say_time(ask.local(visit.end), ask.lang)
+            name = name_of(ask, visit.client)
+            texts.append(say(ask.lang, "at_time", when=when, name=name, start=start, end=end))
+        return cite.reply(capitalize(" ".join(texts)))
+    visits, period = day_visits(ask, rec, day)
+    booked = [v for v in visits if v.booked or v.cancelled]
+    if not booked:
+        return cite.reply(capitalize(past(ask, day, say(ask.lang, "schedule_none", period=period))))
+    items = []
+    for visit in booked[:MAX_LISTED]:
+        cite.add(visit.ref, visit.client)
+        item = say(
+            ask.lang,
+            "schedule_item",
+            name=name_of(ask, visit.client),
+            when=say_time(ask.local(visit.start), ask.lang),
+        )
+        if visit.cancelled:
+            item += f" ({say(ask.lang, 'cancelled_mark')})"
+        items.append(item)
+    count = _count(ask, sum(v.booked for v in visits))
+    text = say(ask.lang, "schedule", period=period, count=count, items=join(ask.lang, items))
+    return cite.reply(capitalize(past(ask, day, text)))
+
+
+def schedule_count(ask: Ask, rec: Recognition) -> Reply:
+    day = schedule_day(ask, rec)
+    if isinstance(day, Reply):
+        return day
+    cite = Cite()
+    visits, period = day_visits(ask, rec, day)
+    booked = [v for v in visits if v.booked]
+    if rec.slots.get("remaining") and day == ask.today:  # from now on, not the day's total
+        left = [v for v in booked if v.end > ask.now]
+        cite.add(*(v.ref for v in left))
+        text = say(ask.lang, "count_left", count=_count(ask, len(left)))
+        return cite.reply(capitalize(text))
+    cite.add(*(v.ref for v in booked))
+    text = say(ask.lang, "count", period=period, count=_count(ask, len(booked)))
+    return cite.reply(capitalize(past(ask, day, text)))
+
+
+def visit_time(ask: Ask, rec: Recognition) -> Reply:
+    client = one_client(ask, rec)
+    if isinstance(client, Reply):
+        return client
+    cite = Cite()
+    visits = [v for v in my_visits(ask) if v.client == client.ref and v.booked]
+    if "day" in rec.slots:  # "när ska jag till Nils i morgon": that day's visit only
+        day = schedule_day(ask, rec)
+        if isinstance(day, Reply):
+            return day
+        visits = on_day(ask, visits, day)
+        if not visits:
+            cite.add(client.ref)
+            when_day = say_day(day, ask.today, ask.lang) or say(ask.lang, "period_today")
+            return cite.reply(
+                say(ask.lang, "no_visit_for_day", name=client.full_name, day=when_day)
+            )
+    part = rec.slots.get("part_of_day")
+    if isinstance(part, str) and part in ask.parts and visits:  # "hos Gullan i kväll"
+        low, high = ask.parts[part]
+        visits = [v for v in visits if low <= ask.local(v.start).hour < high]
+        if not visits:
+            cite.add(client.ref)
+            when_part = say(ask.lang, f"part_{part}")
+            return cite.reply(
+                say(ask.lang, "no_visit_for_day", name=client.full_name, day=when_part)
+            )
+    kind = rec.slots.get("visit_kind")
+    if isinstance(kind, str) and visits:  # "nattbesöket hos Elsa": that kind of visit only
+        visits = [v for v in visits if v.kind.casefold() == kind.casefold()]
+        if not visits:
+            cite.add(client.ref)
+            return cite.reply(
+                say(ask.lang, "no_kind_for", name=client.full_name, kind=term(ask.lang, kind))
+            )
+    if not visits:
+        cite.add(client.ref)
+        return cite.reply(say(ask.lang, "no_visit_for", name=client.full_name))
+    visit = next((v for v in visits if v.end > ask.now), visits[-1])
+    cite.add(visit.ref, client.ref)
+    local_start = ask.local(visit.start)
+    said_day = say_day(local_start.date(), ask.today, ask.lang)
+    said_day = f" {said_day}" if said_day else ""
+    if rec.slots.get("boundary") == "end":
+        end = say_time(ask.local(visit.end), ask.lang)
+        return cite.reply(say(ask.lang, "ends", name=client.full_name, end=end, day=said_day))
+    start = say_time(local_start, ask.lang)
+    return cite.reply(say(ask.lang, "starts", name=client.full_name, start=start, day=said_day))
