@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from dashboard import storage as storage_module
+from dashboard import ingest as ingest_module
 from dashboard.storage import Incoming, Storage
 from provisioning.fleet import InventoryRow, write_fleet
 from provisioning.identity import ProvisionError, check_id
@@ -128,7 +128,7 @@ def test_storage_down_raises_so_nothing_is_acked(tmp_path: Path) -> None:
 
 
 def test_rejections_are_kept_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(storage_module, "REJECTED_KEEP", 50)
+    monkeypatch.setattr(ingest_module, "REJECTED_KEEP", 50)
     store = Storage(f"sqlite:///{tmp_path / 'dashboard.db'}")
     store.ingest([Incoming(TOPIC, b"junk")] * 10, now=NOW - timedelta(days=200))
     for _ in range(3):
