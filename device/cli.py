@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import IO, Any, TextIO, cast
 
 from device import __version__
-from device.commandline import (
+from device.commands.common import (
     EXIT_ERROR,
     EXIT_OK,
     UsageError,
@@ -196,13 +196,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _import_fhir(settings: Settings, args: argparse.Namespace) -> int:
-    from device.care.commands import import_fhir
+    from device.commands.care import import_fhir
 
     return import_fhir(settings, args.path)
 
 
 def _status(settings: Settings, args: argparse.Namespace) -> int:
-    from device.care.commands import status
+    from device.commands.care import status
 
     return status(settings)
 
@@ -222,8 +222,8 @@ def _ask(settings: Settings, args: argparse.Namespace) -> int:
     assistant = assistant_for(settings, wait_for_llm=not args.jsonl, wait_for_index=True)
     if assistant is None:
         return EXIT_ERROR
-    from device.speech.commands import ask_wav
-    from device.telemetry.commands import recorder_for, telemetry_service
+    from device.commands.speech import ask_wav
+    from device.commands.telemetry import recorder_for, telemetry_service
 
     recorder = recorder_for(settings)
     if args.wav is not None:
@@ -289,19 +289,19 @@ def _binary(stream: TextIO) -> IO[bytes]:
 
 
 def _sync(settings: Settings, args: argparse.Namespace) -> int:
-    from device.telemetry.commands import sync
+    from device.commands.telemetry import sync
 
     return sync(settings, args)
 
 
 def _stats(settings: Settings, args: argparse.Namespace) -> int:
-    from device.telemetry.commands import stats
+    from device.commands.telemetry import stats
 
     return stats(settings, args)
 
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:
-    from device.speech.commands import run
+    from device.commands.speech import run
 
     return run(settings, args)
 
@@ -319,7 +319,7 @@ def _provision(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _models(settings: Settings, args: argparse.Namespace) -> int:
-    from device.models.commands import run_models
+    from device.commands.models import run_models
 
     return run_models(
         settings,
@@ -361,7 +361,7 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     if assistant is None:
         return EXIT_ERROR
     now = parse_now(args.now, settings)
-    from device.telemetry.commands import recorder_for
+    from device.commands.telemetry import recorder_for
 
     recorder = recorder_for(settings)
     print(f"\nQuestions asked at {now.isoformat() if now else 'now'}:\n")

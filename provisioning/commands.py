@@ -181,13 +181,13 @@ def _revoke(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _models(settings: Settings, args: argparse.Namespace) -> int:
-    from device.models.commands import run_models
+    from device.commands.models import run_models
 
     return run_models(settings, args.action, args.names, args.use, args.from_dir)
 
 
 def _data(settings: Settings, args: argparse.Namespace) -> int:
-    from device.care.commands import import_fhir, status
+    from device.commands.care import import_fhir, status
 
     if args.action == "import":
         if args.path is None:

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from device.bounded import InputError, bounded_lines, loads_bounded, quote, too_deep
 from device.cli import answer_lines, main
-from device.commandline import assistant_for
+from device.commands.common import assistant_for
 from device.requests import AskRequest, RequestLimits, parse_request
 from device.settings import Settings, SettingsError, load_settings
 from device.speech.audio import AudioError, read_wav

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from device.commandline import EXIT_ERROR, EXIT_OK, log
+from device.commands.common import EXIT_ERROR, EXIT_OK, log
 from device.settings import Settings
 
 

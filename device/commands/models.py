@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from device.commandline import EXIT_ERROR, EXIT_OK, UsageError
+from device.commands.common import EXIT_ERROR, EXIT_OK, UsageError
 from device.settings import Settings
 
 

@@ -9,9 +9,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from device.commandline import EXIT_ERROR, EXIT_OK, assistant_for, parse_now, print_turn
+from device.commands.common import EXIT_ERROR, EXIT_OK, assistant_for, parse_now, print_turn
+from device.commands.telemetry import recorder_for, telemetry_service
 from device.settings import Settings
-from device.telemetry.commands import recorder_for, telemetry_service
 
 
 def voice_pipeline(settings: Settings, assistant: Any) -> Any:

@@ -8,7 +8,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from device.commandline import EXIT_ERROR, EXIT_OK, open_store
+from device.commands.common import EXIT_ERROR, EXIT_OK, open_store
 from device.settings import Settings
 
 
