@@ -17,6 +17,7 @@ from device.settings import (
     StoreSettings,
     load_settings,
 )
+from device.settings_reference import reference
 
 
 def _leaves(model: type[BaseModel], prefix: str = "") -> list[tuple[str, str | None]]:
@@ -33,7 +34,7 @@ def _leaves(model: type[BaseModel], prefix: str = "") -> list[tuple[str, str | N
 def test_every_setting_is_documented() -> None:
     defaults = tomllib.loads(DEFAULTS_FILE.read_text(encoding="utf-8"))
     defaults_text = DEFAULTS_FILE.read_text(encoding="utf-8")
-    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    reference = (PROJECT_ROOT / "docs" / "settings.md").read_text(encoding="utf-8")
     for dotted, description in _leaves(Settings):
         assert description, f"{dotted} has no description"
         section, _, key = dotted.rpartition(".")
@@ -44,7 +45,16 @@ def test_every_setting_is_documented() -> None:
         index = next(i for i, line in enumerate(lines) if line.startswith(f"{key} ="))
         assert lines[index - 1].startswith("#"), f"{dotted} has no comment in defaults.toml"
         env = "HEMASSIST_" + dotted.upper().replace(".", "__")
-        assert env in readme, f"{env} is not in the README's settings table"
+        assert f"`{env}`" in reference, f"{env} is not in docs/settings.md"
+
+
+def test_the_settings_reference_is_generated_from_the_model() -> None:
+    # A setting added, removed or redescribed without regenerating the reference fails here.
+    written = (PROJECT_ROOT / "docs" / "settings.md").read_text(encoding="utf-8")
+    assert written == reference(), (
+        "docs/settings.md is out of date: run "
+        "`.venv/bin/python -m device.settings_reference > docs/settings.md`"
+    )
 
 
 def test_defaults_file_matches_the_model_defaults() -> None:
