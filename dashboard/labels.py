@@ -44,6 +44,7 @@ PATH_NAMES = {
     "template": "mall",
     "template-fuzzy": "mall, namn tolkat",
     "records": "sökning i anteckningar",
+    "similar": "liknande fråga",
     "llm": "språkmodell",
     "none": "inget svar",
 }
