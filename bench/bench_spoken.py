@@ -33,7 +33,7 @@ from pathlib import Path
 from bench.bench_speech import edit_distance, words
 from bench.bench_templates import percentile
 from bench.evaluation import SETS, Case, judge, load_cases
-from device.assistant import Assistant, Turn
+from device.assistant import Assistant
 from device.care.fhir_import import parse_bundle
 from device.care.model import CareData
 from device.nlu.recognizer import load_templates
@@ -45,6 +45,7 @@ from device.speech.stt_whisper import WhisperStt
 from device.speech.tts import TextToSpeech, Voices
 from device.speech.tts_espeak import EspeakTts
 from device.speech.tts_piper import PiperTts
+from device.turn import Turn
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = Path(os.environ.get("HEMASSIST_MODELS__DIR", ROOT / ".models"))

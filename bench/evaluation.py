@@ -18,13 +18,14 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from device.assistant import Assistant, Turn
+from device.assistant import Assistant
 from device.care.fhir_import import parse_bundle
 from device.care.model import CareData
 from device.nlu.llm import LlmFallback
 from device.nlu.recognizer import Templates
 from device.nlu.similar_reader import SimilarReader
 from device.settings import Settings
+from device.turn import Turn
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL_DIR = ROOT / "tests" / "data" / "eval"

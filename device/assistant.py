@@ -9,9 +9,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Hashable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from device.answers.handlers import HANDLERS, NEEDS_DATA, Ask, Reply, can_restate, restate
 from device.answers.phrases import say
@@ -20,54 +19,18 @@ from device.answers.redact import code_tokens, redact
 from device.care.model import CareData
 from device.care.store import CareStore
 from device.nlu.agreement import agrees, asks_a_name_it_lacks, supported_beyond_time
-from device.nlu.clock import ClockTime
-from device.nlu.days import DaySpec
 from device.nlu.llm import LlmFallback
 from device.nlu.recognizer import Recognition, Recognizer, Templates
 from device.nlu.similar_reader import SimilarReader
 from device.nlu.text import normalize
 from device.settings import Settings
 from device.signals import Answered, Signal, SignalWatch
+from device.turn import Turn, ms_since, path_of, plain_slots
 
 log = logging.getLogger("hemassist.assistant")
 
 # A spoken "ja" releases an access code only right after the question.
 CONFIRM_WINDOW = timedelta(seconds=60)
-
-
-@dataclass(frozen=True)
-class Turn:
-    """One question and its answer: what ``hemassist ask --json`` prints."""
-
-    text: str
-    language: str
-    intent: str
-    slots: dict[str, Any]
-    answer: str
-    sources: tuple[str, ...]
-    gated: bool
-    must_verify: bool
-    outcome: str
-    path: str
-    timings_ms: dict[str, float] = field(default_factory=dict)
-    # What this turn says about an earlier answer: "fel"/"bra" or a repeated question.
-    signal: Signal | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "text": self.text,
-            "language": self.language,
-            "intent": self.intent,
-            "slots": self.slots,
-            "answer": self.answer,
-            "sources": list(self.sources),
-            "gated": self.gated,
-            "must_verify": self.must_verify,
-            "outcome": self.outcome,
-            "path": self.path,
-            "timings_ms": self.timings_ms,
-            "signal": self.signal.as_dict() if self.signal else None,
-        }
 
 
 @dataclass
@@ -225,7 +188,7 @@ class Assistant:
                     rec, ask_back = similar, True
         if rec.intent == "unknown" and self._llm is not None and self.care.clients:
             day = rec.slots.get("day")
-            rec, llm_timings = self._ask_llm(text, rec)
+            rec, llm_timings = self._llm.read(text, self.care, rec, wait=self._wait_for_llm)
             llm_ms.update(llm_timings)
             if day is not None and "day" not in rec.slots:  # the LLM reads no days: keep it
                 rec = replace(rec, slots={**rec.slots, "day": day})
@@ -272,13 +235,13 @@ class Assistant:
             text=text,
             language=rec.language,
             intent=rec.intent,
-            slots=_plain_slots(rec, ask),
+            slots=plain_slots(rec, ask),
             answer=answer,
             sources=reply.sources,
             gated=reply.gated,
             must_verify=reply.must_verify,
             outcome=reply.outcome,
-            path=_path(rec),
+            path=path_of(rec),
             timings_ms={
                 "load": round((loaded - started) * 1000, 3),
                 "recognize": round((recognized - loaded) * 1000, 3),
@@ -301,7 +264,7 @@ class Assistant:
     ) -> Signal | None:
         if spoken.intent == "feedback":
             return self._signals.feedback(str(spoken.slots.get("verdict", "")))
-        answered = Answered(rec.intent, _path(rec), reply.outcome)
+        answered = Answered(rec.intent, path_of(rec), reply.outcome)
         if spoken.intent != rec.intent:  # a "ja" or a name completed an earlier question
             return self._signals.asked(spoken.intent, None, answered, now)
         # Kept in memory for the repeat window only; never leaves the device.
@@ -333,7 +296,7 @@ class Assistant:
             return None, False
         started = time.perf_counter()
         found = self._similar.read(text, rec, self._recognizer)
-        timings["similar"] = _ms_since(started)
+        timings["similar"] = ms_since(started)
         if found is None:
             return None, False
         reading, clear = found
@@ -344,37 +307,6 @@ class Assistant:
         if not sure and not can_restate(reading.language, reading.intent):
             return None, False
         return reading, sure
-
-    def _ask_llm(self, text: str, rec: Recognition) -> tuple[Recognition, dict[str, float]]:
-        """The LLM's reading of a question no template matched; unknown on any failure.
-
-        In a session the question waits for a model still loading at most ``llm.timeout_s``
-        (and then gets "unknown"); generation gets what is left of that budget. The budget is
-        the model's own timeout (``llm_for`` sets it from the settings), so a test or a benchmark
-        that gives its model more time measures understanding, not how busy the machine is.
-        """
-        assert self._llm is not None
-        started = time.perf_counter()
-        budget = self._llm.timeout_s
-        timings: dict[str, float] = {}
-        try:
-            if not self._llm.wait_loaded(None if self._wait_for_llm else budget):
-                timings["llm_wait"] = _ms_since(started)
-                return rec, timings
-            waited = time.perf_counter() - started
-            if waited > 0.001:
-                timings["llm_wait"] = round(waited * 1000, 1)
-                if self._llm.load_ms is not None:
-                    timings["llm_load"] = self._llm.load_ms
-            remaining = budget if self._wait_for_llm else max(budget - waited, 0.05)
-            asked = time.perf_counter()
-            turn = self._llm.understand(text, self.care, rec.language, remaining)
-            timings["llm"] = _ms_since(asked)
-            return turn.recognition, timings
-        except Exception as exc:  # a broken model must not break answering
-            log.warning("LLM fallback failed: %s", type(exc).__name__)
-            timings["llm"] = _ms_since(started)
-            return rec, timings
 
     def _follow_up(
         self, rec: Recognition, now: datetime, confirmed: bool
@@ -466,35 +398,3 @@ class Assistant:
         self._gated = _Waiting(rec, now) if reply.gated else None
         self._choosing = _Waiting(rec, now) if reply.outcome == "ambiguous" else None
         self._clarifying = _Waiting(rec, now) if reply.outcome == "clarify" else None
-
-
-def _ms_since(started: float) -> float:
-    return round((time.perf_counter() - started) * 1000, 1)
-
-
-def _path(rec: Recognition) -> str:
-    if rec.intent == "unknown":
-        return "none"
-    if rec.via in ("llm", "similar"):
-        return rec.via
-    if rec.intent == "records":
-        return "records"
-    return "template-fuzzy" if rec.fuzzy else "template"
-
-
-def _plain_slots(rec: Recognition, ask: Ask) -> dict[str, Any]:
-    """Slots as JSON values: one client as its reference, clock times as HH:MM."""
-    plain: dict[str, Any] = {}
-    for name, value in rec.slots.items():
-        if name == "about":
-            continue  # the question itself, already in the turn's text
-        if isinstance(value, ClockTime):
-            plain[name] = value.resolve(ask.local(ask.now)).strftime("%H:%M")
-        elif isinstance(value, DaySpec):
-            day = value.resolve(ask.today)
-            plain[name] = day.isoformat() if day else None
-        elif isinstance(value, tuple):
-            plain[name] = value[0] if len(value) == 1 else list(value)
-        else:
-            plain[name] = value
-    return plain

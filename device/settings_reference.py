@@ -23,8 +23,8 @@ from device.settings import SITE_FILE_ENV, Settings
 
 HEADER = f"""# Settings (reference)
 
-Generated from `device/settings.py` by `python -m device.settings_reference`; do not edit by
-hand (`tests/test_settings.py` fails when this file and the model differ).
+Generated from the settings model (`device/settings/`) by `python -m device.settings_reference`;
+do not edit by hand (`tests/test_settings.py` fails when this file and the model differ).
 
 Settings are read, lowest first, from `config/defaults.toml` (every setting, with a comment),
 the site file named by `{SITE_FILE_ENV}` (TOML, the same layout), and environment variables:

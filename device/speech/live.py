@@ -14,13 +14,13 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from device.answers.phrases import say
-from device.assistant import Turn
 from device.speech.audio import AudioChunk
 from device.speech.endpoint import EndpointConfig, Phase
 from device.speech.pipeline import VoicePipeline, VoiceTurn, capture
 from device.speech.sound import Microphone, Speaker
 from device.speech.trigger import Trigger
 from device.speech.vad import Vad
+from device.turn import Turn
 
 log = logging.getLogger("hemassist.live")
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from device.answers.handlers import NEEDS_DATA
-from device.assistant import Assistant, Turn
+from device.assistant import Assistant
 from device.nlu.days import find_day
 from device.nlu.text import normalize
 from device.settings import SpeechSettings
@@ -23,6 +23,7 @@ from device.speech.grammar import Found, TokenTrie
 from device.speech.stt import SpeechToText, Transcript, care_names
 from device.speech.tts import Voices
 from device.speech.vad import Vad
+from device.turn import Turn
 
 
 @dataclass(frozen=True)
