@@ -19,7 +19,7 @@ from device.answers.redact import code_tokens, redact
 from device.care.model import CareData
 from device.care.store import CareStore
 from device.nlu.agreement import agrees, asks_a_name_it_lacks, supported_beyond_time
-from device.nlu.llm import LlmFallback
+from device.nlu.llm import LlmFallback, read_within_budget
 from device.nlu.recognizer import Recognition, Recognizer, Templates
 from device.nlu.similar_reader import SimilarReader
 from device.nlu.text import normalize
@@ -188,7 +188,9 @@ class Assistant:
                     rec, ask_back = similar, True
         if rec.intent == "unknown" and self._llm is not None and self.care.clients:
             day = rec.slots.get("day")
-            rec, llm_timings = self._llm.read(text, self.care, rec, wait=self._wait_for_llm)
+            rec, llm_timings = read_within_budget(
+                self._llm, text, self.care, rec, wait=self._wait_for_llm
+            )
             llm_ms.update(llm_timings)
             if day is not None and "day" not in rec.slots:  # the LLM reads no days: keep it
                 rec = replace(rec, slots={**rec.slots, "day": day})

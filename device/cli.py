@@ -33,7 +33,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Offline assistant for home-care staff: answers questions about today's "
         "visits and clients' care routines from care data kept encrypted on the device.",
         epilog="Settings: config/defaults.toml, the file named by HEMASSIST_CONFIG, and "
-        "HEMASSIST_… environment variables (see README).",
+        "HEMASSIST_… environment variables (every one in docs/settings.md).",
     )
     parser.add_argument("--version", action="version", version=f"hemassist {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more (never care data)")

@@ -23,7 +23,7 @@ PARAPHRASES = [
     if line and not line.startswith("#")
 ]
 # With templates, records and the default model, at least this share right, at most this many
-# answered wrong (measured 2026-11-24: 69 % right, none wrong; see the README).
+# answered wrong (measured 2026-11-24: 69 % right, none wrong; see docs/understanding.md).
 ACCURACY_FLOOR = 0.60
 WRONG_CEILING = 1
 

@@ -82,7 +82,7 @@ def _require_hashes(entry: ModelEntry) -> None:
             f"{entry.name}: no sha256 is pinned for {', '.join(missing) or 'its files'}. On a "
             f"machine that can reach the vendor, download it and run `hemassist models pin "
             f"{entry.name} --from DIR`, then provision devices with the site manifest "
-            "(README: For IT, production models)"
+            "(docs/it.md: Models)"
         )
 
 

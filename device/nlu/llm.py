@@ -212,38 +212,39 @@ class LlmFallback:
             timed_out,
         )
 
-    def read(
-        self, text: str, care: CareData, rec: Recognition, wait: bool
-    ) -> tuple[Recognition, dict[str, float]]:
-        """The LLM's reading of a question no template matched; ``rec`` on any failure.
-
-        Unless ``wait``, the question waits for a model still loading at most ``timeout_s``
-        (and then keeps ``rec``); generation gets what is left of that budget. The budget is the
-        model's own timeout (``llm_for`` sets it from the settings), so a test or a benchmark
-        that gives its model more time measures understanding, not how busy the machine is.
-        """
-        started = time.perf_counter()
-        budget = self.timeout_s
-        timings: dict[str, float] = {}
-        try:
-            if not self.wait_loaded(None if wait else budget):
-                timings["llm_wait"] = _ms_since(started)
-                return rec, timings
-            waited = time.perf_counter() - started
-            if waited > 0.001:
-                timings["llm_wait"] = round(waited * 1000, 1)
-                if self.load_ms is not None:
-                    timings["llm_load"] = self.load_ms
-            remaining = budget if wait else max(budget - waited, 0.05)
-            asked = time.perf_counter()
-            turn = self.understand(text, care, rec.language, remaining)
-            timings["llm"] = _ms_since(asked)
-            return turn.recognition, timings
-        except Exception as exc:  # a broken model must not break answering
-            log.warning("LLM fallback failed: %s", type(exc).__name__)
-            timings["llm"] = _ms_since(started)
-            return rec, timings
-
 
 def _ms_since(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 1)
+
+
+def read_within_budget(
+    llm: LlmFallback, text: str, care: CareData, rec: Recognition, wait: bool
+) -> tuple[Recognition, dict[str, float]]:
+    """The LLM's reading of a question no template matched; ``rec`` on any failure.
+
+    Unless ``wait``, the question waits for a model still loading at most ``timeout_s``
+    (and then keeps ``rec``); generation gets what is left of that budget. The budget is the
+    model's own timeout (``llm_for`` sets it from the settings), so a test or a benchmark
+    that gives its model more time measures understanding, not how busy the machine is.
+    """
+    started = time.perf_counter()
+    budget = llm.timeout_s
+    timings: dict[str, float] = {}
+    try:
+        if not llm.wait_loaded(None if wait else budget):
+            timings["llm_wait"] = _ms_since(started)
+            return rec, timings
+        waited = time.perf_counter() - started
+        if waited > 0.001:
+            timings["llm_wait"] = round(waited * 1000, 1)
+            if llm.load_ms is not None:
+                timings["llm_load"] = llm.load_ms
+        remaining = budget if wait else max(budget - waited, 0.05)
+        asked = time.perf_counter()
+        turn = llm.understand(text, care, rec.language, remaining)
+        timings["llm"] = _ms_since(asked)
+        return turn.recognition, timings
+    except Exception as exc:  # a broken model must not break answering
+        log.warning("LLM fallback failed: %s", type(exc).__name__)
+        timings["llm"] = _ms_since(started)
+        return rec, timings
