@@ -39,6 +39,10 @@ def _reading(intent: str, client: str | None = None, **slots: object) -> Recogni
         ("Kan du säga vem som är nästa?", _reading("help")),
         ("Vem är sjuksköterska idag?", _reading("escalation", role="coordinator")),
         ("Vilka ska jag besöka på förmiddagen?", _reading("schedule")),  # read as the whole day
+        # A client's life is in the notes, not in what to do at the visit.
+        ("What does Greta do for a hobby?", _reading("routine", "Patient/p-greta")),
+        ("Vad jobbade Bertil med?", _reading("routine", "Patient/p-bertil")),
+        ("Vilket språk pratar Yusuf?", _reading("visit_time", "Patient/p-yusuf")),
     ],
 )
 def test_readings_that_answer_another_question_are_refused(
@@ -57,6 +61,7 @@ def test_readings_that_answer_another_question_are_refused(
         ("Vem ska jag ringa om Greta blir sjuk, sköterskan?", _reading("escalation", role="nurse")),
         ("Vad blir det för väder?", _reading("unknown")),
         ("Vilka väntar på eftermiddagen?", _reading("schedule", part_of_day="afternoon")),
+        ("Vilket språk pratar Yusuf?", _reading("notes", "Patient/p-yusuf")),
     ],
 )
 def test_readings_that_fit_are_used(question: str, reading: Recognition) -> None:

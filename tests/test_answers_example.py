@@ -229,8 +229,16 @@ CASES = [
         language="en",
     ),
     # notes and preferences
+    # "Tänka på" asks for precautions: a briefing, her flag first, then the visit's points.
     Case(
         "Vad ska jag tänka på hos Greta?",
+        "notes",
+        ["Flag/p-greta-flag1", "CarePlan/p-greta-plan", GRETA],
+        ["Diabetes typ 2", "Måste kontrolleras"],
+        must_verify=True,
+    ),
+    Case(
+        "Berätta om Greta",
         "notes",
         ["CarePlan/p-greta-plan", GRETA],
         ["Vill bli kallad Gittan"],

@@ -28,8 +28,9 @@ _SUPPORT: dict[str, str] = {
     "visit_time": r"när|tid|dags|börja|slut|klock|hur länge|when|time|start|begin|end|finish|long",
     "routine": r"göra|gör|uppgift|rutin|insats|sköta|moment|hjälp|behöv|ska jag|fixa|"
     r"\bdo\b|task|routine|help|need|chores",
-    "notes": r"gilla|tycke|önsk|anteckn|veta|viktig|vill|föredr|intresse|berätta|"
-    r"like|prefer|note|know|wish|important|tell me about",
+    "notes": r"gilla|tycke|önsk|anteckn|veta|viktig|vill|föredr|intresse|berätta|språk|hobby|"
+    r"jobbade|arbetade|yrke|musik|"
+    r"like|prefer|note|know|wish|important|tell me about|language|worked|job|music",
     "flags": r"allerg|tål|tåla|risk|fara|faror|farlig|husdjur|hund|katt|djur|fågel|rollator|"
     r"hjälpmedel|rullstol|lyft|överkänslig|nöt|gluten|laktos|fall|varning|"
     r"allergic|pet|dog|cat|bird|animal|walker|wheelchair|hoist|hazard|danger|tolerate|nut|warning",
@@ -54,6 +55,13 @@ _DEMANDS: tuple[tuple[str, frozenset[str]], ...] = (
     (
         r"sjuksköt|sköterska|samordn|planerar|planerare|\bnurse|coordinator|planner",
         frozenset({"escalation", "contact"}),
+    ),
+    # A client's life and interests are in the notes: "what does Kjell do for a hobby?" is not
+    # what to do at Kjell's.
+    (
+        r"\b(hobby|hobbyer|hobbies|intressen?|fritid\w*|jobbade|arbetade|yrke\w*|språk\w*|"
+        r"musik|worked|job|profession|language|music|interests?)\b",
+        frozenset({"notes", "records", "flags"}),
     ),
 )
 _ROLE_WORDS = {
