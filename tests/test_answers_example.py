@@ -243,6 +243,14 @@ CASES = [
         ["CarePlan/p-greta-plan", GRETA],
         ["Vill bli kallad Gittan"],
     ),
+    # What one needs to know is a briefing: the allergy and the deaf ear, not only the radio.
+    Case(
+        "Vad behöver jag veta om Bertil?",
+        "notes",
+        ["CarePlan/p-bertil-plan", "Flag/p-bertil-flag1", "Flag/p-bertil-flag2", BERTIL],
+        ["penicillin", "Hör dåligt på vänster öra"],
+        must_verify=True,  # an allergy
+    ),
     Case(
         "Vad tycker Anna om?",
         "notes",

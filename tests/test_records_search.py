@@ -54,6 +54,23 @@ def test_speaking_is_one_word_whichever_verb() -> None:
     assert _found(care, "Vilket språk talar Elsa?") == ["Talar finska och lite svenska."]
 
 
+def test_a_topic_of_talk_is_said_with_the_verb_and_om() -> None:
+    # "Tala tydligt" is how to speak to her, not what she likes to talk about.
+    care = _care(("Hör dåligt, tala tydligt.", "Pratar gärna om sina barnbarn."))
+    assert _found(care, "Vad gillar Elsa att prata om?") == ["Pratar gärna om sina barnbarn."]
+    assert _found(care, "What does Elsa like to talk about?", "en") == [
+        "Pratar gärna om sina barnbarn."
+    ]
+    assert _found(_care(("Hör dåligt, tala tydligt.",)), "Vad tycker Elsa om att prata om?") == []
+
+
+@given(st.lists(st.text(alphabet="abcdefghijklmnopqrstuvwxyzåäö .", max_size=40), max_size=5))
+def test_no_talk_about_no_topic(notes: list[str]) -> None:
+    found = _found(_care(tuple(notes)), "Vad pratar Elsa om?")
+    for text in found:
+        assert " om" in text.casefold(), text
+
+
 @given(
     st.lists(
         st.text(alphabet="abcdefghijklmnopqrstuvwxyzåäö .", min_size=1, max_size=40), max_size=5

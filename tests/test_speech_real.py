@@ -65,7 +65,11 @@ SPOKEN_QUESTIONS = [
         "escalation",
         {"PractitionerRole/role-w-coord", "Practitioner/w-coord"},
     ),
-    ("What should I know about Greta?", "notes", {"CarePlan/p-greta-plan", GRETA}),
+    (
+        "What should I know about Greta?",
+        "notes",
+        {"CarePlan/p-greta-plan", "Flag/p-greta-flag1", GRETA},
+    ),
 ]
 
 

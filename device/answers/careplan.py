@@ -25,6 +25,16 @@ from device.nlu.names import genitive
 from device.nlu.recognizer import Recognition
 from device.nlu.text import normalize
 
+# A note on how to talk with the client belongs in a briefing: "Hör dåligt på vänster öra, tala
+# tydligt" before the door, not after the worker has spoken into the deaf ear.
+_COMMUNICATION = re.compile(
+    r"\bhör\b|hörsel|hörapparat|\böra|döv|\bser dåligt|\bsyn\b|synen|glasögon|blind|\btalar\b|"
+    r"förstår|språk|tolk|minne|glömsk|demens|hearing|deaf|glasses|sight|speaks|understands|"
+    r"language|interpreter|memory|dementia",
+    re.IGNORECASE,
+)
+_BRIEFING_MOST = 4  # sentences: what a worker holds in mind at the door
+
 # What a flag or note is about, for "does she have any …?" questions.
 _TOPIC_WORDS = {
     "allergy": re.compile(r"allerg", re.IGNORECASE),
@@ -123,40 +133,53 @@ def notes(ask: Ask, rec: Recognition) -> Reply:
     extra = []
     if client.nicknames:
         extra.append(say(ask.lang, "called", name=client.given, nick=client.nicknames[0]))
-    names = LANGUAGE_NAMES[ask.lang]
-    spoken_languages = [names.get(code.split("-")[0], code) for code in client.languages]
-    spoken_languages = [lang for lang in spoken_languages if lang != names["sv"]]
-    if spoken_languages:
-        extra.append(
-            say(ask.lang, "speaks", name=client.given, languages=join(ask.lang, spoken_languages))
-        )
+    if speaks := _speaks(ask, client):
+        extra.append(speaks)
     if not texts and not extra:
         return cite.reply(say(ask.lang, "no_notes", name=client.full_name))
     body = say(ask.lang, "notes", name=client.full_name, text=sentences(texts)) if texts else ""
     return cite.reply(" ".join(x for x in (body, *extra) if x))
 
 
+def _speaks(ask: Ask, client: Client) -> str:
+    """ "Yusuf talar somaliska.", from the languages the record lists besides Swedish; or ""."""
+    names = LANGUAGE_NAMES[ask.lang]
+    spoken = [names.get(code.split("-")[0], code) for code in client.languages]
+    spoken = [lang for lang in spoken if lang != names["sv"]]
+    if not spoken:
+        return ""
+    return say(ask.lang, "speaks", name=client.given, languages=join(ask.lang, spoken))
+
+
 def _briefing(ask: Ask, client: Client) -> Reply:
-    """Before the door: the client's flags, safety first, then the plan's points for the coming
-    visit (its kind), at most three sentences in all, each as recorded, with their sources."""
+    """Before the door: the client's flags, safety first; then what the notes say of talking with
+    them (hearing, sight, language, memory); then the plan's points for the coming visit (its
+    kind). At most four recorded texts, each as recorded, with their sources."""
     cite = Cite()
     order = {"safety": 0, "clinical": 1}
     flagged = sorted(ask.care.flags_of(client.ref), key=lambda f: order.get(f.category.lower(), 2))
     texts = [f.text for f in flagged[:3]]
     cite.add(*(f.ref for f in flagged[:3]))
+    plans = ask.care.careplans_of(client.ref)
+    for plan in plans:
+        for note in plan.notes:
+            if _COMMUNICATION.search(note) and len(texts) < _BRIEFING_MOST:
+                texts.append(note)
+                cite.add(plan.ref)
     theirs = [v for v in my_visits(ask) if v.client == client.ref and v.booked]
     visit = next((v for v in theirs if v.end > ask.now), None)
-    if len(texts) < 3:
-        for plan in ask.care.careplans_of(client.ref):
-            for activity in plan.activities:
-                fits = visit is None or not activity.kind or activity.kind == visit.kind
-                if fits and len(texts) < 3:
-                    texts.append(activity.description)
-                    cite.add(plan.ref)
+    for plan in plans:
+        for activity in plan.activities:
+            fits = visit is None or not activity.kind or activity.kind == visit.kind
+            if fits and len(texts) < _BRIEFING_MOST:
+                texts.append(activity.description)
+                cite.add(plan.ref)
     cite.add(client.ref)
-    if not texts:
+    speaks = _speaks(ask, client)  # from the Patient record: the language to greet them in
+    if not texts and not speaks:
         return cite.reply(say(ask.lang, "no_flags_any", name=client.full_name))
-    text = say(ask.lang, "briefing", name=client.full_name, text=sentences(texts))
+    body = say(ask.lang, "briefing", name=client.full_name, text=sentences(texts)) if texts else ""
+    text = " ".join(x for x in (body, speaks) if x)
     if any(f.clinical for f in flagged[:3]) or any(HEALTH_WORDS.search(t) for t in texts):
         return cite.reply(verify(text, ask), must_verify=True, outcome="must_verify")
     return cite.reply(text)

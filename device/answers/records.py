@@ -129,6 +129,10 @@ NOT_FOR_RECORDS = re.compile(
     r"\b(ring|ringa|ringer|nummer|numret|telefon\w*|adress\w*|\w*kod|\w*koden|när|dags|"
     r"klockan|call|phone|number|address|code|when|time)\b"
 )
+# "Vad gillar Anna att prata om?" asks for a topic of talk: a sentence says one with the verb and
+# "om" ("Pratar gärna om fotboll"), not with the verb alone ("Hör dåligt, tala tydligt").
+_TALK_ABOUT = re.compile(r"\b(prata|pratar|tala|talar|snacka|snackar|talk|talks|chat) (om|about)\b")
+_TOPIC = re.compile(r"\b(prata\w*|tala\w*|snacka\w*|samtala\w*) (gärna |mycket |ofta )?om\b")
 _SPLIT = re.compile(r"(?<=[.!?;])\s+")
 MIN_INSIDE = 4  # a stem this long counts when it is found inside a longer recorded word
 
@@ -158,12 +162,17 @@ class Concept:
 
     stems: frozenset[str]
     endings: frozenset[str] = frozenset()
+    phrase: re.Pattern[str] | None = None  # when set, found only by this in the written text
 
 
 def question_concepts(question: str, names: set[str], lang: str) -> list[Concept]:
     """One concept per content word of the question (the word, its stems, its synonyms)."""
     concepts = []
-    for word in normalize(question).split():
+    text = normalize(question)
+    if _TALK_ABOUT.search(text):
+        concepts.append(Concept(frozenset(), phrase=_TOPIC))
+        text = _TALK_ABOUT.sub(" ", text)
+    for word in text.split():
         if word in _STOP or word in names or len(word) < 3 or word.isdigit():
             continue
         forms = {word, *SYNONYMS.get(word, ())}
@@ -184,6 +193,8 @@ def question_concepts(question: str, names: set[str], lang: str) -> list[Concept
 def _matches(concept: Concept, words: set[str], written: list[str]) -> bool:
     """A stem equals a recorded word's, or either holds the other (compounds, and endings
     Snowball leaves on: "kaffet" and "kaffe"); or a written word ends in an occupation."""
+    if concept.phrase is not None:
+        return concept.phrase.search(" ".join(written)) is not None
     for stem in concept.stems:
         for word in words:
             if stem == word:
