@@ -94,6 +94,20 @@ CASES = [
         ],
         ["tre besök", "halv tre", "klockan fyra"],
     ),
+    # "Efter lunch" is the afternoon, and the answer says so.
+    Case(
+        "Vilka har jag efter lunch?",
+        "schedule",
+        [
+            "Appointment/p-anna-v2",
+            ANNA,
+            "Appointment/p-bertil-v2",
+            BERTIL,
+            "Appointment/p-yusuf-v1",
+            YUSUF,
+        ],
+        ["På eftermiddagen", "tre besök"],
+    ),
     Case(
         "Vilka besök har jag på kvällen?",
         "schedule",
@@ -392,6 +406,20 @@ CASES = [
         "escalation",
         ["PractitionerRole/role-w-nurse", "Practitioner/w-nurse"],
         ["The nurse is Sara Holm"],
+        language="en",
+    ),
+    # A client ill or fallen: 112 first, then the nurse (not the coordinator, not a relative).
+    Case(
+        "Vem ska jag ringa om Greta blir sjuk?",
+        "escalation",
+        ["PractitionerRole/role-w-nurse", "Practitioner/w-nurse"],
+        ["Är det akut, ring 112.", "Sara Holm", "031-365 10 99"],
+    ),
+    Case(
+        "Who do I call if Bertil has fallen?",
+        "escalation",
+        ["PractitionerRole/role-w-nurse", "Practitioner/w-nurse"],
+        ["call 112", "Sara Holm"],
         language="en",
     ),
     # help and unknown

@@ -90,9 +90,11 @@ def escalation(ask: Ask, rec: Recognition) -> Reply:
     cite = Cite()
     kind: RoleKind = "nurse" if rec.slots.get("role") == "nurse" else "coordinator"
     roles = ask.care.roles_of_kind(kind)
+    # A client ill or fallen: an emergency is 112's before it is the nurse's.
+    texts = [say(ask.lang, "emergency_first")] if rec.slots.get("ill") else []
     if not roles:
-        return cite.reply(say(ask.lang, f"no_role_{kind}"), outcome="escalated")
-    texts = []
+        texts.append(say(ask.lang, f"no_role_{kind}"))
+        return cite.reply(" ".join(texts), outcome="escalated")
     for role in roles[:2]:
         person = ask.care.practitioner(role.practitioner)
         cite.add(role.ref, role.practitioner)

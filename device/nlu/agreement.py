@@ -70,8 +70,8 @@ _ROLE_WORDS = {
 }
 PART_WORDS = {
     "morning": r"\bmorgon|\bi morse|\bmorning",
-    "forenoon": r"förmiddag|\bfm\b",
-    "afternoon": r"eftermiddag|\bem\b|afternoon",
+    "forenoon": r"förmiddag|\bfm\b|(före|innan) lunch|before lunch",
+    "afternoon": r"eftermiddag|\bem\b|afternoon|efter lunch|after lunch",
     "evening": r"kväll|evening|tonight",
 }
 _NEEDS_CLIENT = frozenset(

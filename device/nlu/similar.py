@@ -28,8 +28,8 @@ from device.nlu.text import normalize
 NAME = "nn"  # what every client's name becomes, in the examples and in the question
 # Slots whose values are words the question must say itself (a list of the care data).
 DATA_SLOTS = ("relation", "medicine", "visit_kind")
-# The agreement rules' words for the parts of the day, and a few more a reading must be shown.
-_MORE_PARTS = {"forenoon": r"|forenoon|before lunch", "afternoon": r"|efter lunch|after lunch"}
+# The agreement rules' words for the parts of the day, and one more a reading must be shown.
+_MORE_PARTS = {"forenoon": r"|forenoon"}
 # Codes a reading may carry only when the question says them (a sentence about the evening must
 # not turn "vilka väntar på mig i dag?" into the evening's list).
 SAID_CODES: dict[str, dict[str, str]] = {
