@@ -22,6 +22,7 @@ from device.nlu.agreement import agrees, asks_a_name_it_lacks, supported_beyond_
 from device.nlu.llm import LlmFallback, read_within_budget
 from device.nlu.recognizer import Recognition, Recognizer, Templates
 from device.nlu.similar_reader import SimilarReader
+from device.nlu.situations import whom_to_call
 from device.nlu.text import normalize
 from device.settings import Settings
 from device.signals import Answered, Signal, SignalWatch
@@ -175,6 +176,8 @@ class Assistant:
         )
         llm_ms: dict[str, float] = {}
         ask_back = False
+        if rec.intent == "unknown":  # "vem ringer jag om Märta blir andfådd?": a rule, not a list
+            rec = whom_to_call(text, rec.language) or rec
         if rec.intent == "unknown":
             # A clear reading of the nearest template sentences first, the records' own sentences
             # next ("vad för tabletter står Olof på?" found "Ge förmiddagens tabletter ur dosetten"

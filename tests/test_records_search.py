@@ -62,13 +62,15 @@ def test_a_topic_of_talk_is_said_with_the_verb_and_om() -> None:
         "Pratar gärna om sina barnbarn."
     ]
     assert _found(_care(("Hör dåligt, tala tydligt.",)), "Vad tycker Elsa om att prata om?") == []
+    fotboll = _care(("Talar finska.", "Håller på Häcken och pratar gärna fotboll."))
+    assert _found(fotboll, "Vad pratar Elsa om?") == ["Håller på Häcken och pratar gärna fotboll."]
 
 
 @given(st.lists(st.text(alphabet="abcdefghijklmnopqrstuvwxyzåäö .", max_size=40), max_size=5))
 def test_no_talk_about_no_topic(notes: list[str]) -> None:
     found = _found(_care(tuple(notes)), "Vad pratar Elsa om?")
     for text in found:
-        assert " om" in text.casefold(), text
+        assert " om" in text.casefold() or " gärna" in text.casefold(), text
 
 
 @given(

@@ -29,6 +29,7 @@ _STOP = frozenset(
     av hos åt vid under över efter innan sen sedan nu då ju väl nog bara också även inte
     ingen inget några någon något något någonting finns fanns en ett the några mycket lite
     säga säg berätta undrar veta vet tror tycker göra gör gjorde få heter hette kallas
+    brukar brukade bruka tycka
     snälla tack hej okej alltså liksom typ va eh öh
     dags börjar börja slutar sluta klockan tid tiden länge nummer numret telefonnummer
     telefon ringa ring adress adressen bor gatan kod koden portkod besök besöket besöken
@@ -84,6 +85,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "intresse": ("gillar", "älskar"),
     "hobby": ("gillar", "intresse", "älskar"),
     "like": ("likes", "enjoys", "loves", "gillar", "gärna", "tycker om"),
+    "enjoy": ("likes", "enjoys", "loves", "gillar", "gärna", "tycker om"),
     "listening": ("lyssna", "lyssnar", "radio", "musik", "p1"),
     "listen": ("lyssna", "lyssnar", "radio", "musik"),
     "lyssna": ("lyssnar", "radio", "musik"),
@@ -130,9 +132,14 @@ NOT_FOR_RECORDS = re.compile(
     r"klockan|call|phone|number|address|code|when|time)\b"
 )
 # "Vad gillar Anna att prata om?" asks for a topic of talk: a sentence says one with the verb and
-# "om" ("Pratar gärna om fotboll"), not with the verb alone ("Hör dåligt, tala tydligt").
-_TALK_ABOUT = re.compile(r"\b(prata|pratar|tala|talar|snacka|snackar|talk|talks|chat) (om|about)\b")
-_TOPIC = re.compile(r"\b(prata\w*|tala\w*|snacka\w*|samtala\w*) (gärna |mycket |ofta )?om\b")
+# "om" or "gärna" ("Pratar gärna fotboll"), not with the verb alone ("Hör dåligt, tala tydligt").
+_TALK_ABOUT = re.compile(
+    r"\b(prata|pratar|tala|talar|snacka|snackar|talk|talks|talking|chat|chatting) "
+    r"(\w+ )?(om|about)\b"
+)
+_TOPIC = re.compile(
+    r"\b(prata\w*|tala\w*|snacka\w*|samtala\w*) ((gärna |mycket |ofta )?om\b|gärna\b)"
+)
 _SPLIT = re.compile(r"(?<=[.!?;])\s+")
 MIN_INSIDE = 4  # a stem this long counts when it is found inside a longer recorded word
 

@@ -40,6 +40,8 @@ SAID_CODES: dict[str, dict[str, str]] = {
     "order": {"first": r"först|first|börja", "last": r"\bsist|last|slut"},
     "boundary": {"end": r"slut|klar|färdig|\bend|finish|done|hur länge|how long"},
     "remaining": {"True": r"\bkvar\b|\bleft\b|remain"},
+    # "Vad kan du hjälpa mig med?" is not the next visit's routine: the question must say "next".
+    "next": {"True": r"nästa|härnäst|\bsen\b|sedan|\bdär\b|kommer fram|\bnext\b|\bthen\b|there"},
 }
 # Intents never read this way: conversation words, and reading a person from another sentence.
 NOT_SIMILAR = frozenset(

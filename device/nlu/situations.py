@@ -1,0 +1,47 @@
+"""Whom to call in a situation: "Vem ringer jag om Märta blir andfådd?", "Om Olle verkar
+förvirrad, vem ska jag kontakta?", "Who should I phone if Siv feels ill?".
+
+The situation is free text no template can list. When it speaks of the client's health (ill,
+fallen, in pain, confused, short of breath, the insulin) the nurse is the one to call, after 112 in
+an emergency; when the worker herself is ill, the coordinator. Anything else (a car, a door that
+stays shut) is left to the other readers: the nurse is not everyone's contact. Pure: text in, a
+reading or None out.
+"""
+
+from __future__ import annotations
+
+import re
+
+from device.nlu.recognizer import Recognition
+from device.nlu.text import normalize
+
+_WHO_TO_CALL = re.compile(
+    r"\b(vem|vilka|vilken|vart|who|whom)\b.*\b(ringa|ringer|ring|kontakta|kontaktar|larma|larmar|"
+    r"hör av mig|höra av mig|vänder mig|vända mig|call|phone|contact|ring|reach|get hold of)\b"
+)
+# Words of a health event, Swedish and English (stems: "ramla" finds "ramlat", "ramlar").
+_HEALTH = re.compile(
+    r"sjuk|\bdålig|\bont\b|ramla|trilla|\bfall|\bföll|svimm|andfådd|andnöd|andas|förvirr|blöd|"
+    r"kräk|feber|skadat|skadar|medvetslös|blodsocker|insulin|kramp|smärt|"
+    r"\bill\b|sick|unwell|pain|\bfell\b|fallen|\bfalls\b|faint|confus|bleed|breath|fever|hurt|"
+    r"injur|vomit|seizure|blood sugar",
+)
+# "Vilken anhörig ska jag ringa om Greta ramlar?" asks for someone else: not this rule's to answer.
+_SOMEONE_ELSE = re.compile(
+    r"anhörig|dotter|\bson\b|sonen|fru|\bmake|maka|syster|bror|granne|läkare|samordnar|chef|"
+    r"relative|daughter|\bwife|husband|sister|brother|neighbou?r|doctor|coordinator|manager"
+)
+# "Om jag blir sjuk": the worker's own illness is the coordinator's to plan around.
+_MYSELF = re.compile(r"\b(om|när|ifall|if|when) (jag|i) (blir|är|mår|känner|get|am|feel)\b")
+
+
+def whom_to_call(text: str, language: str) -> Recognition | None:
+    """An escalation reading when the question asks whom to call in a health situation."""
+    said = normalize(text)
+    if not _WHO_TO_CALL.search(said) or not _HEALTH.search(said):
+        return None
+    if _SOMEONE_ELSE.search(said):
+        return None
+    if _MYSELF.search(said):
+        return Recognition("escalation", language, {"role": "coordinator"})
+    return Recognition("escalation", language, {"role": "nurse", "ill": True})

@@ -1,0 +1,66 @@
+"""Whom to call in a situation (device/nlu/situations.py), on plain values: a client's health is
+the nurse's after 112, the worker's own illness the coordinator's, anything else no one's here."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from device.nlu.situations import whom_to_call
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Vem ringer jag om Märta blir andfådd?",
+        "Om Olle verkar förvirrad, vem ska jag kontakta?",
+        "Vem larmar jag om Kjell har trillat i badrummet?",
+        "Vem ska jag ringa om något händer med Karins insulin?",
+        "Who should I phone if Siv feels ill?",
+        "Who do I call when Bertil has fallen?",
+        "Maria har ramlat, vem ringer jag?",
+        "Vem ska jag höra av mig till om Karl får svårt att andas?",
+    ],
+)
+def test_a_clients_health_is_the_nurses(question: str) -> None:
+    found = whom_to_call(question, "sv")
+    assert found is not None
+    assert (found.intent, found.slots.get("role"), found.slots.get("ill")) == (
+        "escalation",
+        "nurse",
+        True,
+    )
+
+
+def test_the_workers_own_illness_is_the_coordinators() -> None:
+    found = whom_to_call("Vem ska jag ringa om jag blir sjuk?", "sv")
+    assert found is not None and found.slots == {"role": "coordinator"}
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Vem ringer jag om bilen går sönder?",  # not health
+        "Vilken anhörig ska jag ringa om Greta ramlar?",  # asks for someone else
+        "Vem ringer jag om Annas dotter?",
+        "Är Greta sjuk?",  # not whom to call
+        "Vem är sjuk idag?",
+    ],
+)
+def test_anything_else_is_left_to_the_other_readers(question: str) -> None:
+    assert whom_to_call(question, "sv") is None
+
+
+@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyzåäö ,?", max_size=80))
+def test_no_health_word_no_nurse(text: str) -> None:
+    # Without a word of illness, injury or medicine nothing here sends the worker to the nurse.
+    found = whom_to_call(f"vem ringer jag om {text}", "sv")
+    if found is not None:
+        assert found.intent == "escalation"
+        words = ("sjuk", "ont", "ramla", "trilla", "fall", "föll", "svimm", "andfådd", "andnöd")
+        more = ("andas", "förvirr", "blöd", "kräk", "feber", "skada", "medvetslös", "blodsocker")
+        rest = ("insulin", "kramp", "smärt", "dålig", "ill", "sick", "unwell", "pain", "fell")
+        assert any(w in text for w in (*words, *more, *rest, "faint", "confus", "bleed")) or any(
+            w in text for w in ("breath", "fever", "hurt", "injur", "vomit", "seizure", "blood")
+        ), text
