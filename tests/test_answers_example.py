@@ -33,6 +33,15 @@ BERTIL = "Patient/p-bertil"
 GRETA = "Patient/p-greta"
 GRETA_MEDS = ["MedicationRequest/p-greta-med1"]
 YUSUF = "Patient/p-yusuf"
+# The afternoon's visits and clients, asked for in more than one way.
+AFTERNOON_VISITS = [
+    "Appointment/p-anna-v2",
+    ANNA,
+    "Appointment/p-bertil-v2",
+    BERTIL,
+    "Appointment/p-yusuf-v1",
+    YUSUF,
+]
 
 CASES = [
     # next visit
@@ -84,28 +93,14 @@ CASES = [
     Case(
         "Vad har jag på eftermiddagen?",
         "schedule",
-        [
-            "Appointment/p-anna-v2",
-            ANNA,
-            "Appointment/p-bertil-v2",
-            BERTIL,
-            "Appointment/p-yusuf-v1",
-            YUSUF,
-        ],
+        AFTERNOON_VISITS,
         ["tre besök", "halv tre", "klockan fyra"],
     ),
     # "Efter lunch" is the afternoon, and the answer says so.
     Case(
         "Vilka har jag efter lunch?",
         "schedule",
-        [
-            "Appointment/p-anna-v2",
-            ANNA,
-            "Appointment/p-bertil-v2",
-            BERTIL,
-            "Appointment/p-yusuf-v1",
-            YUSUF,
-        ],
+        AFTERNOON_VISITS,
         ["På eftermiddagen", "tre besök"],
     ),
     Case(
