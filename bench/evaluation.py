@@ -212,9 +212,9 @@ class Everyday:
     expect_lang: str | None = None
 
 
-def load_everyday() -> list[Everyday]:
+def load_everyday(path: Path | None = None) -> list[Everyday]:
     cases = []
-    for line in EVERYDAY.read_text(encoding="utf-8").splitlines():
+    for line in (path or EVERYDAY).read_text(encoding="utf-8").splitlines():
         if not line.strip():
             continue
         d = json.loads(line)

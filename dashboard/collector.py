@@ -13,6 +13,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
@@ -53,11 +54,12 @@ class Collector:
         self._failures = 0  # failed tries in a row; the page reads storage.collector_problem
         self._stop = threading.Event()
         self.subscribed = threading.Event()
+        self.refused: str | None = None  # why the broker said no, for the log and the console
         client = make_client(config, client_id)
         client.manual_ack_set(True)
         client.reconnect_delay_set(1, 60)
         client.on_connect = self._on_connect
-        client.on_subscribe = lambda c, u, mid, codes, p: self.subscribed.set()
+        client.on_subscribe = self._on_subscribe
         client.on_message = self._on_message
         self._client = client
         self._config = config
@@ -72,9 +74,28 @@ class Collector:
         properties: object,
     ) -> None:
         if getattr(reason, "is_failure", False):
-            log.error("the broker refused the collector: %s", reason)
+            self.refused = (
+                f"the broker refused the collector's connection: {reason} (MQTT reason code "
+                f"{getattr(reason, 'value', '?')}); check dashboard.secrets_file, ca_file and "
+                "cert_file"
+            )
+            log.error("%s", self.refused)
             return
         client.subscribe(self.topic, qos=1)
+
+    def _on_subscribe(
+        self, client: mqtt.Client, userdata: object, mid: int, codes: list[Any], props: object
+    ) -> None:
+        refused = [c for c in codes if getattr(c, "is_failure", False)]
+        if refused:  # otherwise the page would wait for statistics that never come
+            self.refused = (
+                f"the broker refused the collector's subscription to {self.topic}: "
+                f"{refused[0]} (MQTT reason code {refused[0].value}); check the broker's ACL "
+                "(the dashboard account needs `topic read hemassist/v1/<org>/#`, docs/broker.md)"
+            )
+            log.error("%s", self.refused)
+            return
+        self.subscribed.set()
 
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
         self._queue.put((msg.mid, Incoming(msg.topic, bytes(msg.payload))))

@@ -104,8 +104,11 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
                     f"collecting from {settings.dashboard.broker_url} into {storage.url}",
                     flush=True,
                 )
-                while True:
-                    time.sleep(3600)
+                while collector is not None and collector.refused is None:
+                    time.sleep(0.5)
+                if collector is not None:  # the broker said no: waiting would not help
+                    print(f"hemassist dashboard: {collector.refused}", file=sys.stderr)
+                return EXIT_ERROR
             return _serve(settings, storage)
         finally:
             if collector is not None:

@@ -37,6 +37,11 @@ INTENT_NAMES = {
     "repeat": "upprepa",
     "stop": "stopp",
     "feedback": "omdöme (bra/fel)",
+    "visit_length": "besökets längd",
+    "day_end": "när dagen slutar",
+    "remaining": "kvar i dag",
+    "time_left": "tid till nästa besök",
+    "new_question": "ny fråga",
     "unknown": "förstod inte frågan",
 }
 

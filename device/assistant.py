@@ -14,19 +14,22 @@ from datetime import datetime, timedelta
 
 from device.answers.handlers import HANDLERS, NEEDS_DATA, Ask, Reply, can_restate, restate
 from device.answers.phrases import say
-from device.answers.records import NOT_FOR_RECORDS, search
 from device.answers.redact import code_tokens, redact
 from device.care.model import CareData
 from device.care.store import CareStore
-from device.nlu.agreement import agrees, asks_a_name_it_lacks, supported_beyond_time
+from device.nlu.agreement import agrees, answers_what_is_asked
+from device.nlu.followup import new_question
 from device.nlu.llm import LlmFallback, read_within_budget
+from device.nlu.people import Directory
 from device.nlu.recognizer import Recognition, Recognizer, Templates
 from device.nlu.similar_reader import SimilarReader
 from device.nlu.situations import whom_to_call
-from device.nlu.text import normalize
+from device.nlu.text import guess_language, normalize
+from device.readers import in_records, read_similar
+from device.session import Conversation, Leaning, released, vet_reading
 from device.settings import Settings
 from device.signals import Answered, Signal, SignalWatch
-from device.turn import Turn, ms_since, path_of, plain_slots
+from device.turn import Turn, path_of, plain_slots
 
 log = logging.getLogger("hemassist.assistant")
 
@@ -62,11 +65,13 @@ class Assistant:
         self.care = CareData.empty()
         self._code_tokens: set[str] = set()
         self._recognizer = Recognizer(templates, self.care, settings.answers.name_match_threshold)
+        self._people = Directory.of(self.care)
         self._greeted = False
         self._gated: _Waiting | None = None
         self._choosing: _Waiting | None = None
         self._clarifying: _Waiting | None = None
         self._last: Reply | None = None
+        self._conversation = Conversation(settings.answers.focus_s)
         self._spoken_language: str = settings.language
         self._signals = SignalWatch(timedelta(seconds=settings.telemetry.repeat_window_s))
         self.refresh()
@@ -87,6 +92,7 @@ class Assistant:
         self._recognizer = Recognizer(
             self._templates, care, self._settings.answers.name_match_threshold
         )
+        self._people = Directory.of(care, self._recognizer.vocabulary())
         if self._similar is not None and care.clients:
             self._similar.prepare(self._recognizer)
 
@@ -171,22 +177,45 @@ class Assistant:
         self.refresh()
         now = now or datetime.now(self._settings.tz)
         loaded = time.perf_counter()
-        rec = given or self._recognizer.recognize(
-            text, self._settings.language, self._settings.detect_language
+        said = text  # what the worker said; ``text`` becomes what a follow-up stands for
+        leaning = Leaning(text)
+        if given is None:
+            rest = new_question(text)
+            if rest is not None:  # "Ny fråga." alone, or "Ny fråga. Vad är koden till henne?"
+                self._conversation.drop()
+                text = rest or text
+            if rest == "":
+                given = Recognition("new_question", guess_language(text, self._settings.language))
+            else:
+                leaning = self._conversation.lean(text, now, self.care)
+                text = leaning.text
+        rec = (
+            given
+            or leaning.reading
+            or self._recognizer.recognize(
+                text, self._settings.language, self._settings.detect_language
+            )
         )
+        if rec.intent == "unknown" and given is None:  # "och i morgon då?", "och Bertil?"
+            rec = (
+                self._conversation.ellipsis_reading(text, now, self._recognizer, self._people)
+                or rec
+            )
         llm_ms: dict[str, float] = {}
-        ask_back = False
+        ask_back = leaning.stale
         if rec.intent == "unknown":  # "vem ringer jag om Märta blir andfådd?": a rule, not a list
             rec = whom_to_call(text, rec.language) or rec
         if rec.intent == "unknown":
             # A clear reading of the nearest template sentences first, the records' own sentences
             # next ("vad för tabletter står Olof på?" found "Ge förmiddagens tabletter ur dosetten"
             # in a routine), then the nearest reading said back for a yes or no.
-            similar, sure = self._read_similar(text, rec, llm_ms)
+            similar, sure = read_similar(
+                text, rec, self._similar, self._recognizer, self.care, self._settings, llm_ms
+            )
             if similar is not None and sure:
                 rec = similar
             else:
-                rec = self._in_records(text, rec)
+                rec = in_records(text, rec, self._recognizer, self.care)
                 if rec.intent == "unknown" and similar is not None:
                     rec, ask_back = similar, True
         if rec.intent == "unknown" and self._llm is not None and self.care.clients:
@@ -201,6 +230,13 @@ class Assistant:
             ask_back = rec.via == "llm" and not agrees(rec, text, self._recognizer.names, threshold)
         elif unsure and rec.via != "similar":  # a reading of speech, not sure enough to answer
             ask_back = can_restate(rec.language, rec.intent)
+        note = None
+        if given is None:  # every path's reading, checked against the names said
+            rec, ask_back, note = vet_reading(text, rec, ask_back, self._people, self.care)
+            rec, old_focus = self._conversation.complete(text, rec, now, self._people)
+            ask_back = ask_back or old_focus or not answers_what_is_asked(rec.intent, text)
+            if ask_back and not can_restate(rec.language, rec.intent):  # say back, or not at all
+                rec, ask_back = Recognition("unknown", rec.language), False
         recognized = time.perf_counter()
         spoken = rec  # what was said, before a "ja" or a name completes an earlier question
         rec, confirmed = self._follow_up(rec, now, confirmed)
@@ -216,6 +252,11 @@ class Assistant:
         )
         if rec.intent == "repeat" and self._last is not None:
             reply = self._last
+        elif rec.intent == "new_question":
+            reply = Reply(say(ask.lang, "new_question"), outcome="answered")
+        elif leaning.ask_who and rec.intent != "unknown":  # "har hon allergier?", nobody in focus
+            rec = replace(rec, slots={k: v for k, v in rec.slots.items() if k != "client"})
+            reply = Reply(say(ask.lang, "who_do_you_mean"), outcome="ambiguous")
         elif rec.intent == "feedback":
             reply = self._feedback(ask.lang, rec)
         elif ask_back:  # the LLM's reading doesn't fit the question's words: ask, don't answer
@@ -223,12 +264,19 @@ class Assistant:
         elif rec.intent == "deny":
             reply = Reply(say(ask.lang, "clarify_no" if self._clarifying else "unknown"))
             reply = replace(reply, outcome="unknown")
+        elif note is not None and note.kind == "nobody":
+            reply = Reply(say(ask.lang, "nobody_named", name=note.name), outcome="unknown")
         else:
             reply = self._reply(ask, rec)
-            if not (rec.intent == "access" and confirmed):  # a code is said only when released
+            if note is not None:  # a relative or a worker named where a client's fact was asked
+                reply = replace(
+                    reply, text=f"{reply.text} {say(ask.lang, note.kind, name=note.name)}"
+                )
+            if not released(rec, reply, confirmed):  # a code is said only when released
                 reply = replace(reply, text=redact(reply.text, self._code_tokens, rec.language))
-        signal = self._signal(text, spoken, rec, reply, now)
+        signal = self._signal(said, spoken, rec, reply, now)
         self._remember(rec, reply, now)
+        self._conversation.update(rec, reply, now, self.care)
         self._spoken_language = rec.language
         answer = reply.text
         if not self._greeted:
@@ -237,7 +285,7 @@ class Assistant:
                 answer = f"{say(rec.language, 'disclosure')} {answer}"
         done = time.perf_counter()
         return Turn(
-            text=text,
+            text=said,
             language=rec.language,
             intent=rec.intent,
             slots=plain_slots(rec, ask),
@@ -277,41 +325,6 @@ class Assistant:
         if rec.intent == "unknown":
             meaning = ("unknown", normalize(text))
         return self._signals.asked(rec.intent, meaning, answered, now)
-
-    def _in_records(self, text: str, rec: Recognition) -> Recognition:
-        """A question naming one client, about something written in their records."""
-        clients = self._recognizer.names.named_in(text)
-        if len(clients) != 1 or NOT_FOR_RECORDS.search(normalize(text)):
-            return rec
-        reading = Recognition("records", rec.language, {"client": clients, "about": text})
-        care = self.care
-        client = care.client(clients[0])
-        if client is None:
-            return rec
-        names = set(self._recognizer.names.forms)
-        return reading if search(care, client, text, names, rec.language) else rec
-
-    def _read_similar(
-        self, text: str, rec: Recognition, timings: dict[str, float]
-    ) -> tuple[Recognition | None, bool]:
-        """The reading of the template sentences nearest in meaning (None: none near enough, or
-        one that could only be said back and can't be), and whether it is sure enough to answer
-        at once: clear ahead of every other reading, and its words fit the question."""
-        if self._similar is None or not self.care.clients:
-            return None, False
-        started = time.perf_counter()
-        found = self._similar.read(text, rec, self._recognizer)
-        timings["similar"] = ms_since(started)
-        if found is None:
-            return None, False
-        reading, clear = found
-        threshold = self._settings.answers.name_match_threshold
-        fits = agrees(reading, text, self._recognizer.names, threshold)
-        sure = clear and fits and supported_beyond_time(reading.intent, text)
-        sure = sure and not asks_a_name_it_lacks(reading.intent, text)
-        if not sure and not can_restate(reading.language, reading.intent):
-            return None, False
-        return reading, sure
 
     def _follow_up(
         self, rec: Recognition, now: datetime, confirmed: bool

@@ -46,6 +46,11 @@ def _parser() -> argparse.ArgumentParser:
         "If anything is wrong nothing changes and the previous data stays in use.",
     )
     imp.add_argument("path", type=Path, help="the bundle (JSON)")
+    imp.add_argument(
+        "--allow-older",
+        action="store_true",
+        help="import an export older than the one in use (going back on purpose)",
+    )
 
     ask = sub.add_parser(
         "ask",
@@ -152,12 +157,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     stats.add_argument("--json", action="store_true", help="print JSON")
 
-    demo = sub.add_parser("demo", help="import a bundle and answer example questions on its day")
+    demo = sub.add_parser(
+        "demo",
+        help="place a bundle on today, import it and answer example questions",
+        description="Move the bundle's visits to today (whole days, same times of day), import "
+        "it and answer example questions at 07:30 today, so the demo works on any date.",
+    )
     demo.add_argument("--bundle", type=Path, required=True, help="the care-data bundle to import")
     demo.add_argument(
         "--now",
-        default="2026-11-24T07:30:00+01:00",
-        help="the time of day to ask at (default: the example bundle's morning)",
+        help="the time to ask at: ISO 8601, or HH:MM for today (default: 07:30 today)",
     )
     return parser
 
@@ -198,12 +207,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _import_fhir(settings: Settings, args: argparse.Namespace) -> int:
     from device.commands.care import import_fhir
 
-    return import_fhir(settings, args.path)
+    return import_fhir(settings, args.path, args.allow_older)
 
 
 def _status(settings: Settings, args: argparse.Namespace) -> int:
     from device.commands.care import status
+    from provisioning.device import wiped
 
+    record = wiped(settings.data_dir)
+    if record is not None:  # opening the store would make a new data key
+        print(json.dumps({"wiped": record}, indent=2))
+        return EXIT_OK
     return status(settings)
 
 
@@ -354,13 +368,16 @@ DEMO_QUESTIONS = [
 
 
 def _demo(settings: Settings, args: argparse.Namespace) -> int:
-    code = _import_fhir(settings, argparse.Namespace(path=args.bundle))
+    from device.commands.care import import_today
+
+    now = parse_now(args.now or "07:30", settings)
+    assert now is not None
+    code = import_today(settings, args.bundle, now.date())
     if code != EXIT_OK:
         return code
     assistant = assistant_for(settings, wait_for_llm=True)
     if assistant is None:
         return EXIT_ERROR
-    now = parse_now(args.now, settings)
     from device.commands.telemetry import recorder_for
 
     recorder = recorder_for(settings)

@@ -18,7 +18,16 @@ from device.bounded import quote
 ID = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")  # matched whole (fullmatch)
 # A device's id is its broker user name and client id: never one of the fleet's own accounts.
 RESERVED_IDS = frozenset(
-    {"dashboard", "collector", "hemassist", "hemassist-dashboard", "admin", "root", "mosquitto"}
+    {
+        "dashboard",
+        "collector",
+        "hemassist",
+        "hemassist-dashboard",
+        "admin",
+        "root",
+        "mosquitto",
+        "care-publisher",
+    }
 )
 LANGUAGES = ("sv", "en")
 

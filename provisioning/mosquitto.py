@@ -9,7 +9,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from device.telemetry.schema import MAX_PAYLOAD_BYTES
+from device.care.sealed import care_topic
 
 ITERATIONS = 101  # mosquitto_passwd's default for its $7$ (PBKDF2-SHA512) format
 SALT_BYTES = 12
@@ -25,8 +25,16 @@ def password_line(username: str, password: str, salt: bytes | None = None) -> st
 
 
 def device_acl(username: str, org: str, device_id: str) -> str:
-    """A device may only write its own topics, and read nothing."""
-    return f"user {username}\ntopic write hemassist/v1/{org}/{device_id}/#\n"
+    """A device may only write its own topics, and read only its own care-data topic."""
+    return (
+        f"user {username}\ntopic write hemassist/v1/{org}/{device_id}/#\n"
+        f"topic read {care_topic(org, device_id)}\n"
+    )
+
+
+def publisher_acl(username: str, org: str) -> str:
+    """IT's publishing account may write every device's care-data topic, and read nothing."""
+    return f"user {username}\ntopic write {care_topic(org, '+')}\n"
 
 
 def reader_acl(username: str, org: str) -> str:
@@ -38,7 +46,9 @@ def reader_acl(username: str, org: str) -> str:
 # hourly statistics and a health message every 15 minutes.
 MESSAGES_PER_DEVICE_DAY = 24 + 96 + 4
 QUEUE_DAYS = 7  # the collector may be away this long without a message lost
-MAX_PACKET_BYTES = MAX_PAYLOAD_BYTES  # what the dashboard accepts; a message is a few kB
+# A team's sealed care data: 4 MiB holds about 24 MB of FHIR JSON at the example bundle's 6:1
+# (docs/broker.md). Statistics messages are a few kB; the dashboard refuses any over 256 kB.
+MAX_PACKET_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -53,14 +63,24 @@ class BrokerLayout:
     log_file: Path | None = None  # None: the system's log (syslog/journal)
     crl_file: Path | None = None
     client_certs: bool = False
+    # A drop-in for Debian's /etc/mosquitto/conf.d: Debian's own mosquitto.conf sets
+    # persistence and persistence_location already, and Mosquitto refuses a second location.
+    dropin: bool = False
 
 
 def broker_config(layout: BrokerLayout) -> str:
-    """The Mosquitto configuration the fleet needs, each line with the reason it is there."""
+    """The Mosquitto configuration the fleet needs, each line with the reason it is there: a
+    whole configuration file, or with ``layout.dropin`` the part Debian's packaged
+    mosquitto.conf does not already say (tests/test_broker_files.py starts both)."""
     queued = max(10_000, layout.devices * MESSAGES_PER_DEVICE_DAY * QUEUE_DAYS)
     folder = layout.config_dir
     lines = [
         "# Mosquitto for hemassist, written by `hemassist provision`. Each setting says why.",
+        (
+            "# For /etc/mosquitto/conf.d/ beside Debian's own mosquitto.conf (docs/broker.md)."
+            if layout.dropin
+            else "# A whole configuration: mosquitto -c <this file> (docs/broker.md)."
+        ),
         "# One set of rules for every listener: the ACL and password file apply everywhere.",
         "per_listener_settings false",
         "# Only known accounts: every device and the dashboard's collector log in.",
@@ -69,8 +89,15 @@ def broker_config(layout: BrokerLayout) -> str:
         "# A device may write only its own topics; the collector may only read.",
         f"acl_file {folder / 'acl'}",
         "# The collector's session and its queue survive a broker restart.",
-        "persistence true",
-        f"persistence_location {layout.persistence_dir}/",
+        *(
+            [
+                "# (persistence true and persistence_location are set by Debian's",
+                "# /etc/mosquitto/mosquitto.conf, which includes this file: said twice, Mosquitto",
+                "# refuses to start.)",
+            ]
+            if layout.dropin
+            else ["persistence true", f"persistence_location {layout.persistence_dir}/"]
+        ),
         "autosave_interval 60",
         f"# Messages kept for the collector while it is away: {layout.devices} devices ×",
         f"# {MESSAGES_PER_DEVICE_DAY} messages a day × {QUEUE_DAYS} days (Mosquitto keeps only",
@@ -79,7 +106,8 @@ def broker_config(layout: BrokerLayout) -> str:
         "max_queued_bytes 0",
         "# Unacknowledged messages per client in flight, as a device's outbox sends them.",
         "max_inflight_messages 20",
-        "# Nothing larger than a statistics message may reach the collector.",
+        "# A team's sealed care data fits (statistics are a few kB; the collector refuses any",
+        "# over 256 kB itself).",
         f"message_size_limit {MAX_PACKET_BYTES}",
         "# Sessions of devices that never come back are forgotten after 30 days.",
         "persistent_client_expiration 30d",

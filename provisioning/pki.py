@@ -10,9 +10,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+MAX_PEM_BYTES = 1_000_000  # a certificate chain is a few kB
 
 
 @dataclass(frozen=True)
@@ -20,10 +23,13 @@ class Issued:
     cert: x509.Certificate
     key: ec.EllipticCurvePrivateKey
 
+    def cert_pem(self) -> bytes:
+        return self.cert.public_bytes(serialization.Encoding.PEM)
+
     def write(self, cert_path: Path, key_path: Path) -> None:
         cert_path.parent.mkdir(parents=True, exist_ok=True)
         key_path.parent.mkdir(parents=True, exist_ok=True)
-        cert_path.write_bytes(self.cert.public_bytes(serialization.Encoding.PEM))
+        cert_path.write_bytes(self.cert_pem())
         fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(
@@ -137,3 +143,63 @@ def revocation_list(ca: Issued, serials: list[int], days: int = 30) -> bytes:
         )
     crl = builder.sign(ca.key, hashes.SHA256())
     return crl.public_bytes(serialization.Encoding.PEM)
+
+
+def issued_by(cert: x509.Certificate, ca: x509.Certificate) -> bool:
+    """Signed by this CA's key: a certificate of another CA with the same name is not."""
+    try:
+        cert.verify_directly_issued_by(ca)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
+def load_cert(path: Path) -> x509.Certificate:
+    """One PEM certificate; ValueError saying what the file is instead."""
+    data = path.read_bytes()[:MAX_PEM_BYTES]
+    if b"-----BEGIN CERTIFICATE-----" not in data:
+        raise ValueError(
+            f"{path} is not a PEM certificate (it should begin with -----BEGIN CERTIFICATE-----)"
+        )
+    return x509.load_pem_x509_certificate(data)
+
+
+def check_ca_file(path: Path) -> x509.Certificate:
+    """The broker's CA as a device will use it: a PEM certificate that is a CA, not expired."""
+    cert = load_cert(path)
+    try:
+        constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+        is_ca = constraints.ca
+    except x509.ExtensionNotFound:
+        is_ca = cert.issuer == cert.subject  # an old self-signed root without the extension
+    if not is_ca:
+        raise ValueError(
+            f"{path} is a certificate, but not a CA's (it is {cert.subject.rfc4514_string()}): "
+            "give the CA that signed the broker's certificate"
+        )
+    if cert.not_valid_after_utc < datetime.now(UTC):
+        raise ValueError(f"{path}: the CA expired on {cert.not_valid_after_utc:%Y-%m-%d}")
+    return cert
+
+
+def check_key_pair(cert_path: Path, key_path: Path) -> None:
+    """The client certificate and its private key belong together."""
+    cert = load_cert(cert_path)
+    data = key_path.read_bytes()[:MAX_PEM_BYTES]
+    if b"PRIVATE KEY-----" not in data:
+        raise ValueError(f"{key_path} is not a PEM private key")
+    key = serialization.load_pem_private_key(data, password=None)
+    mine = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    theirs = cert.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    if mine != theirs:
+        raise ValueError(f"{key_path} is not the private key of {cert_path}")
+
+
+def crl_next_update(path: Path) -> datetime | None:
+    """When the revocation list at ``path`` runs out (the broker refuses clients after it)."""
+    crl = x509.load_pem_x509_crl(path.read_bytes()[:MAX_PEM_BYTES])
+    return crl.next_update_utc

@@ -5,16 +5,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
+UNIT_NAME = "hemassist.service"
+
 
 def unit(
     executable: Path,
     config: Path = Path("/etc/hemassist/site.toml"),
     user: str = "hemassist",
     data_dir: Path = Path("/var/lib/hemassist"),
+    absent_groups: list[str] | None = None,
 ) -> str:
+    """The unit text; groups this machine lacks are left out (systemd refuses to start a
+    service whose SupplementaryGroups don't exist)."""
+    groups = [g for g in ("audio", "gpio") if g not in (absent_groups or [])]
+    joined = ",".join(groups)
     return f"""# hemassist device process. Written by `hemassist provision install-service`.
 # Install: copy to /etc/systemd/system/hemassist.service, then
-#   useradd --system --home {data_dir} --groups audio,gpio {user}
+#   useradd --system --home-dir {data_dir} --shell /usr/sbin/nologin{
+        f" --groups {joined}" if groups else ""
+    } {user}
 #   systemctl daemon-reload && systemctl enable --now hemassist
 # The service has no terminal: set trigger.mode = "gpio" in {config}.
 [Unit]
@@ -26,7 +35,7 @@ Wants=network-online.target
 Type=simple
 User={user}
 Group={user}
-SupplementaryGroups=audio gpio
+SupplementaryGroups={" ".join(groups)}
 Environment=HEMASSIST_CONFIG={config}
 Environment=HEMASSIST_DATA_DIR={data_dir}
 ExecStart={executable} run

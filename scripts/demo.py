@@ -79,7 +79,7 @@ def spoken_demo(data_dir: Path) -> int:
             "--output-dir",
             str(answers),
             "--now",
-            "2026-11-24T07:30:00+01:00",
+            "07:30",  # today: `hemassist demo` placed the example's visits on today
         ]
     )
     print(f"Questions and spoken answers to play: {answers}/question-N.wav, answer-N.wav")

@@ -20,7 +20,9 @@ _FENCE = re.compile(r"```.*?```", re.S)
 _SPAN = re.compile(r"`([^`\n]+)`")
 _COMMAND = re.compile(r"\bhemassist((?: +[a-z][a-z-]*)+)")
 # What `hemassist provision fleet` writes into its output folder, named as the folder has it.
-FLEET_OUTPUT = frozenset({"dashboard/secrets.toml", "dashboard/fleet.toml"})
+FLEET_OUTPUT = frozenset(
+    {"dashboard/secrets.toml", "dashboard/fleet.toml", "dashboard/ca.pem", "dashboard/client.pem"}
+)
 _LINK = re.compile(r"\]\(([^)\s]+)\)")
 _TOPS = "device|dashboard|provisioning|config|tests|bench|scripts|docs|models"
 _PATH = re.compile(rf"(?<![\w./-])((?:{_TOPS})/[\w./*-]*)")

@@ -242,14 +242,20 @@ def test_fleet_writes_the_broker_configuration_and_the_team_file(tmp_path: Path)
     for line in [
         "allow_anonymous false",
         "use_username_as_clientid true",
-        "persistence true",
+        "autosave_interval 60",
         "max_queued_messages 10000",
         "max_inflight_messages 20",
-        "message_size_limit 262144",
+        f"message_size_limit {4 * 1024 * 1024}",
         "listener 8883",
         "password_file /etc/mosquitto/hemassist/passwd",
         "acl_file /etc/mosquitto/hemassist/acl",
     ]:
         assert line in conf.splitlines(), line
+    # Debian's mosquitto.conf sets persistence; the whole configuration sets it itself.
+    assert not any(line.startswith("persistence") for line in conf.splitlines())
+    standalone = (tmp_path / "fleet" / "broker" / "standalone.conf").read_text().splitlines()
+    assert "persistence true" in standalone and "persistence_location /var/lib/mosquitto/" in (
+        standalone
+    )
     fleet = (tmp_path / "fleet" / "dashboard" / "fleet.toml").read_text()
     assert 'dev-1 = "majorna-2"' in fleet and 'dev-2 = "hisingen-1"' in fleet

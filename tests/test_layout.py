@@ -17,7 +17,7 @@ LAYERS: list[set[str]] = [
     {"device.care", "device.models"},
     {"device.nlu"},
     {"device.answers"},
-    {"device.assistant", "device.turn"},
+    {"device.assistant", "device.turn", "device.session", "device.readers"},
     {"device.speech", "device.telemetry", "device.settings_reference"},
     {"device.commands", "dashboard"},
     {"provisioning"},

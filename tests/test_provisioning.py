@@ -115,7 +115,7 @@ def test_fleet_with_bad_rows_names_them_and_writes_nothing(
     err = capsys.readouterr().err
     for line in ("line 3", "line 4", "line 5", "line 6", "line 7"):
         assert line in err
-    assert "line 2" not in err and "nothing written" in err
+    assert "line 2:" not in err and "nothing written" in err
     assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["inventory.csv"]
 
 

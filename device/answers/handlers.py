@@ -12,6 +12,7 @@ from device.answers.careplan import flags, notes, records, routine
 from device.answers.medication import medication
 from device.answers.people import access, address, contact, escalation, possessive, relative_phone
 from device.answers.phrases import PHRASES, join, say, term
+from device.answers.plan import day_end, remaining, time_left, visit_length
 from device.answers.schedule import next_visit, schedule, schedule_count, visit_time
 from device.nlu.recognizer import Recognition
 
@@ -61,6 +62,10 @@ HANDLERS: dict[str, Handler] = {
     "schedule": schedule,
     "schedule_count": schedule_count,
     "visit_time": visit_time,
+    "visit_length": visit_length,
+    "day_end": day_end,
+    "remaining": remaining,
+    "time_left": time_left,
     "routine": routine,
     "notes": notes,
     "flags": flags,

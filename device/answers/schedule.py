@@ -219,6 +219,14 @@ def schedule_count(ask: Ask, rec: Recognition) -> Reply:
         left = [v for v in booked if v.end > ask.now]
         cite.add(*(v.ref for v in left))
         text = say(ask.lang, "count_left", count=_count(ask, len(left)))
+        items = [
+            say(ask.lang, "schedule_item", name=name_of(ask, v.client),
+                when=say_time(ask.local(v.start), ask.lang))
+            for v in left[:MAX_LISTED]
+        ]  # fmt: skip
+        if items:  # the count, then who: a worker asking "how many" wants to know who too
+            text = f"{text} {capitalize(join(ask.lang, items))}."
+        cite.add(*(v.client for v in left))
         return cite.reply(capitalize(text))
     cite.add(*(v.ref for v in booked))
     text = say(ask.lang, "count", period=period, count=_count(ask, len(booked)))

@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from device.bounded import quote, too_deep
+from device.care.fhir_codes import code_problems
 from device.care.fhir_map import MappingError, prune, ref_of, references, to_care_data
 from device.care.model import CareData
 
@@ -94,17 +95,17 @@ def parse_bundle(
     if not isinstance(entries, list):
         raise BundleError(source, ["field 'entry': the bundle has no list of entries"])
 
-    problems = _structure_problems(entries)
+    problems = _bundle_problems(data) + _structure_problems(entries)
     if not problems:
-        problems = _fhir_problems(data, entries)
+        problems = _fhir_problems(data, entries) or code_problems(entries)
     if problems:
         raise BundleError(source, problems)
 
     resources, ignored, problems = _prune_and_link(entries)
     if problems:
         raise BundleError(source, problems)
-    bundle_id = str(data.get("id") or "")
-    exported = _timestamp(data.get("timestamp"))
+    bundle_id = str(data["id"])
+    exported = _timestamp(data["timestamp"])
     try:
         care = to_care_data(bundle_id, exported, resources)
     except MappingError as exc:
@@ -112,6 +113,53 @@ def parse_bundle(
         raise BundleError(source, [f"entry {where} ({exc})"]) from None
     counts = Counter(str(r["resourceType"]) for r in resources)
     return ValidBundle(bundle_id, exported, resources, care, dict(counts), ignored)
+
+
+def _bundle_problems(data: dict[str, Any]) -> list[str]:
+    """The bundle's own id and export time: status, freshness and rollback checks need both."""
+    problems = []
+    bid = data.get("id")
+    if not isinstance(bid, str) or not bid.strip():
+        problems.append("field 'id': the bundle needs an id (status and the import log name it)")
+    stamp = data.get("timestamp")
+    if not isinstance(stamp, str):
+        problems.append(
+            "field 'timestamp': the bundle needs its export time (the device keeps care data "
+            "for a set time and never replaces newer data with older)"
+        )
+    elif _timestamp(stamp) is None:
+        problems.append(
+            "field 'timestamp': not an ISO 8601 time with a UTC offset, "
+            "such as 2026-11-23T18:00:00+01:00"
+        )
+    return problems
+
+
+def freshness_problems(
+    exported: datetime | None, now: datetime, retention_days: int, in_use: datetime | None
+) -> list[str]:
+    """Why a bundle exported at ``exported`` must not replace the data in use, if it must not.
+
+    Too old: the retention purge would delete it at once, so importing it would leave the
+    device with nothing. Older than the data in use: a rollback, which would answer from an
+    older plan. (Equal is allowed: importing the same export again is harmless.)
+    """
+    if exported is None:
+        return ["field 'timestamp': the bundle has no export time"]
+    problems = []
+    if exported < now - timedelta(days=retention_days):
+        problems.append(
+            f"field 'timestamp': exported {exported.date().isoformat()}, more than "
+            f"{retention_days} days ago (store.retention_days): the device may not keep it. "
+            "Export a new bundle from the planning system."
+        )
+    if in_use is not None and exported < in_use:
+        problems.append(
+            f"field 'timestamp': exported {exported.isoformat(timespec='minutes')}, before the "
+            f"care data in use ({in_use.isoformat(timespec='minutes')}): an older plan never "
+            "replaces a newer one."
+        )
+    return problems
 
 
 def _structure_problems(entries: list[Any]) -> list[str]:
@@ -213,10 +261,12 @@ def _resolve_urls(resource: dict[str, Any], full_urls: dict[str, str]) -> dict[s
 
 
 def _timestamp(value: Any) -> datetime | None:
+    """An ISO 8601 time with its UTC offset, else None (a naive time is ambiguous)."""
     try:
-        return datetime.fromisoformat(value) if isinstance(value, str) else None
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
     except ValueError:
         return None
+    return moment if moment is not None and moment.tzinfo is not None else None
 
 
 def _entry_index(entries: list[Any], ref: str) -> int | str:

@@ -166,6 +166,15 @@ class CareData:
     def practitioner(self, ref: str) -> Practitioner | None:
         return next((p for p in self.practitioners if p.ref == ref), None)
 
+    def person_name(self, ref: str) -> str | None:
+        """The full name of anyone the care data knows: client, relative or worker."""
+        people: list[Client | Practitioner | Relative] = [
+            *self.clients,
+            *self.relatives,
+            *self.practitioners,
+        ]
+        return next((p.full_name for p in people if p.ref == ref), None)
+
     def _of(self, client: str, kind: str) -> list[object]:
         return self._by_client.get(client, {}).get(kind, [])
 

@@ -130,20 +130,25 @@ class CareStore:
         return StoreStatus(bundle.bundle_id, exported, imported_at, bundle.counts)
 
     def purge(self, now: datetime) -> int:
-        """Delete what is older than the retention period; returns the number of rows deleted."""
+        """Delete visits that ended before the retention period; returns the rows deleted.
+
+        The snapshot in use is never deleted as a whole, however old its export: only a newer
+        import replaces it (an old bundle would otherwise wipe the device, and the worker would
+        hear "no care data" instead of her clients' routines). ``status`` says when it is stale.
+        """
         cutoff = now - self.retention
-        status = self.status()
+        active = self.active_snapshot()
         try:
             self._db.execute("BEGIN IMMEDIATE")
-            if status and status.exported and datetime.fromisoformat(status.exported) < cutoff:
-                deleted = self._db.execute("DELETE FROM records").rowcount
-                self._db.execute("DELETE FROM snapshots")
-                self._db.execute("DELETE FROM meta WHERE key = 'active'")
-            else:
-                deleted = self._db.execute(
-                    "DELETE FROM records WHERE until_day IS NOT NULL AND until_day < ?",
-                    (cutoff.date().isoformat(),),
+            deleted = self._db.execute(
+                "DELETE FROM records WHERE until_day IS NOT NULL AND until_day < ?",
+                (cutoff.date().isoformat(),),
+            ).rowcount
+            if active is not None:  # leftovers of an interrupted older layout, never the active
+                deleted += self._db.execute(
+                    "DELETE FROM records WHERE snapshot != ?", (active,)
                 ).rowcount
+                self._db.execute("DELETE FROM snapshots WHERE id != ?", (active,))
             self._db.execute("COMMIT")
         except sqlite3.Error as exc:
             self._rollback()
@@ -151,6 +156,13 @@ class CareStore:
         if deleted:
             self._checkpoint()
         return deleted
+
+    def exported_in_use(self) -> datetime | None:
+        """When the care data in use was exported (None when nothing is imported)."""
+        status = self.status()
+        if status is None or status.exported is None:
+            return None
+        return datetime.fromisoformat(status.exported)
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any, TextIO
 
 from device.bounded import quote
@@ -26,15 +26,20 @@ class UsageError(Exception):
 
 
 def parse_now(text: str | None, settings: Settings) -> datetime | None:
+    """``--now``: an ISO 8601 time, or HH:MM for that time today (the device's time zone)."""
     if not text:
         return None
     try:
         if len(text) > 64:  # the longest ISO 8601 time is about 35 characters
             raise ValueError
+        if len(text) <= 5 and ":" in text:
+            clock = time.fromisoformat(text.zfill(5))
+            return datetime.combine(datetime.now(settings.tz).date(), clock, settings.tz)
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise UsageError(
-            f"--now: {quote(text)} is not an ISO 8601 time such as 2026-11-24T08:00"
+            f"--now: {quote(text)} is not an ISO 8601 time such as 2026-11-24T08:00, "
+            "nor HH:MM for today"
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=settings.tz)
 

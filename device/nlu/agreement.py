@@ -25,7 +25,12 @@ _SUPPORT: dict[str, str] = {
     r"pass|lista|"
     r"schedule|visit|today|morning|afternoon|evening|tonight|plan",
     "schedule_count": r"hur många|antal|hur mycket|how many|number of|count",
-    "visit_time": r"när|tid|dags|börja|slut|klock|hur länge|when|time|start|begin|end|finish|long",
+    "visit_time": r"när|tid|dags|börja|slut|klock|when|time|start|begin|end|finish",
+    "visit_length": r"hur länge|hur lång|hur långt|minuter|how long|minutes",
+    "day_end": r"klar|slut|färdig|done|finish|end",
+    "remaining": r"kvar|återstår|resten|left|remaining|rest of",
+    "time_left": r"hur länge|hur lång|hur mycket tid|hinner|tid för|how long|how much time|"
+    r"time for|until",
     "routine": r"göra|gör|uppgift|rutin|insats|sköta|moment|hjälp|behöv|ska jag|fixa|"
     r"\bdo\b|task|routine|help|need|chores",
     "notes": r"gilla|tycke|önsk|anteckn|veta|viktig|vill|föredr|intresse|berätta|språk|hobby|"
@@ -77,6 +82,86 @@ PART_WORDS = {
 _NEEDS_CLIENT = frozenset(
     {"visit_time", "notes", "flags", "medication", "access", "address", "relative_phone"}
 )
+
+
+# What kind of answer a question asks for, and the intents whose answers are of that kind: a
+# length is answered by a length ("hur länge är jag hos Anna?" is not when the visit ends), a
+# person by a person, a number by a number, a time by a time. First match wins.
+_ASKS: tuple[tuple[str, str, frozenset[str]], ...] = (
+    (
+        "fits",
+        r"\bhinner (jag|vi)\b|\bhar (jag|vi) tid\b|\bdo i have time\b|\bis there time\b",
+        frozenset({"time_left"}),
+    ),
+    (
+        "length",
+        r"\bhur (länge|lång tid|långt|mycket tid)\b|\bhur många minuter\b|\bhow long\b|"
+        r"\bhow (many minutes|much time)\b",
+        frozenset({"visit_length", "time_left"}),
+    ),
+    (
+        "number",
+        r"\bhur många\b|\bhow many\b",
+        frozenset({"schedule_count", "medication", "records", "notes", "routine", "remaining"}),
+    ),
+    (
+        "person",
+        r"^(och )?(vem|who|whom)\b",  # not "vilka": "vilka mediciner" asks for medicines
+        frozenset(
+            {
+                "next_visit",
+                "schedule",
+                "escalation",
+                "contact",
+                "relative_phone",
+                "records",
+                "notes",
+                "remaining",
+                "choose_client",
+            }
+        ),
+    ),
+    (
+        "time",
+        r"^(och )?(när|vilken tid|hur dags|what time|when)\b",
+        frozenset(
+            {
+                "visit_time",
+                "next_visit",
+                "day_end",
+                "schedule",
+                "medication",
+                "routine",
+                "records",
+                "notes",
+                "time_left",
+                "remaining",
+            }
+        ),
+    ),
+)
+# Readings that answer nothing of their own (a "ja", "stopp", not understood): never refused.
+_NOT_ANSWERS = frozenset(
+    {"unknown", "confirm", "deny", "repeat", "stop", "feedback", "help", "new_question"}
+)
+
+
+def answer_kind(text: str) -> str | None:
+    """ "length", "number", "person", "time" or None: what the question asks for."""
+    said = normalize(text)
+    return next((kind for kind, pattern, _ in _ASKS if re.search(pattern, said)), None)
+
+
+def answers_what_is_asked(intent: str, text: str) -> bool:
+    """Is an answer of ``intent`` the kind of answer the question asks for? (Any path's reading
+    is checked: a reading that answers another question is said back, never answered.)"""
+    if intent in _NOT_ANSWERS:
+        return True
+    said = normalize(text)
+    for _kind, pattern, intents in _ASKS:
+        if re.search(pattern, said):
+            return intent in intents
+    return True
 
 
 def supported(intent: str, text: str) -> bool:

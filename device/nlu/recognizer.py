@@ -141,6 +141,18 @@ class Recognizer:
             for lang, lists in self._exact.items()
         }
 
+    def vocabulary(self) -> set[str]:
+        """The assistant's everyday words in both languages: the templates' words, numbers,
+        relations, visit kinds and medicines. A word outside it next to a name may be a name
+        (device/nlu/people.py)."""
+        words: set[str] = set()
+        for lang in LANGUAGES:
+            words |= template_words(self._templates[lang])
+            words |= {w for text in WORDS.get(lang, {}) for w in normalize(text).split()}
+            for name in ("relation", "medicine", "visit_kind"):
+                words |= {w for form in self.forms(lang, name) for w in form.split()}
+        return words
+
     def sentences(self, lang: str) -> list[str]:
         """Every sentence the templates accept with this snapshot's names (normalised, sorted):
         the closed domain a speech engine may choose from. Clock times are the whole and half

@@ -25,6 +25,7 @@ from device.settings.sections import (
     SITE_FILE_ENV,
     AnswerSettings,
     DashboardSettings,
+    DeliverySettings,
     DeviceSettings,
     InputSettings,
     LlmSettings,
@@ -45,6 +46,7 @@ __all__ = [
     "AnswerSettings",
     "AudioSettings",
     "DashboardSettings",
+    "DeliverySettings",
     "DeviceSettings",
     "InputSettings",
     "LlmSettings",
@@ -105,6 +107,9 @@ class Settings(BaseSettings):
     )
     telemetry: TelemetrySettings = Field(
         default_factory=TelemetrySettings, description="Usage statistics over MQTT."
+    )
+    delivery: DeliverySettings = Field(
+        default_factory=DeliverySettings, description="Care data over the broker."
     )
     models: ModelSettings = Field(default_factory=ModelSettings, description="Model files.")
     speech: SpeechSettings = Field(default_factory=SpeechSettings, description="Speech-to-text.")

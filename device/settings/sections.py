@@ -86,6 +86,13 @@ class AnswerSettings(_Section):
         },
         description="Hours [from, to) of each part of the day, by a visit's start (local time).",
     )
+    focus_s: int = Field(
+        180,
+        ge=0,
+        le=3600,
+        description='Seconds a follow-up ("har hon några allergier?") refers to the client of '
+        "the last answer; later it is said back first. 0: no follow-ups.",
+    )
 
     @field_validator("parts_of_day")
     @classmethod
@@ -141,6 +148,31 @@ class TelemetrySettings(_Section):
     sync_timeout_s: float = Field(60, gt=0, description="`hemassist sync` gives up after this.")
 
     @field_validator("ca_file", "cert_file", "key_file", "secrets_file", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value in ("", None) else value
+
+
+class DeliverySettings(_Section):
+    """Care data that arrives over the broker, sealed to this device (device/care/sealed.py)."""
+
+    publisher_key: str = Field(
+        "",
+        pattern=r"^([A-Za-z0-9+/]{43}=)?$",
+        description="The municipality's publishing key (Ed25519 public key, base64) that signs "
+        "care data; written by `provision fleet`. Empty: none is received over the broker.",
+    )
+    key_file: Path | None = Field(
+        None, description="This device's private key for care data (X25519, PEM, mode 0600)."
+    )
+    max_message_mb: float = Field(
+        4, gt=0, le=256, description="Refuse a sealed care-data message larger than this (MB)."
+    )
+    receive_timeout_s: float = Field(
+        10, gt=0, le=600, description="How long `provision data receive --once` waits for it."
+    )
+
+    @field_validator("key_file", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value in ("", None) else value

@@ -27,7 +27,9 @@ from device.bounded import InputError, read_toml
 from device.settings import TelemetrySettings
 
 SESSION_EXPIRY_S = 7 * 24 * 3600
-ErrorKind = Literal["config", "unreachable", "tls", "auth", "refused", "disconnected"]
+MAX_HELD = 4  # received messages held between two calls of ``received``
+# "denied": the broker refused a message (its ACL); retrying won't help, IT must fix the ACL.
+ErrorKind = Literal["config", "unreachable", "tls", "auth", "refused", "denied", "disconnected"]
 
 
 class BrokerError(Exception):
@@ -116,18 +118,29 @@ def make_client(config: BrokerConfig, client_id: str) -> mqtt.Client:
 class MqttLink:
     """A connection that publishes with QoS 1 and reports which messages the broker acked."""
 
-    def __init__(self, config: BrokerConfig, client_id: str, will: tuple[str, bytes]) -> None:
+    def __init__(
+        self, config: BrokerConfig, client_id: str, will: tuple[str, bytes] | None
+    ) -> None:
         self.config = config
         client = make_client(config, client_id)
-        client.will_set(will[0], will[1], qos=1, retain=True)
+        if will is not None:
+            client.will_set(will[0], will[1], qos=1, retain=True)
         client.max_inflight_messages_set(1000)  # our own window is smaller; never queue in paho
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
+        client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         self._client = client
         self._connack: ReasonCode | None = None
         self._connected = False
         self._acked: list[int] = []
+        self.refused: list[int] = []  # publishes the broker refused (e.g. by its ACL)
+        self.reasons: dict[int, str] = {}  # their MQTT reason, e.g. "Not authorized"
+        self._topics: dict[int, str] = {}  # unacknowledged publishes' topics, to name them
+        self._subscribing: dict[int, str] = {}
+        self._sub_refused: str | None = None
+        self._received: list[tuple[str, bytes]] = []
 
     @property
     def connected(self) -> bool:
@@ -162,8 +175,31 @@ class MqttLink:
         reason: ReasonCode,
         properties: object,
     ) -> None:
+        topic = self._topics.pop(mid, "")
         if not reason.is_failure:
             self._acked.append(mid)
+        else:
+            self.refused.append(mid)
+            self.reasons[mid] = f"{reason} (MQTT reason code {reason.value}) on {topic}"
+
+    def _on_subscribe(
+        self,
+        client: mqtt.Client,
+        userdata: object,
+        mid: int,
+        reasons: list[ReasonCode],
+        properties: object,
+    ) -> None:
+        topic = self._subscribing.pop(mid, "")
+        failed = [r for r in reasons if r.is_failure]
+        if failed:
+            self._sub_refused = (
+                f"{failed[0]} (MQTT reason code {failed[0].value}) for a subscription to {topic}"
+            )
+
+    def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
+        # Only the newest few are kept: each one replaces the last anyway (care data).
+        self._received = [*self._received[-(MAX_HELD - 1) :], (msg.topic, bytes(msg.payload))]
 
     def connect(self) -> None:
         """Connect and wait for the broker's answer; raises BrokerError saying what to check."""
@@ -217,7 +253,34 @@ class MqttLink:
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
             self._connected = False
             raise BrokerError("disconnected", "lost the connection to the broker")
+        self._topics[int(info.mid)] = topic
         return int(info.mid)
+
+    def denied(self, subscriptions: bool = True) -> BrokerError | None:
+        """A publish (or subscription) the broker refused, said for IT (None when all were
+        accepted so far)."""
+        said = next((self.reasons[m] for m in self.refused if m in self.reasons), None)
+        said = said or (self._sub_refused if subscriptions else None)
+        if said is None:
+            return None
+        return BrokerError(
+            "denied",
+            f"the broker at {self.config.host}:{self.config.port} refused: {said}. Check the "
+            f"broker's ACL for user {self.config.username or '(certificate)'} (docs/broker.md)",
+        )
+
+    def subscribe(self, topic: str) -> None:
+        """QoS 1; what arrives is returned by ``received``."""
+        result, mid = self._client.subscribe(topic, qos=1)
+        if result != mqtt.MQTT_ERR_SUCCESS:
+            self._connected = False
+            raise BrokerError("disconnected", "lost the connection to the broker")
+        self._subscribing[int(mid or 0)] = topic
+
+    def received(self) -> list[tuple[str, bytes]]:
+        """The messages (topic, payload) that arrived since the last call."""
+        got, self._received = self._received, []
+        return got
 
     def poll(self, timeout: float = 0.05) -> list[int]:
         """Network work for up to ``timeout`` s; returns the ids acked since the last call."""

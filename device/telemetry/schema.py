@@ -60,6 +60,11 @@ class Intent(StrEnum):
     repeat = "repeat"
     stop = "stop"
     feedback = "feedback"  # since version 2
+    visit_length = "visit_length"  # the day's plan (issue 39)
+    day_end = "day_end"
+    remaining = "remaining"
+    time_left = "time_left"
+    new_question = "new_question"  # "ny fråga": the conversation starts over
     unknown = "unknown"
 
 
@@ -191,6 +196,8 @@ class HealthMessage(_Message):
     models: dict[ModelRole, Version] = Field(default_factory=dict)
     outbox_backlog: Figure
     outbox_dropped: Figure
+    # When the care data in use was exported (a time, never what it holds): stale devices.
+    care_exported: AwareDatetime | None = None
 
 
 class StatusMessage(BaseModel):

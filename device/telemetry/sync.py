@@ -100,6 +100,10 @@ class Syncer:
                 if not rows and not inflight:
                     return sent
             acked = [inflight.pop(mid) for mid in link.poll(0.05) if mid in inflight]
+            # Statistics only: a refused care-data subscription must not stop them.
+            denied = link.denied(subscriptions=False)
+            if denied is not None:  # waiting would not help: the broker said no
+                raise denied
             if acked:
                 self.outbox.mark_sent(acked, now_utc())
                 sent += len(acked)
@@ -121,8 +125,8 @@ class Syncer:
                     return sent
             except BrokerError as exc:
                 self.last_error = exc
-                if exc.kind in ("config", "auth", "tls"):
-                    raise  # retrying won't help: IT must fix the settings
+                if exc.kind in ("config", "auth", "tls", "denied"):
+                    raise  # retrying won't help: IT must fix the settings or the ACL
                 log.warning("statistics not sent yet: %s", exc)
             delay = self.backoff.next_delay()
             if time.monotonic() + delay > deadline:
@@ -148,8 +152,14 @@ class TelemetryService:
         health_interval_s: float = 900,
         backoff_max_s: float = 300,
         models: dict[ModelRole, str] | None = None,
+        care: tuple[str, Callable[[bytes, str], object]] | None = None,
+        care_exported: Callable[[], datetime | None] = lambda: None,
     ) -> None:
         self.outbox = outbox
+        # (topic, handler): care data for this device rides the same connection, since the
+        # broker binds the client id to the account and a second connection would replace it.
+        self._care = care
+        self._care_exported = care_exported
         self.syncer = Syncer(outbox, config, max_inflight, backoff_max_s) if config else None
         self._data_dir = data_dir
         self._health_interval = health_interval_s
@@ -185,6 +195,7 @@ class TelemetryService:
                 models=self._models,
                 outbox_backlog=state.queued,
                 outbox_dropped=state.dropped,
+                care_exported=self._care_exported(),
             ),
             now_utc(),
         )
@@ -205,9 +216,14 @@ class TelemetryService:
                     continue
                 if link is None or not link.connected:
                     link = self.syncer.connect()
+                    if self._care is not None:
+                        link.subscribe(self._care[0])
                     self.syncer.backoff.reset()
                 self.syncer.drain(link, stop=self._stop.is_set)
                 link.poll(0.5)  # keep the connection alive while idle
+                for topic, payload in link.received():
+                    if self._care is not None:
+                        self._care[1](payload, topic)  # never raises (it logs refusals)
             except Exception as exc:  # supervised: log, back off, go on
                 log.warning(
                     "statistics sender: %s",

@@ -1,0 +1,152 @@
+"""Held-out sets written from the care data alone, before the code they measure (issues 36, 38,
+39): names that are not a client's (people.jsonl), short conversations (conversations.jsonl)
+and the day's plan and the records in other words (round3.jsonl). Each answer is right, an
+honest miss, or wrong; the tests assert 0 wrong and the bench prints all three.
+
+    .venv/bin/python -m bench.heldout
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from bench.evaluation import BUNDLES, judge_everyday, load_everyday
+from device.assistant import Assistant
+from device.care.fhir_import import parse_bundle
+from device.care.model import CareData
+from device.nlu.recognizer import Templates, load_templates
+from device.nlu.similar_reader import SimilarReader
+from device.settings import CONFIG_DIR, Settings, SimilarSettings, load_settings
+
+EVAL = Path(__file__).resolve().parent.parent / "tests" / "data" / "eval"
+WORKERS = {"example": "", "second": "", "third": "w-omar"}
+HONEST = ("unknown", "ambiguous", "clarify", "no_data")
+
+
+def load(name: str) -> list[dict[str, Any]]:
+    lines = (EVAL / name).read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def _cares() -> dict[str, CareData]:
+    return {name: parse_bundle(path.read_bytes()).care for name, (path, _) in BUNDLES.items()}
+
+
+def _session(
+    settings: Settings, templates: Templates, care: CareData, bundle: str, reader: SimilarReader
+) -> Assistant:
+    mine = settings.model_copy(update={"worker": WORKERS[bundle]})
+    assistant = Assistant(mine, templates, None, similar=reader)
+    assistant.use_care(care)
+    return assistant
+
+
+def judge_named(answer: str, case: dict[str, Any]) -> str:
+    """people.jsonl: wrong when another person's fact is said; right when every expected group
+    is heard (or, none expected, nothing wrong was said); else an honest miss."""
+    text = answer.casefold()
+    if any(bad.casefold() in text for bad in case["must_not_contain"] if bad):
+        return "wrong"
+    wanted = case["expect_any"]
+    if all(any(alt.casefold() in text for alt in group) for group in wanted):
+        return "right"
+    return "miss"
+
+
+def judge_turn(answer: str, outcome: str, turn: dict[str, Any]) -> str:
+    """conversations.jsonl: as ``judge_named``; a turn that should be asked back is right only
+    when it is (an answer to it is wrong)."""
+    text = answer.casefold()
+    if any(bad.casefold() in text for bad in turn["must_not_contain"] if bad):
+        return "wrong"
+    if turn.get("expect_ask_back") is True:
+        return "right" if outcome in HONEST else "wrong"
+    return judge_named(answer, turn)
+
+
+def people(settings: Settings, templates: Templates, reader: SimilarReader) -> Counter[str]:
+    cares, counts = _cares(), Counter[str]()
+    for case in load("people.jsonl"):
+        talk = _session(settings, templates, cares[case["bundle"]], case["bundle"], reader)
+        got = talk.ask(
+            case["q"], now=datetime.fromisoformat(case["now"]), confirmed=case["confirmed"] is True
+        )
+        verdict = judge_named(got.answer, case)
+        counts[verdict] += 1
+        if verdict == "wrong":
+            counts[f"wrong: {case['q']} → {got.answer[:80]}"] += 1
+    return counts
+
+
+def conversations(settings: Settings, templates: Templates, reader: SimilarReader) -> Counter[str]:
+    cares, counts = _cares(), Counter[str]()
+    for conversation in load("conversations.jsonl"):
+        bundle = conversation["bundle"]
+        talk = _session(settings, templates, cares[bundle], bundle, reader)
+        for turn in conversation["turns"]:
+            got = talk.ask(
+                turn["q"],
+                now=datetime.fromisoformat(turn["now"]),
+                confirmed=turn["confirmed"] is True,
+            )
+            verdict = judge_turn(got.answer, got.outcome, turn)
+            counts[verdict] += 1
+            if verdict == "wrong":
+                counts[f"wrong: {turn['q']} → {got.answer[:80]}"] += 1
+    return counts
+
+
+def round3(
+    settings: Settings, templates: Templates, reader: SimilarReader
+) -> dict[str, Counter[str]]:
+    """round3.jsonl, per kind, with the similar reader on (each question a fresh session)."""
+    cares: dict[str, CareData] = _cares()
+    scores: dict[str, Counter[str]] = {}
+    for case in load_everyday(EVAL / "round3.jsonl"):
+        talk = _session(settings, templates, cares[case.bundle], case.bundle, reader)
+        got = talk.ask(case.question, now=case.now)
+        verdict, _problems = judge_everyday(case, got)
+        for key in (case.kind, "all"):
+            scores.setdefault(key, Counter())[verdict] += 1
+        if verdict == "wrong":
+            scores["all"][f"wrong: {case.question} → {got.answer[:80]}"] += 1
+    return scores
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        import os
+
+        os.environ["HEMASSIST_DATA_DIR"] = tmp
+        settings = load_settings()
+        templates = load_templates(CONFIG_DIR / "sentences")
+        reader = SimilarReader(SimilarSettings(), wait=True, cache=Path(tmp) / "vectors.npz")
+        for name, counts in (
+            ("people.jsonl", people(settings, templates, reader)),
+            ("conversations.jsonl", conversations(settings, templates, reader)),
+        ):
+            print(
+                f"{name}: right {counts['right']} / miss {counts['miss']} / wrong {counts['wrong']}"
+            )
+            for key in counts:
+                if key.startswith("wrong:"):
+                    print("   ", key)
+        for kind, counts in sorted(round3(settings, templates, reader).items()):
+            print(
+                f"round3.jsonl {kind}: right {counts['right']} / miss {counts['miss']} / "
+                f"wrong {counts['wrong']}"
+            )
+            for key in counts:
+                if key.startswith("wrong:"):
+                    print("   ", key)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

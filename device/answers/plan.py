@@ -1,0 +1,152 @@
+"""The day's plan reasoned over (issue 39): how long a visit is, when the working day ends,
+what is left from now, and the time until the next visit (and whether a break fits). Each
+answer says the length or time asked for, never only another fact of the visit; all read the
+worker's own booked visits and cite them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from device.answers.ask import (
+    MAX_LISTED,
+    Ask,
+    Cite,
+    Reply,
+    current_and_next,
+    my_visits,
+    name_of,
+    on_day,
+    one_client,
+    schedule_day,
+)
+from device.answers.phrases import capitalize, join, say
+from device.answers.saytime import say_time
+from device.care.model import Visit
+from device.nlu.recognizer import Recognition
+
+
+def minutes(lang: str, span: timedelta) -> str:
+    """ "45 minuter", "1 timme och 15 minuter", "2 hours"."""
+    total = max(0, round(span.total_seconds() / 60))
+    hours, mins = divmod(total, 60)
+    parts = []
+    if hours:
+        unit = (
+            ("timme" if hours == 1 else "timmar")
+            if lang == "sv"
+            else ("hour" if hours == 1 else "hours")
+        )
+        parts.append(f"{hours} {unit}")
+    if mins or not hours:
+        parts.append(f"{mins} {'minuter' if lang == 'sv' else 'minutes'}")
+    return (" och " if lang == "sv" else " and ").join(parts)
+
+
+def _today_booked(ask: Ask, rec: Recognition) -> list[Visit] | Reply:
+    day = schedule_day(ask, rec)
+    if isinstance(day, Reply):
+        return day
+    return [v for v in on_day(ask, my_visits(ask), day) if v.booked]
+
+
+def visit_length(ask: Ask, rec: Recognition) -> Reply:
+    """ "Hur länge är jag hos Anna på lunchen?": the visit's length, with its times."""
+    client = one_client(ask, rec)
+    if isinstance(client, Reply):
+        return client
+    visits = _today_booked(ask, rec)
+    if isinstance(visits, Reply):
+        return visits
+    theirs = [v for v in visits if v.client == client.ref]
+    kind = rec.slots.get("visit_kind")
+    if isinstance(kind, str):
+        theirs = [v for v in theirs if v.kind.casefold() == kind.casefold()] or theirs
+    cite = Cite()
+    if not theirs:
+        cite.add(client.ref)
+        return cite.reply(say(ask.lang, "no_visit_for_day", name=client.full_name, day=""))
+    # The coming (or current) visit first; else the day's last.
+    visit = next((v for v in theirs if v.end > ask.now), theirs[-1])
+    cite.add(visit.ref, client.ref)
+    text = say(
+        ask.lang,
+        "visit_length",
+        name=client.full_name,
+        length=minutes(ask.lang, visit.end - visit.start),
+        start=say_time(ask.local(visit.start), ask.lang),
+        end=say_time(ask.local(visit.end), ask.lang),
+    )
+    return cite.reply(text)
+
+
+def day_end(ask: Ask, rec: Recognition) -> Reply:
+    """ "När är jag klar för dagen?": when the day's last visit ends, and whose it is."""
+    visits = _today_booked(ask, rec)
+    if isinstance(visits, Reply):
+        return visits
+    if not visits:
+        return Reply(say(ask.lang, "schedule_none", period=say(ask.lang, "period_today")))
+    last = visits[-1]
+    cite = Cite()
+    cite.add(last.ref, last.client)
+    end = say_time(ask.local(last.end), ask.lang)
+    return cite.reply(say(ask.lang, "day_end", name=name_of(ask, last.client), end=end))
+
+
+def remaining(ask: Ask, rec: Recognition) -> Reply:
+    """ "Vad har jag kvar resten av dagen?": the visits not yet over, in order."""
+    visits = _today_booked(ask, rec)
+    if isinstance(visits, Reply):
+        return visits
+    left = [v for v in visits if v.end > ask.now]
+    cite = Cite()
+    if not left:
+        return cite.reply(say(ask.lang, "no_more"))
+    items = []
+    for visit in left[:MAX_LISTED]:
+        cite.add(visit.ref, visit.client)
+        items.append(
+            say(
+                ask.lang,
+                "schedule_item",
+                name=name_of(ask, visit.client),
+                when=say_time(ask.local(visit.start), ask.lang),
+            )
+        )
+    return cite.reply(capitalize(say(ask.lang, "remaining", items=join(ask.lang, items))))
+
+
+def time_left(ask: Ask, rec: Recognition) -> Reply:
+    """ "Hur lång tid har jag till nästa besök?", "Hinner jag en paus på 20 minuter?": the time
+    from now (or the end of the visit in progress) to the next visit's start."""
+    mine = my_visits(ask)
+    current, upcoming = current_and_next(mine, ask.now)
+    if rec.clients:  # "hinner jag äta lunch innan Greta?": until her visit, not just the next
+        client = one_client(ask, rec)
+        if isinstance(client, Reply):
+            return client
+        upcoming = next(
+            (v for v in mine if v.booked and v.client == client.ref and v.start >= ask.now), None
+        )
+    if upcoming is None:
+        return Reply(say(ask.lang, "no_more"))
+    cite = Cite()
+    cite.add(upcoming.ref, upcoming.client)
+    free_from: datetime = ask.now
+    if current is not None:
+        cite.add(current.ref)
+        free_from = current.end
+    gap = upcoming.start - free_from
+    text = say(
+        ask.lang,
+        "time_left",
+        length=minutes(ask.lang, gap),
+        name=name_of(ask, upcoming.client),
+        when=say_time(ask.local(upcoming.start), ask.lang),
+    )
+    wanted = rec.slots.get("break_minutes")
+    if isinstance(wanted, int | float) and 0 < wanted <= 240:  # hassil's range gives a float
+        fits = gap >= timedelta(minutes=float(wanted))
+        text = f"{say(ask.lang, 'break_fits' if fits else 'break_too_short')} {text}"
+    return cite.reply(text)

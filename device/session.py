@@ -1,0 +1,211 @@
+"""What one conversation remembers about whom it is talking, and the check of every reading
+against the names the question said.
+
+- ``vet_reading``: a reading from any path must be about the client the question named
+  (device/nlu/people.py); else it is said back, answered about the relative or worker named, or
+  "nobody by that name".
+- ``released``: the one place a door code is let through.
+- ``Conversation``: the client in focus (the client of the last answer), the person in focus (a
+  relative the last answer was about) and the last reading, for follow-ups (device/nlu/followup.py).
+  Session state only: never logged, never counted, dropped by "ny fråga", "stopp" and time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from device.answers.handlers import Reply, can_restate
+from device.care.model import CareData
+from device.nlu.days import find_day
+from device.nlu.followup import ellipsis, refers, refers_to_a_place, substitute
+from device.nlu.people import CLIENT_FACTS, Directory, vet
+from device.nlu.recognizer import Recognition, Recognizer
+from device.nlu.text import normalize
+
+# Readings that say nothing about whom the conversation is about.
+_NO_FOCUS = frozenset(
+    {"unknown", "confirm", "deny", "repeat", "feedback", "help", "escalation", "choose_client"}
+)
+_NUMBER = frozenset({"nummer", "numret", "telefon", "telefonnummer", "number", "phone"})
+
+
+@dataclass(frozen=True)
+class Note:
+    """What the answer says about a name: nobody by that name, or not a client."""
+
+    kind: str
+    name: str
+
+
+def vet_reading(
+    text: str, rec: Recognition, ask_back: bool, people: Directory, care: CareData
+) -> tuple[Recognition, bool, Note | None]:
+    """``rec`` checked against the names ``text`` says: (the reading to answer, whether to say
+    it back first, a note to say about a name)."""
+    vetting = vet(rec.intent, rec.clients, people.mentions(text), people)
+    unknown = Recognition("unknown", rec.language)
+    if vetting.verdict == "say_back":
+        return (
+            (rec, True, None) if can_restate(rec.language, rec.intent) else (unknown, False, None)
+        )
+    if vetting.verdict == "other_client":
+        return unknown, False, None
+    mention = vetting.mention
+    if vetting.verdict == "nobody" and mention is not None:
+        return unknown, False, Note("nobody_named", mention.said.title())
+    if vetting.verdict == "person" and mention is not None:
+        contact = Recognition("contact", rec.language, {"person": mention.refs})
+        if rec.intent in CLIENT_FACTS | {"unknown"} and rec.intent != "relative_phone":
+            who = care.person_name(mention.refs[0]) if len(mention.refs) == 1 else None
+            return contact, False, Note("not_a_client", who) if who else None
+        return contact, False, None
+    return rec, ask_back, None
+
+
+def released(rec: Recognition, reply: Reply, confirmed: bool) -> bool:
+    """An access reading, confirmed, whose code belongs to the client the question named (or,
+    none named, the visit's client): the only case a door code is said."""
+    if rec.intent != "access" or not confirmed:
+        return False
+    cited = {s for s in reply.sources if s.startswith("Patient/")}
+    return len(cited) <= 1 and (not rec.clients or cited <= set(rec.clients))
+
+
+@dataclass(frozen=True)
+class Focus:
+    client: str | None
+    person: str | None  # a relative the last answer was about
+    reading: Recognition
+    since: datetime
+
+
+@dataclass(frozen=True)
+class Leaning:
+    """A question read against the focus: the text to read, whether the focus was stale (say
+    the reading back first), and whether nobody is in focus to refer to (ask who)."""
+
+    text: str
+    stale: bool = False
+    ask_who: bool = False
+    reading: Recognition | None = None  # read straight from the focus ("och hans nummer?")
+
+
+class Conversation:
+    def __init__(self, focus_s: int) -> None:
+        self._window = timedelta(seconds=focus_s)
+        self._focus: Focus | None = None
+
+    def drop(self) -> None:
+        self._focus = None
+
+    def lean(self, text: str, now: datetime, care: CareData) -> Leaning:
+        """``text`` with its follow-up words replaced by the client or person in focus."""
+        if not self._window or not refers(text):
+            return Leaning(text)
+        focus = self._focus
+        if focus is None or focus.client is None:
+            return _ask_who(text, care)
+        stale = now - focus.since > self._window
+        place = care.client(focus.client) if focus.client else None
+        person = focus.person if focus.person and not refers_to_a_place(text) else focus.client
+        words = set(normalize(text).split())
+        if focus.person and person == focus.person and words & _NUMBER:
+            reading = Recognition("contact", focus.reading.language, {"person": (focus.person,)})
+            return Leaning(text, stale, reading=reading)  # "och hans nummer?" after his son
+        name = _first_name(care, person) if person else None
+        if name is None or place is None:
+            return _ask_who(text, care)
+        return Leaning(substitute(text, name, place.given), stale)
+
+    def complete(
+        self, text: str, rec: Recognition, now: datetime, people: Directory
+    ) -> tuple[Recognition, bool]:
+        """A client's fact asked without a name ("Vad är portkoden?") is about the client in
+        focus: (the reading with her, whether to say it back first because the focus is old)."""
+        focus = self._focus
+        if (
+            not self._window
+            or focus is None
+            or focus.client is None
+            or rec.clients
+            or rec.intent not in CLIENT_FACTS
+            or people.mentions(text)
+        ):
+            return rec, False
+        stale = now - focus.since > self._window
+        return replace(rec, slots={**rec.slots, "client": (focus.client,)}), stale
+
+    def ellipsis_reading(
+        self, text: str, now: datetime, recognizer: Recognizer, people: Directory
+    ) -> Recognition | None:
+        """ "och i morgon då?", "och Bertil?", "och på kvällen?": the last reading with the one
+        part said replaced; None when ``text`` is not such a follow-up or nothing is in focus."""
+        focus = self._focus
+        short = ellipsis(text)
+        if focus is None or short is None or now - focus.since > self._window:
+            return None
+        last, lang = focus.reading, focus.reading.language
+        whole = recognizer.recognize(short.rest, lang, detect=False)  # "och Märtas make då?"
+        if whole.intent not in _NO_FOCUS and whole.intent not in ("stop", "new_question"):
+            return whole
+        rest, day = find_day(short.rest)
+        if day is not None and not rest.strip():
+            return replace(last, slots={**last.slots, "day": day})
+        words = rest.split()
+        after = bool(words) and words[0] in ("efter", "after")
+        named = people.mentions(" ".join(words[1:] if after else words))
+        said = " ".join(words[1:] if after else words)
+        clients = [r for r in (named[0].refs if len(named) == 1 else ()) if people.is_client(r)]
+        if len(clients) == 1 and named[0].said == said:  # only the name: "och Bertil?"
+            if after:
+                return Recognition("next_visit", lang, {"order": "after", "client": (clients[0],)})
+            if last.intent != "contact" and (last.clients or last.intent in CLIENT_FACTS):
+                return replace(last, slots={**last.slots, "client": (clients[0],)})
+            return None
+        parts = recognizer.values_in(rest, lang, "part_of_day")
+        if len(parts) == 1 and len(rest.split()) <= 3:
+            return replace(last, slots={**last.slots, "part_of_day": parts[0]})
+        return None
+
+    def update(self, rec: Recognition, reply: Reply, now: datetime, care: CareData) -> None:
+        """After an answer: its client (and relative) are in focus now."""
+        if rec.intent == "stop":
+            self._focus = None
+            return
+        if rec.intent in _NO_FOCUS or reply.outcome in ("unknown", "error", "no_data", "clarify"):
+            return
+        patients = [s for s in reply.sources if s.startswith("Patient/")]
+        client = None
+        if rec.intent == "next_visit" and patients:  # the visit answered: "efter Kjell" is Siv
+            client = patients[-1]
+        elif len(rec.clients) == 1:
+            client = rec.clients[0]
+        elif len(set(patients)) == 1:
+            client = patients[0]
+        relatives = {s for s in reply.sources if s.startswith("RelatedPerson/")}
+        person = None
+        if len(relatives) == 1 and rec.intent in ("relative_phone", "contact"):
+            person = next(iter(relatives))
+            relative = next((r for r in care.relatives if r.ref == person), None)
+            client = relative.client if relative else client
+        # Several clients in the answer: none in focus ("hon" is then asked back), but the
+        # reading stays for "och i morgon då?".
+        self._focus = Focus(client, person, rec, now)
+
+
+def _ask_who(text: str, care: CareData) -> Leaning:
+    """Nobody in focus: read the question with a stand-in client, to be asked "Vem menar du?"
+    and completed by the name the worker says (never answered for the stand-in)."""
+    if not care.clients:
+        return Leaning(text, ask_who=True)
+    stand_in = care.clients[0].given
+    return Leaning(substitute(text, stand_in, stand_in), ask_who=True)
+
+
+def _first_name(care: CareData, ref: str) -> str | None:
+    client = care.client(ref)
+    if client is not None:
+        return client.given
+    relative = next((r for r in care.relatives if r.ref == ref), None)
+    return f"{relative.given} {relative.family}".strip() if relative else None
