@@ -72,7 +72,8 @@ def judge_turn(answer: str, outcome: str, turn: dict[str, Any]) -> str:
 
 def people(settings: Settings, templates: Templates, reader: SimilarReader) -> Counter[str]:
     cares, counts = _cares(), Counter[str]()
-    for case in load("people.jsonl"):
+    # By bundle: the similar reader builds its index once per snapshot, not at every switch.
+    for case in sorted(load("people.jsonl"), key=lambda c: str(c["bundle"])):
         talk = _session(settings, templates, cares[case["bundle"]], case["bundle"], reader)
         got = talk.ask(
             case["q"], now=datetime.fromisoformat(case["now"]), confirmed=case["confirmed"] is True
@@ -86,7 +87,7 @@ def people(settings: Settings, templates: Templates, reader: SimilarReader) -> C
 
 def conversations(settings: Settings, templates: Templates, reader: SimilarReader) -> Counter[str]:
     cares, counts = _cares(), Counter[str]()
-    for conversation in load("conversations.jsonl"):
+    for conversation in sorted(load("conversations.jsonl"), key=lambda c: str(c["bundle"])):
         bundle = conversation["bundle"]
         talk = _session(settings, templates, cares[bundle], bundle, reader)
         for turn in conversation["turns"]:
@@ -108,7 +109,7 @@ def round3(
     """round3.jsonl, per kind, with the similar reader on (each question a fresh session)."""
     cares: dict[str, CareData] = _cares()
     scores: dict[str, Counter[str]] = {}
-    for case in load_everyday(EVAL / "round3.jsonl"):
+    for case in sorted(load_everyday(EVAL / "round3.jsonl"), key=lambda c: c.bundle):
         talk = _session(settings, templates, cares[case.bundle], case.bundle, reader)
         got = talk.ask(case.question, now=case.now)
         verdict, _problems = judge_everyday(case, got)

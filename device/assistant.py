@@ -187,7 +187,7 @@ class Assistant:
             if rest == "":
                 given = Recognition("new_question", guess_language(text, self._settings.language))
             else:
-                leaning = self._conversation.lean(text, now, self.care)
+                leaning = self._conversation.lean(text, now, self.care, self._people)
                 text = leaning.text
         rec = (
             given
@@ -264,7 +264,7 @@ class Assistant:
         elif rec.intent == "deny":
             reply = Reply(say(ask.lang, "clarify_no" if self._clarifying else "unknown"))
             reply = replace(reply, outcome="unknown")
-        elif note is not None and note.kind == "nobody":
+        elif note is not None and note.kind == "nobody_named":
             reply = Reply(say(ask.lang, "nobody_named", name=note.name), outcome="unknown")
         else:
             reply = self._reply(ask, rec)
@@ -355,12 +355,18 @@ class Assistant:
             self._llm.start_loading()
 
     def understands(self, text: str) -> bool:
-        """Would a template match ``text``? (No session state changes.)"""
+        """Would a template match ``text``, a follow-up included? (No session state changes.)"""
         self.refresh()
         rec = self._recognizer.recognize(
-            text, self._settings.language, self._settings.detect_language
+            self._as_follow_up(text), self._settings.language, self._settings.detect_language
         )
         return rec.intent != "unknown"
+
+    def _as_follow_up(self, text: str) -> str:
+        """A follow-up as the question it stands for: speech never forces it onto a grammar
+        sentence about another client."""
+        now = datetime.now(self._settings.tz)
+        return self._conversation.lean(text, now, self.care, self._people).text
 
     def awaits_yes_or_no(self, now: datetime | None = None) -> bool:
         """Was the last answer a question for a yes or no (a reading said back, a door code
@@ -370,9 +376,10 @@ class Assistant:
         return waiting is not None and now - waiting.since <= CONFIRM_WINDOW
 
     def meaning(self, text: str, language: str) -> Hashable | None:
-        """What a template reads in ``text`` in ``language``: its intent and slots, or None."""
+        """What a template reads in ``text`` in ``language`` (a follow-up as the question it stands
+        for): its intent and slots, or None."""
         self.refresh()
-        rec = self._recognizer.recognize(text, language, detect=False)
+        rec = self._recognizer.recognize(self._as_follow_up(text), language, detect=False)
         if rec.intent == "unknown":
             return None
         return (rec.intent, tuple(sorted((k, repr(v)) for k, v in rec.slots.items())))
@@ -388,24 +395,19 @@ class Assistant:
         return restate(Ask(care=self.care, now=now, tz=self._settings.tz, lang=language), rec)
 
     def words(self, language: str) -> set[str]:
-        """Every word the templates can say with the current names (see Recognizer)."""
-        self.refresh()
+        self.refresh()  # every word the templates can say with the current names
         return self._recognizer.words(language)
 
     def sentences(self, language: str) -> list[str]:
-        """Every sentence the templates accept with the current names (see Recognizer)."""
-        self.refresh()
+        self.refresh()  # every sentence the templates accept with the current names
         return self._recognizer.sentences(language)
 
     def _reply(self, ask: Ask, rec: Recognition) -> Reply:
         if rec.intent == "stop":
             return Reply("", outcome="answered")
-        if rec.intent == "repeat":
-            return Reply(say(ask.lang, "nothing_to_repeat"), outcome="unknown")
-        if rec.intent == "confirm":
-            return Reply(say(ask.lang, "nothing_to_confirm"), outcome="unknown")
-        if rec.intent == "choose_client":
-            return Reply(say(ask.lang, "unknown"), outcome="unknown")
+        nothing = {"repeat": "nothing_to_repeat", "confirm": "nothing_to_confirm"}
+        if rec.intent in (*nothing, "choose_client"):  # nothing waiting for it
+            return Reply(say(ask.lang, nothing.get(rec.intent, "unknown")), outcome="unknown")
         if rec.intent in NEEDS_DATA and not self.care.clients:
             return Reply(say(ask.lang, "no_data"), outcome="no_data")
         return HANDLERS.get(rec.intent, HANDLERS["unknown"])(ask, rec)

@@ -99,9 +99,11 @@ class Conversation:
     def drop(self) -> None:
         self._focus = None
 
-    def lean(self, text: str, now: datetime, care: CareData) -> Leaning:
-        """``text`` with its follow-up words replaced by the client or person in focus."""
-        if not self._window or not refers(text):
+    def lean(self, text: str, now: datetime, care: CareData, people: Directory) -> Leaning:
+        """``text`` with its follow-up words replaced by the client or person in focus. A
+        question that names someone itself ("when does Olof take his Donepezil?") keeps its
+        words: "his" is Olof's."""
+        if not self._window or not refers(text) or people.mentions(text):
             return Leaning(text)
         focus = self._focus
         if focus is None or focus.client is None:

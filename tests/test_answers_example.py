@@ -463,11 +463,14 @@ def test_no_more_visits_late_in_the_evening(assistant: Assistant) -> None:
     assert turn.sources == ()
 
 
-def test_misheard_name_is_snapped(assistant: Assistant) -> None:
+def test_misheard_name_is_snapped_and_said_back_in_full(assistant: Assistant) -> None:
+    # A full name that is nobody's but a near miss of a client's is hers, misheard: said back
+    # with her full name first (issue 36), answered on "ja".
     turn = assistant.ask("Vad har Greta Nielsen för adress?", now=MORNING)
-    assert turn.intent == "address"
-    assert turn.sources == (GRETA,)
+    assert turn.outcome == "clarify" and "Greta Nilsson" in turn.answer
     assert turn.path == "template-fuzzy"
+    yes = assistant.ask("ja", now=MORNING)
+    assert yes.intent == "address" and yes.sources == (GRETA,)
 
 
 def test_spoken_confirmation_releases_the_code_only_when_configured(

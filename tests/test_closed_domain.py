@@ -289,3 +289,54 @@ def test_the_default_margin_for_a_short_reading_keeps_clear_speech_and_doubts_a_
         "ring karin", [("ring karin", -4.95), ("ring karl", -4.94)], SHORT.get, margin, _restate
     )
     assert tie.ask
+
+
+# The decision as a property: whatever the scores, nothing is answered at once while a reading
+# of another meaning is within the margin, or when the free transcript is clearly likelier.
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from device.speech.closed import OUT_OF_GRAMMAR  # noqa: E402
+
+_READINGS = st.lists(
+    st.tuples(st.sampled_from(sorted(MEANING)), st.floats(-12, 0, allow_nan=False)), max_size=8
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    _READINGS,
+    st.floats(-12, 0),
+    st.floats(0, 3),
+    st.floats(0, 4),
+    st.one_of(st.none(), st.floats(0, 3)),
+    st.booleans(),
+)
+def test_no_reading_is_answered_at_once_with_another_meaning_within_the_margin(
+    scored: list[tuple[str, float]],
+    free: float,
+    slack: float,
+    margin: float,
+    handoff: float | None,
+    asking: bool,
+) -> None:
+    ask = replace(ASK, between=_same_but_client) if asking else None
+    verdict = decide(
+        "vad ska jag göra hos greta", free, scored, MEANING.get, slack, margin, 0, ask, handoff
+    )
+    if verdict.candidate is None or verdict.ask:
+        return
+    chosen = MEANING[verdict.candidate]
+    best = max(score for text, score in scored if text == verdict.candidate)
+    assert all(best - score >= margin for text, score in scored if MEANING[text] != chosen)
+    assert best >= free - slack
+    assert handoff is None or best >= free - handoff
+
+
+def test_a_free_transcript_clearly_likelier_than_every_sentence_is_handed_on() -> None:
+    scored = [("har greta några allergier", -2.0), ("vem är sjuksköterskan", -5.0)]
+    kept = decide("har greta allergier", -1.5, scored, MEANING.get, 1.0, 2.0, 0, ASK, handoff=1.0)
+    assert (kept.candidate, kept.reason) == ("har greta några allergier", "chosen")
+    out = decide("vad blir det för väder", -0.5, scored, MEANING.get, 2.0, 2.0, 0, ASK, 1.0)
+    assert (out.candidate, out.ask, out.reason) == (None, False, OUT_OF_GRAMMAR)

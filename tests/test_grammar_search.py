@@ -116,6 +116,50 @@ def test_any_search_returns_grammar_sentences_with_their_true_scores(
         assert decoder.score(sentences[f.text]) == pytest.approx(f.score, abs=1e-4)
 
 
+def table_prior(decoder: TableDecoder, trie: TokenTrie):  # type: ignore[no-untyped-def]
+    """The prior as ``grammar.Prior``: another table's log-probabilities of each node's children."""
+
+    def prior(nodes):  # type: ignore[no-untyped-def]
+        rows = [tuple(int(t) for t in trie.rows[lo, :depth]) for lo, _, depth in nodes]
+        return [
+            decoder.row(prefix)[trie.children(lo, hi, depth)[0]]
+            for prefix, (lo, hi, depth) in zip(rows, nodes, strict=True)
+        ]
+
+    return prior
+
+
+@settings(max_examples=60, deadline=None)
+@given(sentence_sets, st.integers(0, 2**16), st.floats(0.0, 1.5))
+def test_with_a_prior_the_search_finds_the_best_calibrated_sentence(
+    sentences: dict[str, tuple[int, ...]], seed: int, alpha: float
+) -> None:
+    audio, silence = TableDecoder(seed), TableDecoder(seed + 1)
+    unique: dict[tuple[int, ...], str] = {}
+    for text, tokens in sentences.items():
+        unique.setdefault(tokens, text)
+
+    def calibrated(tokens: tuple[int, ...]) -> float:
+        return (audio.score(tokens) - alpha * silence.score(tokens)) / (len(tokens) + 1)
+
+    trie = TokenTrie.of(list(sentences.items()), END)
+    found = search(  # type: ignore[misc]
+        trie,
+        audio,
+        [()],
+        audio.row(())[None],
+        beam=64,
+        keep=len(unique),
+        recover=float("inf"),
+        prior=table_prior(silence, trie),
+        alpha=alpha,
+    )
+    assert found[0].mean == pytest.approx(max(calibrated(t) for t in unique), abs=1e-4)
+    for f in found:
+        tokens = next(t for t, text in unique.items() if text == f.text)
+        assert f.mean == pytest.approx(calibrated(tokens), abs=1e-4)
+
+
 def test_an_empty_grammar_finds_nothing() -> None:
     assert run(TableDecoder(1), {}) == []
 
@@ -165,7 +209,11 @@ def test_the_numpy_decoder_agrees_with_ctranslate2(whisper: object) -> None:
     for ours, logits in zip(rows, theirs, strict=False):  # CTranslate2 quantises to int8
         logits = np.asarray(logits).ravel()
         reference = logits - np.log(np.exp(logits - logits.max()).sum()) - logits.max()
-        assert int(np.argmax(ours)) == int(np.argmax(reference))
+        mine_best, their_best = int(np.argmax(ours)), int(np.argmax(reference))
+        # int8 against float: a near tie may swap the first two (seen on one CPU: 3775 against
+        # 9958); each decoder's first must be within 0.5 nats of the first in the other's view.
+        assert reference[their_best] - reference[mine_best] < 0.5
+        assert ours[mine_best] - ours[their_best] < 0.5
         top = np.argsort(-reference)[:20]
         assert np.abs(ours[top] - reference[top]).max() < 0.5
 
@@ -206,3 +254,67 @@ def test_with_the_grammar_search_off_domain_speech_gets_no_care_answer(
     assert "stt_grammar" in heard.timings_ms  # the search ran, and its reading was refused
     turn = pipeline.assistant.ask(heard.text, now=MORNING, unsure=heard.unsure)  # type: ignore[attr-defined]
     assert turn.outcome in ("unknown", "clarify", "no_data"), (heard.text, turn.intent)
+
+
+def test_a_memoised_prior_gives_the_scores_of_one_computed_afresh(
+    whisper: object, assistant: object
+) -> None:
+    from device.settings import SpeechSettings
+    from device.speech.pipeline import VoicePipeline
+    from device.speech.prior import GrammarPrior
+    from device.speech.tts import Voices
+    from device.speech.tts_espeak import EspeakTts
+
+    pipeline = VoicePipeline(assistant, whisper, Voices({}, {}), False, SpeechSettings())  # type: ignore[arg-type]
+    pipeline.prime()
+    trie = pipeline.trie("sv")
+    heard = whisper.hear(spoken(EspeakTts("sv"), "Vem är sjuksköterskan?"))  # type: ignore[attr-defined]
+    first = heard.grammar(trie, 8, 6, 0.5)
+    free = heard.free_mean
+    memo: GrammarPrior = whisper._priors[-1][2]  # type: ignore[attr-defined]
+    computed = memo.computed
+    again = heard.grammar(trie, 8, 6, 0.5)  # every prefix memoised: nothing computed again
+    assert memo.computed == computed > 0
+    assert again == first and heard.free_mean == free
+    whisper._priors.clear()  # type: ignore[attr-defined]
+    afresh = heard.grammar(trie, 8, 6, 0.5)  # a new prior, computed as the search goes
+    assert [f.text for f in afresh] == [f.text for f in first]
+    assert [f.score for f in afresh] == pytest.approx([f.score for f in first], abs=1e-3)
+    assert heard.free_mean == pytest.approx(free, abs=1e-4)
+    # A deep prefix asked for alone (its shorter prefixes computed on the way), against the
+    # decoder fed the whole prefix at once on the padding-only window.
+    lone = GrammarPrior(memo.decoder, trie, memo.silence, memo.start)
+    row = int(np.flatnonzero([t == first[0].text for t in trie.texts])[0])
+    depth = int((trie.rows[row] >= 0).sum()) - 1  # the node before the end of text
+    lo, hi = row, row + 1
+    while lo > 0 and (trie.rows[lo - 1, :depth] == trie.rows[row, :depth]).all():
+        lo -= 1
+    while hi < len(trie) and (trie.rows[hi, :depth] == trie.rows[row, :depth]).all():
+        hi += 1
+    prefix = [int(t) for t in trie.rows[row, :depth]]
+    _, scratch = memo.decoder.start(memo.silence, [*memo.start, *prefix])
+    children = trie.children(lo, hi, depth)[0]
+    assert lone([(lo, hi, depth)])[0] == pytest.approx(scratch[0][children], abs=1e-3)
+    assert memo([(lo, hi, depth)])[0] == pytest.approx(scratch[0][children], abs=1e-3)
+    print([(f.text, round(f.mean, 2)) for f in first], lone.computed, memo.computed)
+
+
+def test_off_domain_speech_out_of_the_grammar_goes_to_the_text_path(
+    whisper: object, assistant: object
+) -> None:
+    from device.settings import SpeechSettings
+    from device.speech.closed import OUT_OF_GRAMMAR
+    from device.speech.pipeline import VoicePipeline
+    from device.speech.tts import Voices
+    from device.speech.tts_espeak import EspeakTts
+    from tests.conftest import MORNING
+
+    settings = SpeechSettings(closed_search="grammar")
+    pipeline = VoicePipeline(assistant, whisper, Voices({}, {}), False, settings)  # type: ignore[arg-type]
+    heard = pipeline.hear(spoken(EspeakTts("sv"), "Kommer det att regna i Göteborg?"))
+    print(heard.free_text, heard.decision, heard.scores)
+    # The best grammar sentence is far behind what Whisper wrote: nothing is forced on it.
+    assert heard.decision == OUT_OF_GRAMMAR
+    assert heard.candidate is None and not heard.unsure and heard.text == heard.free_text
+    turn = pipeline.assistant.ask(heard.text, now=MORNING)  # type: ignore[attr-defined]
+    assert turn.outcome in ("unknown", "no_data"), (heard.text, turn.intent)

@@ -142,7 +142,8 @@ def test_property_no_reading_of_a_non_client_is_answered_for_a_client(
     directory = Directory.of(care)
     clients = [(), ("Patient/c0",), ("Patient/c1",)][pick]  # what any path may have read
     vetting = vet(intent, clients, directory.mentions(question.format(name)), directory)
-    assert vetting.verdict in ("person", "nobody"), (name, vetting)
+    # Said back at most (a near miss of a client's full name), never answered at once.
+    assert vetting.verdict in ("person", "nobody", "say_back"), (name, vetting)
 
 
 # -- the assistant, every path on: templates, fuzzy names, similar reader, records ----------

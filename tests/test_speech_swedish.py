@@ -81,8 +81,11 @@ def test_spoken_swedish_template_questions_are_read_right(
         heard = pipeline.hear(spoken(espeak, question))
         turn = pipeline.assistant.ask(heard.text, now=MORNING, unsure=heard.unsure)
         print(f"{question!r}: free {heard.free_text!r} → {heard.text!r} ({heard.decision})")
-        if heard.unsure and turn.outcome == "clarify":  # said back: the worker says yes
-            turn = pipeline.assistant.ask("Ja", now=MORNING)
+        if heard.unsure and turn.outcome == "clarify":  # said back: the worker hears it and
+            # says yes when it is what she asked, no when it is not (a "ja" to everything would
+            # count her own careless yes as the assistant's wrong answer)
+            reply = "Ja" if turn.intent == intent else "Nej"
+            turn = pipeline.assistant.ask(reply, now=MORNING)
         meant = pipeline.assistant.care.client(client) if client else None
         if heard.unsure and turn.outcome == "ambiguous" and meant is not None:  # which one?
             turn = pipeline.assistant.ask(meant.given, now=MORNING)

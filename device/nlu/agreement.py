@@ -118,6 +118,7 @@ _ASKS: tuple[tuple[str, str, frozenset[str]], ...] = (
                 "notes",
                 "remaining",
                 "choose_client",
+                "medication",  # "vem ska ha medicin i kväll?": the round names the clients
             }
         ),
     ),

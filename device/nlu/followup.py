@@ -39,16 +39,33 @@ def new_question(text: str) -> str | None:
     return None if found is None else normalize(text)[found.end() :]
 
 
+# "den där flickan", "det där": a demonstrative, not a place; "are there", "there is": not one.
+_DEMONSTRATIVE = frozenset({"den", "det", "de", "dom"})
+_BE = frozenset({"is", "are", "was", "were", "will", "be"})
+
+
+def _not_a_place(words: list[str], i: int) -> bool:
+    before = words[i - 1] if i > 0 else ""
+    after = words[i + 1] if i + 1 < len(words) else ""
+    if words[i] == "där":
+        return before in _DEMONSTRATIVE
+    return words[i] == "there" and (before in _BE or after in _BE or i == 0)
+
+
+def _referring(words: list[str]) -> list[str]:
+    """The words of ``words`` that stand for the person or place in focus."""
+    every = _SV_WHO | _SV_WHOSE | set(_SV_WHERE) | _EN_WHO | _EN_WHOSE | set(_EN_WHERE) | {"her"}
+    return [w for i, w in enumerate(words) if w in every and not _not_a_place(words, i)]
+
+
 def refers(text: str) -> bool:
     """Does ``text`` use a word that stands for the person or place in focus?"""
-    words = normalize(text).split()
-    every = _SV_WHO | _SV_WHOSE | set(_SV_WHERE) | _EN_WHO | _EN_WHOSE | set(_EN_WHERE) | {"her"}
-    return any(w in every for w in words)
+    return bool(_referring(normalize(text).split()))
 
 
 def refers_to_a_place(text: str) -> bool:
-    words = set(normalize(text).split())
-    return bool(words & (set(_SV_WHERE) | set(_EN_WHERE)))
+    found = set(_referring(normalize(text).split()))
+    return bool(found & (set(_SV_WHERE) | set(_EN_WHERE)))
 
 
 def substitute(text: str, person: str, place: str) -> str:
@@ -66,9 +83,9 @@ def substitute(text: str, person: str, place: str) -> str:
         elif word == "her":
             own = after and after not in _EN_HER_OBJECT_AFTER
             out.append(genitive(person) if own else person)
-        elif word in _SV_WHERE:
+        elif word in _SV_WHERE and not _not_a_place(words, i):
             out.append(_SV_WHERE[word].format(place))
-        elif word in _EN_WHERE:
+        elif word in _EN_WHERE and not _not_a_place(words, i):
             out.append(_EN_WHERE[word].format(genitive(place)))
         else:
             out.append(word)

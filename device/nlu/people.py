@@ -20,10 +20,13 @@ LLM) against the mentions: a reading's client must be one the question named.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
+
+from rapidfuzz import fuzz
 
 from device.care.model import CareData
 from device.nlu.names import genitive
@@ -53,6 +56,9 @@ EVERYDAY = frozenset(
 )
 
 Part = Literal["full", "first", "family"]
+# A full name this close (rapidfuzz ratio) to a client's is heard as hers, misheard: "greta
+# nielsen" is 85 from "greta nilsson"; "karin nilsson" (69) and "greta svensson" (81) are not.
+MISHEARD = 84
 
 
 @dataclass(frozen=True)
@@ -120,6 +126,7 @@ class Directory:
     def mentions(self, text: str) -> list[Mention]:
         """Every name said in ``text``, left to right, fullest reading first."""
         words = normalize(text).split()
+        written = _capitalised(text)
         found: list[Mention] = []
         i = 0
         while i < len(words):
@@ -132,7 +139,7 @@ class Directory:
             word = words[i]
             nxt = words[i + 1] if i + 1 < len(words) else None
             pairs = word not in self.possessive and nxt is not None
-            if word in self.first and pairs and nxt is not None and self._namelike(nxt):
+            if word in self.first and pairs and nxt is not None and self._surname(nxt, written):
                 found.append(Mention(f"{word} {nxt}", (), "full"))  # "karin nilsson": nobody
                 i += 2
                 continue
@@ -146,6 +153,18 @@ class Directory:
                 found.append(Mention(word, tuple(sorted(self.family[word])), "family"))
             i += 1
         return found
+
+    def _surname(self, word: str, written: frozenset[str] | None) -> bool:
+        """May ``word``, after a first name, be a surname? A known name always; else, in text
+        with capitals, a word written with one ("Greta Svensson", not "Tål Bertil penicillin");
+        in lower-case text (a recogniser's), a word shaped like a Swedish surname."""
+        if word in self.first or word in self.family:
+            return True
+        if not self._namelike(word):
+            return False
+        if written is not None:
+            return word in written
+        return _SURNAME_SHAPE.search(word) is not None
 
     def is_client(self, ref: str) -> bool:
         return self.kinds.get(ref) == "client"
@@ -161,6 +180,31 @@ class Directory:
         if word in self.first or word in self.family:
             return True
         return word.isalpha() and len(word) >= 2 and word not in self.common
+
+
+# Endings of most Swedish surnames: -sson, -berg, -ström, -qvist, …
+_SURNAME_SHAPE = re.compile(
+    r"(s?son|sen|berg|ström|strom|qvist|kvist|lund|gren|dahl|dal|holm|stedt|stad|man|mark|"
+    r"blad|borg|by|fors|hed|häll|lind|lin|ell|ius|er|ér|én|in|ek|åker)$"
+)
+
+
+def _capitalised(text: str) -> frozenset[str] | None:
+    """The words written with a capital, but the first (normalised); None: no capitals at
+    all (a recogniser's lower-case transcript says nothing by case)."""
+    tokens = text.split()
+    if not any(ch.isupper() for ch in text):
+        return None
+    return frozenset(
+        normalize(token) for token in tokens[1:] if token[:1].isupper() and normalize(token)
+    )
+
+
+def _sounds_like(said: str, clients: tuple[str, ...], directory: Directory) -> bool:
+    """Is ``said`` a near miss of the full name of one of ``clients`` ("greta nielsen" for Greta
+    Nilsson), not another person's name with half of it shared ("karin nilsson")?"""
+    names = [form for form, refs in directory.full.items() if set(refs) & set(clients)]
+    return any(fuzz.ratio(said, form) >= MISHEARD for form in names)
 
 
 def _forms(name: str) -> set[str]:
@@ -231,6 +275,8 @@ def vet(
         weak = all(m.part == "family" for m in supporting)  # "portkoden till Nilsson"
         return Vetting("say_back" if weak and intent in GATED else "ok")
     nobody = next((m for m in mentions if m.nobody), None)
+    if nobody is not None and clients and _sounds_like(nobody.said, clients, directory):
+        return Vetting("say_back")  # "Greta Nielsen": misheard, said back in full before use
     if nobody is not None:
         return Vetting("nobody", nobody)
     other = next((m for m in mentions if not any(directory.is_client(r) for r in m.refs)), None)

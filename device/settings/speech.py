@@ -74,6 +74,20 @@ class SpeechSettings(_Section):
     closed_found: int = Field(
         12, ge=1, le=64, description="Whisper: sentences the grammar search hands on to be scored."
     )
+    closed_prior: float = Field(
+        0.5,
+        ge=0,
+        le=2,
+        description="Whisper, grammar search: alpha, how much of Whisper's prior (its "
+        "log-probabilities given padding only) is subtracted from each token's score (0: none).",
+    )
+    closed_handoff: float = Field(
+        1.0,
+        ge=0,
+        description="Whisper, grammar search: when the free transcript is this much likelier "
+        "(calibrated, per token) than the best grammar sentence, it goes to the text path as "
+        "heard; no grammar sentence is forced on it nor said back.",
+    )
     closed_free_slack: float = Field(
         1.0,
         ge=0,

@@ -145,6 +145,9 @@ def resemblance(heard: str, sentence: str) -> float:
     return max(fuzz.ratio(heard, sentence), fuzz.ratio(sound_key(heard), sound_key(sentence)))
 
 
+OUT_OF_GRAMMAR = "out of the grammar: the free transcript is likelier"
+
+
 @dataclass(frozen=True)
 class Verdict:
     """What closed-domain recognition decided, and the figures it decided on."""
@@ -189,11 +192,14 @@ def decide(
     margin: float,
     min_resemblance: float,
     ask: AskBack | None = None,
+    handoff: float | None = None,
 ) -> Verdict:
     """Choose the likeliest sentence when it is within ``free_slack`` of the free transcript's
     score, ``margin`` ahead of the likeliest sentence with another meaning, and resembles the
     normalised free transcript ``heard`` at least ``min_resemblance`` (0–100); else, with
-    ``ask``, say it back when that is worth it."""
+    ``ask``, say it back when that is worth it. With ``handoff``, a free transcript that much
+    likelier than every sentence is out of the grammar: kept, nothing said back (the text path
+    answers what the grammar can't say, or says it doesn't know)."""
     best_by_meaning: dict[Hashable, tuple[float, str]] = {}
     for text, score in scored:
         key = meaning(text)
@@ -208,6 +214,8 @@ def decide(
     runner_up = ranked[1][0] if len(ranked) > 1 else None
     alike = resemblance(heard, best_text)
     refused = Verdict(None, "", best_score, free_score, runner_up, alike)
+    if handoff is not None and best_score < free_score - handoff:
+        return replace(refused, reason=OUT_OF_GRAMMAR)
     if best_score < free_score - free_slack:
         reason = "less likely than the free transcript"
     elif runner_up is not None and best_score - runner_up < margin:

@@ -7,12 +7,16 @@ next column in that range). The search extends each hypothesis only by tokens th
 sentence, scores with the decoder's own log-probabilities and finishes a sentence only through its
 end-of-text token, so a sentence cut short ("… hos" for "… hos Greta") pays for stopping early.
 Whole sentences are compared by their mean log-probability per token, end-of-text included.
+With a prior (``Prior``: the decoder's log-probabilities given a window of padding only), each
+token is scored log p(token | audio) − α · log p(token | no speech): Whisper base's liking for
+short, common sentences is taken out (measured: the right sentence first for 26 of 38 robotic
+Swedish questions, against 15 without).
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
@@ -30,6 +34,11 @@ class Decoder(Protocol[S]):
     def take(self, state: S, rows: npt.NDArray[np.intp]) -> S: ...
 
     def step(self, state: S, tokens: npt.NDArray[np.intp]) -> tuple[S, npt.NDArray[np.float32]]: ...
+
+
+# The prior's log-probabilities of each node's children (in ``TokenTrie.children`` order), for
+# nodes (lo, hi, depth) of one depth: device/speech/prior.py memoises them per prefix.
+Prior = Callable[[Sequence[tuple[int, int, int]]], list[npt.NDArray[np.float32]]]
 
 
 @dataclass(frozen=True)
@@ -101,6 +110,8 @@ def search(
     beam: int = 8,
     keep: int = 12,
     recover: float = 1.0,
+    prior: Prior | None = None,
+    alpha: float = 0.0,
 ) -> list[Found]:
     """The ``keep`` sentences of ``trie`` with the best mean log-probability per token found by a
     beam of ``beam`` hypotheses, best first. ``state`` holds one hypothesis (the start of the
@@ -110,7 +121,7 @@ def search(
     sentences are compared by their mean (summed, a short sentence such as "Vem är du?" beat the
     long one that was said). An open hypothesis is dropped once its mean is ``recover`` below the
     ``keep``-th sentence found: the right sentence's tokens cost about 1–2 nats each, a wrong
-    one's 3–8."""
+    one's 3–8. With ``prior``, every score is calibrated: minus ``alpha`` times the prior's."""
     if not len(trie):
         return []
     found: list[Found] = []
@@ -119,9 +130,13 @@ def search(
     while hypotheses:
         depth = hypotheses[0].depth + 1
         extended: list[tuple[float, int, int, int, int]] = []  # score, token, lo, hi, parent row
-        for h in hypotheses:
+        nodes = [(h.lo, h.hi, h.depth) for h in hypotheses]
+        priors = prior(nodes) if prior is not None and alpha else [None] * len(nodes)
+        for h, expected in zip(hypotheses, priors, strict=True):
             tokens, los, his = trie.children(h.lo, h.hi, h.depth)
             scores = h.score + logprobs[h.row][tokens]
+            if expected is not None:
+                scores = scores - np.float32(alpha) * expected
             for token, lo, hi, score in zip(tokens, los, his, scores, strict=True):
                 if token == trie.end:
                     found.append(Found(trie.texts[lo], float(score), depth))

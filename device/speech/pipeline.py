@@ -204,8 +204,9 @@ class VoicePipeline:
         timings["stt_shortlist"] = _ms(started)
         found: list[Found] = []
         if searched != "shortlist" and hasattr(heard, "grammar"):
+            alpha = closed.closed_prior if searched == "grammar" else 0.0  # both: align scores
             found = heard.grammar(
-                self.trie(heard.language), closed.closed_beam, closed.closed_found
+                self.trie(heard.language), closed.closed_beam, closed.closed_found, alpha
             )
             shortlist = list(dict.fromkeys([*shortlist, *(f.text for f in found)]))
         # A transcript a template reads is checked against the audio, an echo of the prompt's
@@ -242,6 +243,7 @@ class VoicePipeline:
             closed.closed_margin,
             closed.closed_resemblance,
             self._ask_back(heard.language, closed),
+            closed.closed_handoff if searched == "grammar" else None,
         )
         if verdict.candidate is None and getattr(heard, "echoed", False):
             # Whisper wrote its prompt, not what was said: nothing reliable was heard. (Said

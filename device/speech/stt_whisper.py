@@ -22,6 +22,7 @@ from faster_whisper.tokenizer import Tokenizer
 from device.speech.audio import AudioChunk
 from device.speech.closed import echoes
 from device.speech.grammar import Found, TokenTrie, search
+from device.speech.prior import GrammarPrior
 from device.speech.stt import SttError, Transcript
 from device.speech.whisper_decoder import WhisperDecoder
 
@@ -48,7 +49,7 @@ class Heard:
     echoed: bool = False  # the transcript repeats an example of the prompt word for word
     # (words) -> what Whisper writes when only the tokens of these words may be written
     rewriter: Any = None
-    searcher: Any = None  # (trie, beam, keep) -> the grammar's likeliest sentences
+    searcher: Any = None  # (trie, beam, keep, alpha) -> the grammar's likeliest sentences
     free_mean: float | None = None  # the free transcript scored as the grammar search scores
 
     def score(self, texts: list[str]) -> list[float]:
@@ -57,12 +58,13 @@ class Heard:
         self.timings_ms["stt_score"] = _ms(started)
         return scores
 
-    def grammar(self, trie: TokenTrie, beam: int, keep: int) -> list[Found]:
-        """The ``keep`` likeliest sentences of the care grammar ``trie`` (see grammar.py)."""
+    def grammar(self, trie: TokenTrie, beam: int, keep: int, alpha: float = 0.0) -> list[Found]:
+        """The ``keep`` likeliest sentences of the care grammar ``trie`` (see grammar.py), scored
+        less ``alpha`` times Whisper's prior (prior.py); ``free_mean`` is set alike."""
         if self.searcher is None:
             return []
         started = time.perf_counter()
-        found: list[Found] = self.searcher(trie, beam, keep)
+        found: list[Found] = self.searcher(trie, beam, keep, alpha)
         self.timings_ms["stt_grammar"] = _ms(started)
         return found
 
@@ -109,6 +111,7 @@ class WhisperStt:
         self._suppressed: dict[frozenset[str], list[int]] = {}  # per vocabulary (one a language)
         self._model_file = model_dir / "model.bin"
         self._decoder: WhisperDecoder | None = None  # loaded for the first grammar search
+        self._priors: list[tuple[TokenTrie, int, GrammarPrior]] = []  # per grammar and window
 
     def prime(self, words: list[str], names: list[str]) -> None:
         capitalised = sorted({n.capitalize() for n in names if n[:1].isalpha()})
@@ -183,15 +186,17 @@ class WhisperStt:
             )
             return [tokenizer.decode(ids).strip() for ids in results[0].sequences_ids]
 
-        def grammar(trie: TokenTrie, beam: int, keep: int) -> list[Found]:
+        def grammar(trie: TokenTrie, beam: int, keep: int, alpha: float) -> list[Found]:
             # All of the encoded window: cut to the utterance, as for scoring above, the decoder
             # lost its way on every other question (it attends to the silence after speech too).
             decoder = self.decoder()
             state, first = decoder.start(np.asarray(encoded)[0].astype(np.float32), start)
-            found = search(trie, decoder, state, first, beam, keep)
-            heard.free_mean = decoder.mean_logprob(
-                state, first, tokenizer.encode(" " + text), trie.end
-            )
+            prior = self.prior(trie, start, padded.shape[-1]) if alpha else None
+            found = search(trie, decoder, state, first, beam, keep, prior=prior, alpha=alpha)
+            said = tokenizer.encode(" " + text)
+            heard.free_mean = decoder.mean_logprob(state, first, said, trie.end)
+            if prior is not None:
+                heard.free_mean -= alpha * prior.mean_logprob(said)
             return found
 
         echoed = echoes(text, self._examples.get(language, ""))
@@ -203,6 +208,20 @@ class WhisperStt:
         if self._decoder is None:
             self._decoder = WhisperDecoder(self._model_file)
         return self._decoder
+
+    def prior(self, trie: TokenTrie, start: list[int], frames: int) -> GrammarPrior:
+        """Whisper's prior over ``trie`` for a window of ``frames`` feature frames of padding only
+        (zeros, as ``hear`` pads: log-mel silence measured worse), kept per grammar and window:
+        once per care-data snapshot."""
+        for trie_, frames_, prior in self._priors:
+            if trie_ is trie and frames_ == frames:
+                return prior
+        mels = self._model.feature_extractor.mel_filters.shape[0]
+        silence = np.zeros((1, mels, frames), dtype=np.float32)
+        encoded = self._model.model.encode(ctranslate2.StorageView.from_array(silence))
+        prior = GrammarPrior(self.decoder(), trie, np.asarray(encoded)[0].astype(np.float32), start)
+        self._priors = [*self._priors[-3:], (trie, frames, prior)]  # old snapshots' go
+        return prior
 
     def compile(self, sentences: list[tuple[str, str]], language: str) -> TokenTrie:
         """The prefix tree of the care grammar: (sentence, as Whisper would write it) pairs,
