@@ -398,9 +398,9 @@ class Assistant:
         self.refresh()  # every word the templates can say with the current names
         return self._recognizer.words(language)
 
-    def sentences(self, language: str) -> list[str]:
+    def sentences(self, language: str, intents: frozenset[str] | None = None) -> list[str]:
         self.refresh()  # every sentence the templates accept with the current names
-        return self._recognizer.sentences(language)
+        return self._recognizer.sentences(language, intents)
 
     def _reply(self, ask: Ask, rec: Recognition) -> Reply:
         if rec.intent == "stop":

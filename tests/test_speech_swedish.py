@@ -152,6 +152,20 @@ def test_a_short_reading_is_said_back_and_a_yes_answers_it(
     assert "RelatedPerson/p-bertil-rel1" in answered.sources
 
 
+def test_after_a_say_back_a_no_or_a_new_question_is_not_heard_as_a_yes(
+    pipeline: VoicePipeline, espeak: Any
+) -> None:
+    # While a yes or no is awaited the audio is weighed against the answers alone (Whisper wrote
+    # "Ja" as "Jag...", 2026-12-05): a "nej" must stay a no, a new question a new question.
+    for reply in ("Nej", "Vem är mitt nästa besök?"):
+        asked = pipeline.turn(spoken(espeak, "Ring Bertils son"), now=MORNING).turn
+        assert asked.outcome == "clarify"
+        voice = pipeline.turn(spoken(espeak, reply), now=MORNING)
+        print(f"{reply!r}: {voice.transcript.text!r} ({voice.transcript.decision})")
+        assert voice.turn.intent != "relative_phone", reply
+        assert "RelatedPerson/p-bertil-rel1" not in voice.turn.sources
+
+
 def test_ask_wav_with_the_yes_as_a_second_file_answers_what_was_said_back(
     espeak: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

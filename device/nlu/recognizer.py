@@ -135,6 +135,7 @@ class Recognizer:
         for lang, lists in self._exact.items():
             lists["visit_kind"] = _visit_kind_list(templates[lang], kinds)
         self._sentences: dict[str, list[str]] = {}  # built on first use: seconds, not at import
+        self._intent_sentences: dict[str, list[tuple[str, str]]] = {}
         self._fingerprints: dict[str, str] = {}  # asked for on every question read by meaning
         self._fuzzy: dict[str, dict[str, SlotList]] = {
             lang: {**lists, "client": WildcardSlotList(name="client")}
@@ -153,18 +154,23 @@ class Recognizer:
                 words |= {w for form in self.forms(lang, name) for w in form.split()}
         return words
 
-    def sentences(self, lang: str) -> list[str]:
-        """Every sentence the templates accept with this snapshot's names (normalised, sorted):
-        the closed domain a speech engine may choose from. Clock times are the whole and half
-        hours said in words; other times are left to the free transcript."""
+    def sentences(self, lang: str, intents: frozenset[str] | None = None) -> list[str]:
+        """Every sentence the templates accept with this snapshot's names (normalised, sorted),
+        or those of ``intents``: the closed domain a speech engine may choose from. Clock times
+        are the whole and half hours said in words; other times are left to the free transcript."""
+        if intents is not None:
+            self.sentences(lang)
+            return sorted({t for i, t in self._intent_sentences[lang] if i in intents})
         if lang in self._sentences:
             return self._sentences[lang]
         hours = SV_HOUR_WORDS if lang == "sv" else EN_HOUR_WORDS
         half = "halv" if lang == "sv" else "half past"
         times = [*hours.values(), *(f"{half} {word}" for word in hours.values())]
         lists = {**self._exact[lang], "time": TextSlotList.from_strings(times, name="time")}
-        found = sample_intents(self._templates[lang], slot_lists=lists, language=lang)
-        self._sentences[lang] = sorted({normalize(text) for _intent, text in found})
+        sampled = sample_intents(self._templates[lang], slot_lists=lists, language=lang)
+        found = [(intent, normalize(text)) for intent, text in sampled]
+        self._intent_sentences[lang] = found
+        self._sentences[lang] = sorted({text for _intent, text in found})
         return self._sentences[lang]
 
     def words(self, lang: str) -> set[str]:

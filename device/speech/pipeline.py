@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Hashable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +24,11 @@ from device.speech.stt import SpeechToText, Transcript, care_names
 from device.speech.tts import Voices
 from device.speech.vad import Vad
 from device.turn import Turn
+
+# What a worker may say to "… Säg ja eller nej.", and the decision's name when the audio was
+# heard as one of them.
+ANSWERS = frozenset({"confirm", "deny"})
+YES_OR_NO = "heard as a yes or no"
 
 
 @dataclass(frozen=True)
@@ -122,8 +127,8 @@ class VoicePipeline:
         listen = getattr(self.stt, "hear", None)
         if self.closed is not None and listen is not None:
             # After "… Säg ja eller nej." the names in Whisper's prompt turned "Ja" into "Jörg."
-            names = not self.assistant.awaits_yes_or_no(now)
-            return self._hear_closed(listen(audio, names=names), self.closed)
+            answering = self.assistant.awaits_yes_or_no(now)
+            return self._hear_closed(listen(audio, names=not answering), self.closed, answering)
         heard = self.stt.transcribe(audio)
         if (
             self.second_pass
@@ -133,7 +138,9 @@ class VoicePipeline:
             heard = self.stt.transcribe(audio, open_vocabulary=True)
         return heard
 
-    def _hear_closed(self, heard: Any, closed: SpeechSettings) -> Transcript:
+    def _hear_closed(
+        self, heard: Any, closed: SpeechSettings, answering: bool = False
+    ) -> Transcript:
         """The free transcript when a template reads it (unless it only repeats an example of
         the prompt); else the template sentence that fits the audio clearly best (closed.py
         decides), or the free transcript for the LLM and the record search when none does."""
@@ -184,6 +191,10 @@ class VoicePipeline:
         asks_data = isinstance(reading, tuple) and reading[0] in NEEDS_DATA
         if understood and (len(normalized.split()) >= closed.closed_short or not asks_data):
             return result(free, None, "free transcript understood")
+        if answering and not understood:
+            answer = self._yes_or_no(heard, normalized, meaning, closed)
+            if answer is not None:
+                return result(answer.candidate or free, answer.candidate, answer.reason, answer)
         if not understood and find_day(normalized)[1] is not None:
             # The care grammar's sentences name no day: a sentence chosen from it would answer
             # another day's question with today's schedule. The free transcript goes on to the
@@ -252,6 +263,40 @@ class VoicePipeline:
         if verdict.candidate is None:
             return result(free, None, verdict.reason, verdict)
         return result(verdict.candidate, verdict.candidate, verdict.reason, verdict)
+
+    def _yes_or_no(
+        self,
+        heard: Any,
+        normalized: str,
+        meaning: Callable[[str], Hashable | None],
+        closed: SpeechSettings,
+    ) -> Verdict | None:
+        """After "… Säg ja eller nej.": the audio against the answers alone. Whisper wrote "Ja"
+        as "Jag...", which was too close to some question of the whole grammar to choose; among
+        the answers "ja" stood 2 nats ahead of "nej" (2026-12-05). A new question instead fits
+        none of them as well as its free transcript, and goes on the usual way."""
+
+        def answer(text: str) -> Hashable | None:
+            reading = meaning(text)
+            intent = reading[0] if isinstance(reading, tuple) else None
+            return intent if intent in ANSWERS else None
+
+        answers = self.assistant.sentences(heard.language, ANSWERS)
+        if not answers:
+            return None
+        scores = heard.score([heard.text, *(self._sentence(s) for s in answers)])
+        verdict = decide(
+            normalized,
+            scores[0],
+            list(zip(answers, scores[1:], strict=True)),
+            answer,
+            closed.closed_free_slack,
+            closed.closed_margin,
+            closed.closed_resemblance,
+        )
+        if verdict.candidate is None:
+            return None
+        return replace(verdict, reason=f"{YES_OR_NO}: {verdict.reason}")
 
     def _ask_back(self, language: str, closed: SpeechSettings) -> AskBack | None:
         if not closed.closed_ask_back:
