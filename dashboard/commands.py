@@ -140,6 +140,7 @@ def app_for(settings: Settings, storage: Any) -> Any:
         repeat_window_s=settings.telemetry.repeat_window_s,
         session_idle_s=dash.session_idle_min * 60,
         session_lifetime_s=dash.session_lifetime_h * 3600,
+        care_stale_days=dash.care_stale_days,
     )
 
 

@@ -30,7 +30,7 @@ _SCHEMA = [
         device_id TEXT PRIMARY KEY, org TEXT, team TEXT, last_seen TEXT, online INTEGER,
         status_at TEXT, app_version TEXT, models TEXT, backlog BIGINT, dropped BIGINT,
         uptime_s BIGINT, cpu_temp_c REAL, mem_used_mb BIGINT, mem_total_mb BIGINT,
-        disk_free_mb BIGINT, health_at TEXT)""",
+        disk_free_mb BIGINT, health_at TEXT, care_exported TEXT)""",
     """CREATE TABLE IF NOT EXISTS signals_daily (
         day TEXT NOT NULL, team TEXT NOT NULL, signal TEXT NOT NULL, intent TEXT NOT NULL,
         path TEXT NOT NULL, outcome TEXT NOT NULL, count BIGINT NOT NULL,
@@ -109,6 +109,7 @@ class Database:
         for statement in _SCHEMA:
             self._execute(statement.format(serial=serial))
         migrated = self._forget_rejected_content()
+        self._add_care_exported()
         self._db.commit()
         if migrated and self.dialect == "sqlite":
             self._db.execute("VACUUM")  # the dropped content must not linger in free pages
@@ -129,6 +130,12 @@ class Database:
             )
         self._execute("ALTER TABLE rejected DROP COLUMN payload")
         return True
+
+    def _add_care_exported(self) -> None:
+        """Databases from before 0.3 have no column for when a device's care data was exported."""
+        cursor = self._execute("SELECT * FROM devices WHERE 1 = 0")
+        if "care_exported" not in [c[0] for c in cursor.description]:
+            self._execute("ALTER TABLE devices ADD COLUMN care_exported TEXT")
 
     def close(self) -> None:
         self._db.close()

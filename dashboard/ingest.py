@@ -295,7 +295,8 @@ class Ingest(Database):
         self._health_day(message)
         self._execute(
             "UPDATE devices SET app_version=?, models=?, backlog=?, dropped=?, uptime_s=?, "
-            "cpu_temp_c=?, mem_used_mb=?, mem_total_mb=?, disk_free_mb=?, health_at=? "
+            "cpu_temp_c=?, mem_used_mb=?, mem_total_mb=?, disk_free_mb=?, health_at=?, "
+            "care_exported=? "
             "WHERE device_id=? AND (health_at IS NULL OR health_at <= ?)",
             (
                 message.app_version,
@@ -308,6 +309,7 @@ class Ingest(Database):
                 message.mem_total_mb,
                 message.disk_free_mb,
                 message.sent_at.isoformat(),
+                None if message.care_exported is None else message.care_exported.isoformat(),
                 message.device_id,
                 message.sent_at.isoformat(),
             ),

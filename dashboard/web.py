@@ -78,6 +78,7 @@ def create_app(
     repeat_window_s: int = 120,
     session_idle_s: float = 1800,
     session_lifetime_s: float = 8 * 3600,
+    care_stale_days: int = 2,
 ) -> Flask:
     app = Flask(__name__)
     sessions = SessionStore(storage, session_idle_s, session_lifetime_s)
@@ -242,9 +243,12 @@ def create_app(
     def devices() -> Any:
         team = request.args.get("team") or None
         rows = [d for d in storage.devices() if team is None or d.get("team") == team]
+        for row in rows:
+            row["care_age_days"] = care_age_days(row.get("care_exported"), current_day(), tz)
         return render_template(
             "devices.html",
             devices=rows,
+            stale_days=care_stale_days,
             team=team,
             teams=storage.teams(),
             rejected=storage.rejected(20),
@@ -299,3 +303,17 @@ def create_app(
         )
 
     return app
+
+
+def care_age_days(exported: str | None, today: date, tz: ZoneInfo) -> int | None:
+    """Whole days, in the dashboard's time zone, from the export of a device's care data (as its
+    health message said it) to ``today``; None when the device has not said."""
+    if not exported:
+        return None
+    try:
+        moment = datetime.fromisoformat(exported)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:  # stored from an AwareDatetime: never, but not trusted either
+        return None
+    return (today - moment.astimezone(tz).date()).days

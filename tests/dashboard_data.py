@@ -61,6 +61,7 @@ def health(
     team: str = "majorna-2",
     at: datetime | None = None,
     disk_free_mb: int = 20000,
+    care_exported: datetime | None = None,
 ) -> Incoming:
     message = HealthMessage(
         device_id=device,
@@ -77,6 +78,7 @@ def health(
         models={"stt-vosk": "0.15"},
         outbox_backlog=backlog,
         outbox_dropped=0,
+        care_exported=care_exported,
     )
     return Incoming(f"hemassist/v1/{ORG}/{device}/stats", message.model_dump_json().encode())
 

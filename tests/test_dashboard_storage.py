@@ -255,3 +255,23 @@ def test_a_device_history_per_day(storage: Storage) -> None:
     assert newest["day"] == "2026-11-24" and newest["reports"] == 1 and "questions" not in newest
     assert oldest["questions"] == 7  # "tack" is not a question
     assert (oldest["reports"], oldest["backlog"], oldest["disk_free_mb"]) == (2, 40, 900)
+
+
+def test_a_device_says_when_its_care_data_was_exported(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:  # a devices table from before 0.3: no care_exported
+        db.execute(
+            "CREATE TABLE devices (device_id TEXT PRIMARY KEY, org TEXT, team TEXT, "
+            "last_seen TEXT, online INTEGER, status_at TEXT, app_version TEXT, models TEXT, "
+            "backlog BIGINT, dropped BIGINT, uptime_s BIGINT, cpu_temp_c REAL, mem_used_mb BIGINT, "
+            "mem_total_mb BIGINT, disk_free_mb BIGINT, health_at TEXT)"
+        )
+    storage = Storage(f"sqlite:///{path}")
+    try:
+        exported = DAY - timedelta(days=3)
+        storage.ingest([health("dev-1", 1, at=DAY, care_exported=exported)])
+        assert storage.device("dev-1")["care_exported"] == exported.isoformat()  # type: ignore[index]
+        storage.ingest([health("dev-1", 2, at=DAY + timedelta(hours=1))])  # wiped since
+        assert storage.device("dev-1")["care_exported"] is None  # type: ignore[index]
+    finally:
+        storage.close()

@@ -7,12 +7,15 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask.testing import FlaskClient
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dashboard.storage import Storage
-from dashboard.web import create_app, hash_password, secret_key
+from dashboard.web import care_age_days, create_app, hash_password, secret_key
 from tests.dashboard_data import health, stats, status, turn
 
 TODAY = date(2026, 11, 24)
@@ -135,3 +138,47 @@ def test_session_cookie_flags(client: FlaskClient) -> None:
     for flag in ("Secure", "HttpOnly", "SameSite=Strict", "Path=/"):
         assert flag in cookie
     assert "Domain=" not in cookie
+
+
+def test_devices_page_marks_care_data_that_missed_its_deliveries(tmp_path: Path) -> None:
+    storage = Storage(f"sqlite:///{tmp_path / 'd.db'}")
+    storage.set_user("chef", hash_password("rätt-lösenord-123"))
+    fresh, old = datetime(2026, 11, 23, 18, tzinfo=UTC), datetime(2026, 11, 19, 6, tzinfo=UTC)
+    storage.ingest(
+        [
+            health("dev-1", 1, care_exported=fresh),
+            health("dev-2", 1, care_exported=old),
+            health("dev-3", 1),  # a device that has no care data, or too old a version to say
+        ]
+    )
+    app = create_app(storage, secret_key(tmp_path / "key"), today=lambda: TODAY, care_stale_days=2)
+    client = app.test_client()
+    _login(client)
+    page = client.get("/devices").get_data(as_text=True)
+    rows = {m[0]: m[1] for m in re.findall(r'data-device="([^"]+)">(.*?)</tr>', page, re.S)}
+    assert '<td class="care">2026-11-23 (1 d)</td>' in rows["dev-1"]
+    assert '<td class="care stale">2026-11-19 (5 d, gammal)</td>' in rows["dev-2"]
+    assert '<td class="care">-</td>' in rows["dev-3"]
+    storage.close()
+
+
+@given(
+    moment=st.datetimes(
+        min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+    ),
+    today=st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 1, 1)),
+    garbage=st.text(max_size=40),
+)
+def test_care_age_is_whole_days_in_the_dashboards_zone(
+    moment: datetime, today: date, garbage: str
+) -> None:
+    tz = ZoneInfo("Europe/Stockholm")
+    assert (
+        care_age_days(moment.isoformat(), today, tz) == (today - moment.astimezone(tz).date()).days
+    )
+    assert care_age_days(moment.replace(tzinfo=None).isoformat(), today, tz) is None
+    assert care_age_days(None, today, tz) is None
+    try:
+        datetime.fromisoformat(garbage)
+    except ValueError:
+        assert care_age_days(garbage, today, tz) is None

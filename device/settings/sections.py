@@ -288,6 +288,13 @@ class DashboardSettings(_Section):
     host: str = Field("127.0.0.1", description="Address the web page listens on.")
     port: int = Field(8080, ge=1, le=65535, description="Port the web page listens on.")
     small_count: int = Field(5, ge=1, description='Counts below this show as "<N".')
+    care_stale_days: int = Field(
+        2,
+        ge=1,
+        le=365,
+        description="A device whose care data was exported this many days ago or more is "
+        "marked on the devices page (it has missed its deliveries).",
+    )
     minutes_saved_per_answer: float = Field(
         1.0, ge=0, description="Estimate of minutes saved per answered question (KPI)."
     )
