@@ -16,6 +16,7 @@ from device.answers.ask import (
     verify,
 )
 from device.answers.phrases import capitalize, say
+from device.answers.records import client_sentences
 from device.answers.schedule import day_visits
 from device.care.model import Medication
 from device.nlu.recognizer import Recognition
@@ -85,8 +86,24 @@ def medication(ask: Ask, rec: Recognition) -> Reply:
     if isinstance(wanted, str):  # "hur mycket Waran ska Nils ha": that medicine only
         chosen = [m for m in meds if wanted.casefold() in normalize(m.name)]
         if not chosen:
-            cite.add(*(m.ref for m in meds), client.ref)
-            text = say(ask.lang, "no_such_medication", name=client.full_name, medicine=wanted)
+            # Not on the list is not "not given": a flag or a routine may say who gives it
+            # ("Insulin ges av sjuksköterska"). Every record is read before the list's answer.
+            said = [
+                hit
+                for hit in client_sentences(client, ask.care)
+                if hit.kind != "medication" and wanted.casefold() in normalize(hit.text)
+            ]
+            cite.add(*(m.ref for m in meds), *(hit.ref for hit in said), client.ref)
+            if said:
+                text = say(
+                    ask.lang,
+                    "medicine_elsewhere",
+                    name=client.full_name,
+                    medicine=wanted,
+                    text=sentences([hit.text for hit in said]),
+                )
+            else:
+                text = say(ask.lang, "no_such_medication", name=client.full_name, medicine=wanted)
             return cite.reply(verify(text, ask), must_verify=True, outcome="must_verify")
         meds = chosen
     if not meds:

@@ -92,6 +92,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "round": "Mediciner {period}, som de står i listan: {items}",
         "round_none": "Jag hittar inga mediciner för dina besök {period}.",
         "no_such_medication": "Jag hittar ingen {medicine} i läkemedelslistan för {name}.",
+        "medicine_elsewhere": "Om {medicine} står det för {name}: {text} "
+        "Det finns inte i läkemedelslistan.",
         "no_kind_for": "Jag hittar inget besök hos {name} som är {kind} i schemat.",
         "part_night": "på natten",
         "day_not_on_device": "Schemat för {day} finns inte på enheten. Fråga samordnaren.",
@@ -239,6 +241,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "round": "Medicines {period}, as listed: {items}",
         "round_none": "I don't find any medicines for your visits {period}.",
         "no_such_medication": "I don't find {medicine} in {name}'s medication list.",
+        "medicine_elsewhere": "{name}'s records say about {medicine}: {text} "
+        "It is not in the medication list.",
         "no_kind_for": "I don't find a {kind} visit to {name} in the schedule.",
         "part_night": "at night",
         "day_not_on_device": "The schedule for {day} is not on this device. Ask the coordinator.",

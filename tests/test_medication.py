@@ -1,0 +1,68 @@
+"""A medicine asked for by name: read from the list when it is there; when it is not, every
+other record is read before "not in the list" (issue 39: "insulin ges av sjuksköterska")."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from device.answers.ask import Ask
+from device.answers.medication import medication
+from device.care.fhir_import import parse_bundle
+from device.care.model import CareData
+from device.nlu.recognizer import Recognition
+from tests.conftest import EXAMPLE, MORNING, TZ
+
+BUNDLE: dict[str, Any] = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+
+
+def _care_with_flag(text: str) -> CareData:
+    bundle = copy.deepcopy(BUNDLE)
+    flag = {
+        "fullUrl": "urn:uuid:flag-p-yusuf-flag9",
+        "resource": {
+            "resourceType": "Flag",
+            "id": "p-yusuf-flag9",
+            "status": "active",
+            "category": [{"text": "clinical"}],
+            "code": {"text": text},
+            "subject": {"reference": "Patient/p-yusuf"},
+        },
+    }
+    bundle["entry"].append(flag)
+    return parse_bundle(json.dumps(bundle).encode()).care
+
+
+def _ask(care: CareData, medicine: str, lang: str = "sv") -> Any:
+    ask = Ask(care=care, now=MORNING, tz=TZ, lang=lang)
+    slots = {"client": ("Patient/p-yusuf",), "medicine": medicine}
+    return medication(ask, Recognition("medication", lang, slots))
+
+
+def test_a_medicine_only_a_flag_names_is_read_from_the_flag() -> None:
+    reply = _ask(_care_with_flag("Insulin ges av sjuksköterska, inte av hemtjänsten"), "insulin")
+    assert reply.text.startswith("Om insulin står det för Yusuf")
+    assert "Insulin ges av sjuksköterska, inte av hemtjänsten." in reply.text
+    assert "inte i läkemedelslistan" in reply.text
+    assert "Flag/p-yusuf-flag9" in reply.sources and reply.must_verify
+    english = _ask(_care_with_flag("Insulin ges av sjuksköterska"), "insulin", "en")
+    assert "records say about insulin" in english.text and "Flag/p-yusuf-flag9" in english.sources
+
+
+def test_a_medicine_no_record_names_is_not_in_the_list() -> None:
+    reply = _ask(parse_bundle(EXAMPLE.read_bytes()).care, "insulin")
+    assert reply.text.startswith("Jag hittar ingen insulin i läkemedelslistan för Yusuf")
+    assert reply.sources == ("Patient/p-yusuf",) and reply.must_verify
+
+
+@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyzåäö ", min_size=3, max_size=30))
+def test_any_flag_is_read_exactly_when_it_names_the_medicine(text: str) -> None:
+    care = _care_with_flag(f"Anteckning: {text}")
+    reply = _ask(care, "insulin")
+    named = "insulin" in text
+    assert ("Flag/p-yusuf-flag9" in reply.sources) == named
+    assert ("Om insulin står det" in reply.text) == named
