@@ -104,12 +104,13 @@ def conversations(settings: Settings, templates: Templates, reader: SimilarReade
 
 
 def round3(
-    settings: Settings, templates: Templates, reader: SimilarReader
+    settings: Settings, templates: Templates, reader: SimilarReader, name: str = "round3.jsonl"
 ) -> dict[str, Counter[str]]:
-    """round3.jsonl, per kind, with the similar reader on (each question a fresh session)."""
+    """round3.jsonl (or records_dev.jsonl, the development set of the records read by meaning),
+    per kind, with the similar reader on (each question a fresh session)."""
     cares: dict[str, CareData] = _cares()
     scores: dict[str, Counter[str]] = {}
-    for case in sorted(load_everyday(EVAL / "round3.jsonl"), key=lambda c: c.bundle):
+    for case in sorted(load_everyday(EVAL / name), key=lambda c: c.bundle):
         talk = _session(settings, templates, cares[case.bundle], case.bundle, reader)
         got = talk.ask(case.question, now=case.now)
         verdict, _problems = judge_everyday(case, got)
@@ -120,7 +121,8 @@ def round3(
     return scores
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    """All the held-out sets, or the one named (round3.jsonl, records_dev.jsonl)."""
     with tempfile.TemporaryDirectory() as tmp:
         import os
 
@@ -128,6 +130,9 @@ def main() -> int:
         settings = load_settings()
         templates = load_templates(CONFIG_DIR / "sentences")
         reader = SimilarReader(SimilarSettings(), wait=True, cache=Path(tmp) / "vectors.npz")
+        if argv:
+            _print(argv[0], round3(settings, templates, reader, argv[0]))
+            return 0
         for name, counts in (
             ("people.jsonl", people(settings, templates, reader)),
             ("conversations.jsonl", conversations(settings, templates, reader)),
@@ -138,16 +143,20 @@ def main() -> int:
             for key in counts:
                 if key.startswith("wrong:"):
                     print("   ", key)
-        for kind, counts in sorted(round3(settings, templates, reader).items()):
-            print(
-                f"round3.jsonl {kind}: right {counts['right']} / miss {counts['miss']} / "
-                f"wrong {counts['wrong']}"
-            )
-            for key in counts:
-                if key.startswith("wrong:"):
-                    print("   ", key)
+        _print("round3.jsonl", round3(settings, templates, reader))
     return 0
 
 
+def _print(name: str, scores: dict[str, Counter[str]]) -> None:
+    for kind, counts in sorted(scores.items()):
+        print(
+            f"{name} {kind}: right {counts['right']} / miss {counts['miss']} / "
+            f"wrong {counts['wrong']}"
+        )
+        for key in counts:
+            if key.startswith("wrong:"):
+                print("   ", key)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

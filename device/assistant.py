@@ -25,7 +25,7 @@ from device.nlu.recognizer import Recognition, Recognizer, Templates
 from device.nlu.similar_reader import SimilarReader
 from device.nlu.situations import whom_to_call
 from device.nlu.text import guess_language, normalize
-from device.readers import in_records, read_similar
+from device.readers import read_unknown
 from device.session import Conversation, Leaning, released, vet_reading
 from device.settings import Settings
 from device.signals import Answered, Signal, SignalWatch
@@ -205,24 +205,18 @@ class Assistant:
         ask_back = leaning.stale
         if rec.intent == "unknown":  # "vem ringer jag om Märta blir andfådd?": a rule, not a list
             rec = whom_to_call(text, rec.language) or rec
-        if rec.intent == "unknown":
-            # A clear reading of the nearest template sentences first, the records' own sentences
-            # next ("vad för tabletter står Olof på?" found "Ge förmiddagens tabletter ur dosetten"
-            # in a routine), then the nearest reading said back for a yes or no.
-            similar, sure = read_similar(
+        if rec.intent == "unknown":  # the nearest template sentences, the records (readers.py)
+            rec, said_back = read_unknown(
                 text, rec, self._similar, self._recognizer, self.care, self._settings, llm_ms
             )
-            if similar is not None and sure:
-                rec = similar
-            else:
-                rec = in_records(text, rec, self._recognizer, self.care)
-                if rec.intent == "unknown" and similar is not None:
-                    rec, ask_back = similar, True
-        if rec.intent == "unknown" and self._llm is not None and self.care.clients:
+            ask_back = ask_back or said_back
+        offered = rec if rec.slots.get("nearest") == "unsure" else None  # the LLM goes first
+        if (rec.intent == "unknown" or offered) and self._llm is not None and self.care.clients:
             day = rec.slots.get("day")
             rec, llm_timings = read_within_budget(
                 self._llm, text, self.care, rec, wait=self._wait_for_llm
             )
+            rec = offered if rec.intent == "unknown" and offered is not None else rec
             llm_ms.update(llm_timings)
             if day is not None and "day" not in rec.slots:  # the LLM reads no days: keep it
                 rec = replace(rec, slots={**rec.slots, "day": day})

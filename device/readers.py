@@ -5,20 +5,30 @@ Each proposes a reading; the assistant decides (device/assistant.py)."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from device.answers.handlers import can_restate
-from device.answers.records import NOT_FOR_RECORDS, search
+from device.answers.records import NOT_FOR_RECORDS, client_sentences, nearest, search
 from device.care.model import CareData
 from device.nlu.agreement import agrees, asks_a_name_it_lacks, supported_beyond_time
 from device.nlu.recognizer import Recognition, Recognizer
 from device.nlu.similar_reader import SimilarReader
 from device.nlu.text import normalize
-from device.settings import Settings
+from device.settings import Settings, SimilarSettings
 from device.turn import ms_since
 
 
-def in_records(text: str, rec: Recognition, recognizer: Recognizer, care: CareData) -> Recognition:
-    """A question naming one client, about something written in their records."""
+def in_records(
+    text: str,
+    rec: Recognition,
+    recognizer: Recognizer,
+    care: CareData,
+    similar: SimilarReader | None = None,
+    settings: SimilarSettings | None = None,
+) -> Recognition:
+    """A question naming one client, about something written in their records: every content
+    word in one sentence, or else (with ``similar``) the sentences nearest in meaning, answered
+    when sure, offered as the nearest the records come when not."""
     clients = recognizer.names.named_in(text)
     if len(clients) != 1 or NOT_FOR_RECORDS.search(normalize(text)):
         return rec
@@ -27,7 +37,20 @@ def in_records(text: str, rec: Recognition, recognizer: Recognizer, care: CareDa
     if client is None:
         return rec
     names = set(recognizer.names.forms)
-    return reading if search(care, client, text, names, rec.language) else rec
+    if search(care, client, text, names, rec.language):
+        return reading
+    if similar is None or settings is None:
+        return rec
+    scores = similar.nearest_records(text, [hit.text for hit in client_sentences(client, care)])
+    if scores is None:
+        return rec
+    found, sure = nearest(
+        scores, settings.records_floor, settings.records_sure, settings.records_margin
+    )
+    if not found:
+        return rec
+    slots = {**reading.slots, "found": tuple(str(i) for i in found)}
+    return replace(reading, slots={**slots, "nearest": "sure" if sure else "unsure"})
 
 
 def read_similar(
@@ -57,3 +80,29 @@ def read_similar(
     if not sure and not can_restate(reading.language, reading.intent):
         return None, False
     return reading, sure
+
+
+def read_unknown(
+    text: str,
+    rec: Recognition,
+    similar: SimilarReader | None,
+    recognizer: Recognizer,
+    care: CareData,
+    settings: Settings,
+    timings: dict[str, float],
+) -> tuple[Recognition, bool]:
+    """A question no template reads, and whether its reading is to be said back: a clear reading
+    of the nearest template sentences first; the records' own sentences next ("vad för tabletter
+    står Olof på?" found "Ge förmiddagens tabletter ur dosetten" in a routine); then the nearest
+    template reading said back for a yes or no, before the nearest the records come."""
+    reading, sure = read_similar(text, rec, similar, recognizer, care, settings, timings)
+    if reading is not None and sure:
+        return reading, False
+    started = time.perf_counter()
+    found = in_records(text, rec, recognizer, care, similar, settings.similar)
+    timings["records"] = ms_since(started)
+    if reading is not None and (
+        found.intent == "unknown" or found.slots.get("nearest") == "unsure"
+    ):
+        return reading, True
+    return found, False

@@ -243,11 +243,21 @@ def records(ask: Ask, rec: Recognition) -> Reply:
     question = str(rec.slots.get("about", ""))
     names = set(normalize(" ".join((client.given, client.family, *client.nicknames))).split())
     names |= {genitive(n) for n in names}
-    hits = search(ask.care, client, question, names, ask.lang)
+    found = rec.slots.get("found")  # the sentences nearest in meaning (device/readers.py)
+    if isinstance(found, tuple):
+        recorded = client_sentences(client, ask.care)
+        hits = [recorded[int(i)] for i in found if str(i).isdigit() and int(i) < len(recorded)]
+    else:
+        hits = search(ask.care, client, question, names, ask.lang)
     if not hits:
         return Reply(say(ask.lang, "unknown"), outcome="unknown")
     cite = Cite()
     cite.add(*(h.ref for h in hits), client.ref)
+    if rec.slots.get("nearest") == "unsure":  # the nearest the records come, not an answer
+        text = say(
+            ask.lang, "records_near", name=client.full_name, text=sentences([h.text for h in hits])
+        )
+        return cite.reply(text, must_verify=any(h.clinical for h in hits), outcome="clarify")
     text = say(ask.lang, "records", name=client.full_name, text=sentences([h.text for h in hits]))
     if any(h.clinical or HEALTH_WORDS.search(h.text) for h in hits):
         return cite.reply(verify(text, ask), must_verify=True, outcome="must_verify")

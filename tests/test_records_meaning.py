@@ -1,0 +1,113 @@
+"""The records searched by meaning (issue 39): the pure choice of the nearest sentences, the
+handler reading what was chosen, and the reader in the assistant with the real encoder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bench import heldout
+from device.answers.ask import Ask
+from device.answers.careplan import records
+from device.answers.records import NEAR_OFFERED, client_sentences, nearest
+from device.assistant import Assistant
+from device.care.fhir_import import parse_bundle
+from device.nlu.recognizer import Recognition, Templates
+from device.nlu.similar_reader import SimilarReader
+from device.settings import Settings, SimilarSettings
+from tests.conftest import EXAMPLE, MORNING, TZ
+
+CARE = parse_bundle(Path(EXAMPLE).read_bytes()).care
+
+
+def test_a_clear_best_is_the_answer_a_close_one_is_offered_a_far_one_is_nothing() -> None:
+    assert nearest([0.80, 0.86, 0.81], floor=0.82, sure=0.81, margin=0.035) == ([1], True)
+    assert nearest([0.85, 0.86, 0.70], floor=0.82, sure=0.81, margin=0.035) == ([1, 0], False)
+    assert nearest([0.79, 0.86, 0.70], floor=0.82, sure=0.81, margin=0.07) == ([1], False)
+    assert nearest([0.80, 0.81], floor=0.82, sure=0.81, margin=0.035) == ([], False)
+    assert nearest([], floor=0.82, sure=0.81, margin=0.035) == ([], False)
+
+
+@given(
+    st.lists(st.floats(0, 1), max_size=12),
+    st.floats(0, 1),
+    st.floats(0, 1),
+    st.floats(0, 0.2),
+)
+def test_the_choice_is_bounded_and_never_answers_a_close_call(
+    scores: list[float], floor: float, sure: float, margin: float
+) -> None:
+    chosen, answered = nearest(scores, floor, sure, margin)
+    assert len(chosen) <= 2 and len(set(chosen)) == len(chosen)
+    assert all(0 <= i < len(scores) for i in chosen)
+    if chosen:
+        best = max(scores)
+        assert scores[chosen[0]] == best
+        assert all(scores[i] >= best - NEAR_OFFERED for i in chosen)
+    if answered:
+        others = sorted(scores, reverse=True)[1:]
+        assert chosen and scores[chosen[0]] >= sure
+        assert not others or scores[chosen[0]] - others[0] >= margin
+    elif chosen:
+        assert max(scores) >= floor
+
+
+def _reading(found: tuple[str, ...], nearest_: str) -> Recognition:
+    slots = {"client": ("Patient/p-bertil",), "about": "?", "found": found, "nearest": nearest_}
+    return Recognition("records", "sv", slots)
+
+
+def test_the_handler_reads_what_was_chosen_and_says_when_it_is_only_the_nearest() -> None:
+    ask = Ask(care=CARE, now=MORNING, tz=TZ, lang="sv")
+    recorded = client_sentences(CARE.client("Patient/p-bertil"), CARE)  # type: ignore[arg-type]
+    hearing = next(i for i, h in enumerate(recorded) if "öra" in h.text)
+    sure = records(ask, _reading((str(hearing),), "sure"))
+    assert sure.text.startswith("I anteckningarna om Bertil Karlsson står det: Hör dåligt")
+    assert sure.outcome != "clarify" and recorded[hearing].ref in sure.sources
+    near = records(ask, _reading((str(hearing), "0"), "unsure"))
+    assert near.text.startswith("Jag hittar inget säkert svar på det.")
+    assert near.outcome == "clarify" and recorded[hearing].ref in near.sources
+    assert records(ask, _reading(("999", "x"), "sure")).outcome == "unknown"  # never an index error
+
+
+@pytest.fixture(scope="module")
+def reader(tmp_path_factory: pytest.TempPathFactory) -> SimilarReader:
+    return SimilarReader(SimilarSettings(), wait=True, cache=tmp_path_factory.mktemp("s") / "v.npz")
+
+
+# Wrong before the records were searched by meaning too, by other paths (2026-12-05): a birthday
+# and a TV programme read by the similar reader as the visit's time and the briefing; "sprutan"
+# (an insulin syringe) found by its words in a breakfast routine.
+DEV_KNOWN_WRONG = {
+    "När fyller Bertil år?",
+    "Which TV shows does Olof like to watch?",
+    "Hur mycket ska Karin ha i sprutan innan hon äter på morgonen?",
+}
+
+
+def test_the_development_set_gains_and_nothing_new_is_wrong(
+    settings: Settings, templates: Templates, reader: SimilarReader
+) -> None:
+    """records_dev.jsonl, on which the thresholds were chosen: a regression guard, not a
+    measure (round3 in test_plan.py is the held-out one)."""
+    scores = heldout.round3(settings, templates, reader, "records_dev.jsonl")
+    wrong = {
+        k.split(" → ")[0].removeprefix("wrong: ") for k in scores["all"] if k.startswith("wrong:")
+    }
+    assert wrong <= DEV_KNOWN_WRONG, wrong - DEV_KNOWN_WRONG
+    assert scores["records-meaning"]["right"] >= 14  # measured 16 (6 before)
+
+
+def test_a_question_in_other_words_finds_the_record(
+    settings: Settings, templates: Templates, reader: SimilarReader
+) -> None:
+    assistant = Assistant(settings, templates, None, similar=reader)
+    assistant.use_care(CARE)
+    turn = assistant.ask(
+        "Hur är det med Bertils hörsel, vilken sida ska jag prata på?", now=MORNING
+    )
+    assert turn.intent == "records" and "CarePlan/p-bertil-plan" in turn.sources
+    assert "vänster öra" in turn.answer
