@@ -96,7 +96,11 @@ class Broker:
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()  # SIGTERM: mosquitto saves its persistence file
-            self.proc.wait(10)
+            try:
+                self.proc.wait(30)  # seen over 10 s on a loaded 2-core machine (2026-12-05)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
         self.proc = None
 
     def restart(self, pause: float = 0.0) -> None:
