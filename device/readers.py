@@ -5,17 +5,37 @@ Each proposes a reading; the assistant decides (device/assistant.py)."""
 from __future__ import annotations
 
 import time
+import weakref
 from dataclasses import replace
 
 from device.answers.handlers import can_restate
 from device.answers.records import NOT_FOR_RECORDS, client_sentences, nearest, search
 from device.care.model import CareData
-from device.nlu.agreement import agrees, asks_a_name_it_lacks, supported_beyond_time
+from device.nlu.agreement import (
+    agrees,
+    asks_a_name_it_lacks,
+    says_only_known,
+    supported_beyond_time,
+)
+from device.nlu.known import Known
 from device.nlu.recognizer import Recognition, Recognizer
 from device.nlu.similar_reader import SimilarReader
 from device.nlu.text import normalize
 from device.settings import Settings, SimilarSettings
 from device.turn import ms_since
+
+# The known words of each snapshot: a Recognizer is built once per snapshot.
+_KNOWN: weakref.WeakKeyDictionary[Recognizer, Known] = weakref.WeakKeyDictionary()
+
+
+def known_words(recognizer: Recognizer, care: CareData) -> Known:
+    """The templates' words, the names and every word of the care data's records."""
+    if recognizer not in _KNOWN:
+        texts = [*recognizer.vocabulary(), *recognizer.names.forms, *recognizer.people.forms]
+        for client in care.clients:
+            texts += [hit.text for hit in client_sentences(client, care)]
+        _KNOWN[recognizer] = Known.of(texts)
+    return _KNOWN[recognizer]
 
 
 def in_records(
@@ -64,7 +84,8 @@ def read_similar(
 ) -> tuple[Recognition | None, bool]:
     """The reading of the template sentences nearest in meaning (None: none near enough, or
     one that could only be said back and can't be), and whether it is sure enough to answer
-    at once: clear ahead of every other reading, and its words fit the question."""
+    at once: clear ahead of every other reading, its words fit the question, and the question
+    says nothing the templates, the names and the records have no word for."""
     if similar is None or not care.clients:
         return None, False
     started = time.perf_counter()
@@ -77,6 +98,8 @@ def read_similar(
     fits = agrees(reading, text, recognizer.names, threshold)
     sure = clear and fits and supported_beyond_time(reading.intent, text)
     sure = sure and not asks_a_name_it_lacks(reading.intent, text)
+    # A word nothing here knows may be what is asked ("när fyller Anna år?"): say it back.
+    sure = sure and says_only_known(reading.intent, text, known_words(recognizer, care))
     if not sure and not can_restate(reading.language, reading.intent):
         return None, False
     return reading, sure

@@ -78,14 +78,10 @@ def reader(tmp_path_factory: pytest.TempPathFactory) -> SimilarReader:
     return SimilarReader(SimilarSettings(), wait=True, cache=tmp_path_factory.mktemp("s") / "v.npz")
 
 
-# Wrong before the records were searched by meaning too, by other paths (2026-12-05): a birthday
-# and a TV programme read by the similar reader as the visit's time and the briefing; "sprutan"
-# (an insulin syringe) found by its words in a breakfast routine.
-DEV_KNOWN_WRONG = {
-    "När fyller Bertil år?",
-    "Which TV shows does Olof like to watch?",
-    "Hur mycket ska Karin ha i sprutan innan hon äter på morgonen?",
-}
+# Wrong before the records were searched by meaning too, by another path (2026-12-05): "sprutan"
+# (an insulin syringe) found by its words in a breakfast routine. (A birthday and a TV programme,
+# once read by the similar reader as the visit's time and the briefing, are said back now.)
+DEV_KNOWN_WRONG = {"Hur mycket ska Karin ha i sprutan innan hon äter på morgonen?"}
 
 
 def test_the_development_set_gains_and_nothing_new_is_wrong(
@@ -98,7 +94,7 @@ def test_the_development_set_gains_and_nothing_new_is_wrong(
         k.split(" → ")[0].removeprefix("wrong: ") for k in scores["all"] if k.startswith("wrong:")
     }
     assert wrong <= DEV_KNOWN_WRONG, wrong - DEV_KNOWN_WRONG
-    assert scores["records-meaning"]["right"] >= 14  # measured 16 (6 before)
+    assert scores["records-meaning"]["right"] >= 13  # measured 15-16 (6 before)
 
 
 def test_a_question_in_other_words_finds_the_record(

@@ -21,6 +21,8 @@ from device.nlu.situations import whom_to_call
         "Who do I call when Bertil has fallen?",
         "Maria har ramlat, vem ringer jag?",
         "Vem ska jag höra av mig till om Karl får svårt att andas?",
+        "Vem ringer jag om Greta mår dåligt efter frukosten?",  # "frukosten" names no wife
+        "Who do I call if Bertil feels sick after the makeup class?",
     ],
 )
 def test_a_clients_health_is_the_nurses(question: str) -> None:
@@ -44,6 +46,9 @@ def test_the_workers_own_illness_is_the_coordinators() -> None:
         "Vem ringer jag om bilen går sönder?",  # not health
         "Vilken anhörig ska jag ringa om Greta ramlar?",  # asks for someone else
         "Vem ringer jag om Annas dotter?",
+        "Vem ska jag ringa om maken blir sjuk?",
+        "Vilken av döttrarna ringer jag om Greta ramlar?",
+        "Who do I call if Siv's husband feels ill?",
         "Är Greta sjuk?",  # not whom to call
         "Vem är sjuk idag?",
     ],

@@ -21,14 +21,23 @@ HEALTH_WORDS = re.compile(
     r"medication|medicine|insulin|blood sugar|injection|tablet",
     re.IGNORECASE,
 )
-# Where a visit's start places it in the day (hours, local time, start ≤ hour < end); the
-# setting answers.parts_of_day overrides these.
+# Where a visit's start places it in the day (hours, local time, start ≤ hour < end; care-data.md:
+# "eftermiddag" 12-18, "kväll" from 18); the setting answers.parts_of_day overrides these.
 PARTS_OF_DAY = {
     "morning": (5, 10),
     "forenoon": (0, 12),
-    "afternoon": (12, 17),
-    "evening": (17, 24),
+    "afternoon": (12, 18),
+    "evening": (18, 24),
     "night": (21, 24),
+}
+# A visit whose kind names a part of the day is in that part whatever its hour ("Kvällsmat" at
+# 17:00 is the evening's), and in the part holding it (the morning is in the forenoon).
+KIND_PARTS = {
+    "morgon": ("morning", "forenoon"),
+    "förmiddag": ("forenoon",),
+    "eftermiddag": ("afternoon",),
+    "kväll": ("evening",),
+    "natt": ("night", "evening"),
 }
 AT_WINDOW = timedelta(minutes=30)
 MAX_LISTED = 8
@@ -49,6 +58,16 @@ class Ask:
 
     def local(self, moment: datetime) -> datetime:
         return moment.astimezone(self.tz)
+
+    def in_part(self, visit: Visit, part: str) -> bool:
+        """Is ``visit`` in this part of the day: by its kind when that names a part, else by
+        its start (``parts``)?"""
+        kind = visit.kind.casefold()
+        named = next((parts for word, parts in KIND_PARTS.items() if kind.startswith(word)), None)
+        if named is not None:
+            return part in named
+        low, high = self.parts[part]
+        return low <= self.local(visit.start).hour < high
 
     @property
     def today(self) -> date:

@@ -78,8 +78,7 @@ def routine(ask: Ask, rec: Recognition) -> Reply:
             theirs = on_day(ask, theirs, day)
         part = rec.slots.get("part_of_day")
         if isinstance(part, str) and part in ask.parts:  # "hos Elsa i kväll": its kind
-            low, high = ask.parts[part]
-            theirs = [v for v in theirs if low <= ask.local(v.start).hour < high]
+            theirs = [v for v in theirs if ask.in_part(v, part)]
         visit = next((v for v in theirs if v.end > ask.now), theirs[0] if theirs else None)
     kind_slot = rec.slots.get("visit_kind")
     kind = str(kind_slot) if kind_slot else (visit.kind if visit else "")

@@ -57,11 +57,13 @@ def relative_phone(ask: Ask, rec: Recognition) -> Reply:
             relation = term(ask.lang, sorted(words)[0])
             text = say(ask.lang, "no_relative", relation=relation, client=client.full_name)
             others = [f"{term(ask.lang, r.relation)} {r.full_name}" for r in relatives]
-            return cite.reply(f"{text} {sentences([join(ask.lang, others)])}" if others else text)
+            # Not answered: the relation asked for is not recorded (the others are a help).
+            said = f"{text} {sentences([join(ask.lang, others)])}" if others else text
+            return cite.reply(said, outcome="unknown")
         relatives = matching
     if not relatives:
         cite.add(client.ref)
-        return cite.reply(say(ask.lang, "no_relatives", client=client.full_name))
+        return cite.reply(say(ask.lang, "no_relatives", client=client.full_name), outcome="unknown")
     texts = []
     for relative in relatives[:3]:
         cite.add(relative.ref)

@@ -95,14 +95,21 @@ def day_end(ask: Ask, rec: Recognition) -> Reply:
 
 
 def remaining(ask: Ask, rec: Recognition) -> Reply:
-    """ "Vad har jag kvar resten av dagen?": the visits not yet over, in order."""
+    """ "Vad har jag kvar resten av dagen?", "… i kväll?": the visits not yet over, in order."""
     visits = _today_booked(ask, rec)
     if isinstance(visits, Reply):
         return visits
     left = [v for v in visits if v.end > ask.now]
+    part = rec.slots.get("part_of_day")
+    when = ""
+    if isinstance(part, str) and part in ask.parts:
+        left = [v for v in left if ask.in_part(v, part)]
+        when = say(ask.lang, f"part_{part}")
     cite = Cite()
     if not left:
-        return cite.reply(say(ask.lang, "no_more"))
+        return cite.reply(
+            say(ask.lang, "no_more_part", part=when) if when else say(ask.lang, "no_more")
+        )
     items = []
     for visit in left[:MAX_LISTED]:
         cite.add(visit.ref, visit.client)
@@ -114,7 +121,10 @@ def remaining(ask: Ask, rec: Recognition) -> Reply:
                 when=say_time(ask.local(visit.start), ask.lang),
             )
         )
-    return cite.reply(capitalize(say(ask.lang, "remaining", items=join(ask.lang, items))))
+    listed = join(ask.lang, items)
+    if when:
+        return cite.reply(capitalize(say(ask.lang, "remaining_part", part=when, items=listed)))
+    return cite.reply(capitalize(say(ask.lang, "remaining", items=listed)))
 
 
 def time_left(ask: Ask, rec: Recognition) -> Reply:

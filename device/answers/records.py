@@ -14,11 +14,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
-
-import snowballstemmer
 
 from device.care.model import CareData, Client
+from device.nlu.known import stemmer
+from device.nlu.known import stems as stems_of
 from device.nlu.text import normalize
 
 # Words that carry no topic: question words, pronouns, auxiliaries, fillers (normalised).
@@ -154,15 +153,6 @@ class Hit:
     visit: str = ""  # a routine's kind of visit ("Lunch"): searched, not read out
 
 
-@cache
-def _stemmer(lang: str) -> snowballstemmer.stemmer:
-    return snowballstemmer.stemmer("swedish" if lang == "sv" else "english")
-
-
-def _stems(text: str, lang: str) -> set[str]:
-    return {s for s in _stemmer(lang).stemWords(normalize(text).split()) if s}
-
-
 @dataclass(frozen=True)
 class Concept:
     """One content word of a question: the stems that find it, and (for a question about work)
@@ -184,11 +174,11 @@ def question_concepts(question: str, names: set[str], lang: str) -> list[Concept
         if word in _STOP or word in names or len(word) < 3 or word.isdigit():
             continue
         forms = {word, *SYNONYMS.get(word, ())}
-        stem = _stemmer(lang).stemWord(word)
+        stem = stemmer(lang).stemWord(word)
         forms |= set(SYNONYMS.get(stem, ()))
         stems: set[str] = set()
         for form in forms:
-            stems |= _stems(form, lang) | _stems(form, "sv" if lang == "en" else "en")
+            stems |= stems_of(form, lang) | stems_of(form, "sv" if lang == "en" else "en")
         stems = {s for s in stems if len(s) >= 3 and s not in _STOP}
         if len(stem) == 2:  # "äta", "äter": "ät" is found only as itself
             stems.add(stem)
@@ -253,7 +243,7 @@ def search(
     scored = []
     for hit in _sentences(client, care):
         text = f"{hit.text} {hit.visit}"  # a routine is also found by its visit's name
-        words = _stems(text, "sv") | _stems(text, "en")
+        words = stems_of(text, "sv") | stems_of(text, "en")
         written = normalize(hit.text).split()
         score = sum(_matches(concept, words, written) for concept in concepts)
         if score:

@@ -139,8 +139,7 @@ def day_visits(ask: Ask, rec: Recognition, day: date) -> tuple[list[Visit], str]
     )
     part = rec.slots.get("part_of_day")
     if isinstance(part, str) and part in ask.parts:
-        low, high = ask.parts[part]
-        visits = [v for v in visits if low <= ask.local(v.start).hour < high]
+        visits = [v for v in visits if ask.in_part(v, part)]
         part_words = say(ask.lang, f"part_{part}")
         period = part_words if day == ask.today else f"{period} {part_words}"
     after = rec.clock("after")
@@ -252,8 +251,7 @@ def visit_time(ask: Ask, rec: Recognition) -> Reply:
             )
     part = rec.slots.get("part_of_day")
     if isinstance(part, str) and part in ask.parts and visits:  # "hos Gullan i kväll"
-        low, high = ask.parts[part]
-        visits = [v for v in visits if low <= ask.local(v.start).hour < high]
+        visits = [v for v in visits if ask.in_part(v, part)]
         if not visits:
             cite.add(client.ref)
             when_part = say(ask.lang, f"part_{part}")

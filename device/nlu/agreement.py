@@ -13,6 +13,7 @@ import re
 
 from rapidfuzz import fuzz
 
+from device.nlu.known import Known, unheard
 from device.nlu.names import NameIndex
 from device.nlu.recognizer import Recognition
 from device.nlu.text import normalize
@@ -169,6 +170,13 @@ def supported(intent: str, text: str) -> bool:
     """The question has words that belong to ``intent``."""
     pattern = _SUPPORT.get(intent)
     return pattern is not None and re.search(pattern, normalize(text)) is not None
+
+
+def says_only_known(intent: str, text: str, known: Known) -> bool:
+    """Is every word of the question one the assistant knows, or one of ``intent``'s own words?
+    ("Vilken färg tycker Bertil bäst om?" is not a question about his notes.)"""
+    pattern = _SUPPORT.get(intent)
+    return all(pattern is not None and re.search(pattern, w) for w in unheard(text, known))
 
 
 _NAME_ASKED = re.compile(r"\bvad heter\b|\bvem heter\b|\bnamn(et)?\b|\bname\b|\bcalled\b")

@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from device.nlu.agreement import PART_WORDS
+from device.nlu.situations import HEALTH_EVENT
 from device.nlu.text import normalize
 
 NAME = "nn"  # what every client's name becomes, in the examples and in the question
@@ -41,6 +42,8 @@ SAID_CODES: dict[str, dict[str, str]] = {
     "boundary": {"end": r"slut|klar|färdig|\bend|finish|done|hur länge|how long"},
     "remaining": {"True": r"\bkvar\b|\bleft\b|remain"},
     # "Vad kan du hjälpa mig med?" is not the next visit's routine: the question must say "next".
+    # "Är det akut, ring 112" only when the question speaks of the client's health.
+    "ill": {"True": HEALTH_EVENT.pattern},
     "next": {"True": r"nästa|härnäst|\bsen\b|sedan|\bdär\b|kommer fram|\bnext\b|\bthen\b|there"},
 }
 # Intents never read this way: conversation words, and reading a person from another sentence.
@@ -125,6 +128,8 @@ def fill(
         elif name in SAID_CODES and str(value) in SAID_CODES[name]:
             if not re.search(SAID_CODES[name][str(value)], question):
                 return None
+            if name == "part_of_day" and _parts_said(question) > 1:
+                return None  # "på eftermiddagen och kvällen": one part would leave one out
             slots[name] = value
         elif name in DATA_SLOTS:
             values = said(name)
@@ -142,6 +147,11 @@ def fill(
     if clients and "client" not in slots:
         return None  # "vad gör jag efter Siv?" must not become a question about no one
     return {**slots, **extra}
+
+
+def _parts_said(question: str) -> int:
+    said = re.sub(r"\bi ?morgon\b", " ", question)  # "i morgon" is a day, not the morning
+    return sum(1 for words in SAID_CODES["part_of_day"].values() if re.search(words, said))
 
 
 def choose(

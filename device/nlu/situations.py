@@ -17,19 +17,22 @@ from device.nlu.text import normalize
 
 _WHO_TO_CALL = re.compile(
     r"\b(vem|vilka|vilken|vart|who|whom)\b.*\b(ringa|ringer|ring|kontakta|kontaktar|larma|larmar|"
-    r"hör av mig|höra av mig|vänder mig|vända mig|call|phone|contact|ring|reach|get hold of)\b"
+    r"hör av mig|höra av mig|vänder mig|vända mig|call|phone|contact|reach|get hold of)\b"
 )
 # Words of a health event, Swedish and English (stems: "ramla" finds "ramlat", "ramlar").
-_HEALTH = re.compile(
-    r"sjuk|\bdålig|\bont\b|ramla|trilla|\bfall|\bföll|svimm|andfådd|andnöd|andas|förvirr|blöd|"
+HEALTH_EVENT = re.compile(
+    r"sjuk(?!sköt)|\bdålig|\bont\b|ramla|trilla|\bfall|\bföll|svimm|andfådd|andnöd|andas|förvirr|blöd|"
     r"kräk|feber|skadat|skadar|medvetslös|blodsocker|insulin|kramp|smärt|"
     r"\bill\b|sick|unwell|pain|\bfell\b|fallen|\bfalls\b|faint|confus|bleed|breath|fever|hurt|"
     r"injur|vomit|seizure|blood sugar",
 )
 # "Vilken anhörig ska jag ringa om Greta ramlar?" asks for someone else: not this rule's to answer.
+# Whole words: "frukosten" is no wife, "maken" is a husband.
 _SOMEONE_ELSE = re.compile(
-    r"anhörig|dotter|\bson\b|sonen|fru|\bmake|maka|syster|bror|granne|läkare|samordnar|chef|"
-    r"relative|daughter|\bwife|husband|sister|brother|neighbou?r|doctor|coordinator|manager"
+    r"\b(anhörig\w*|dotter\w*|döttr\w*|son|sons|sonen\w*|söner\w*|fru|frus|frun\w*|make|makes|"
+    r"maken\w*|maka|makan\w*|syster\w*|bror|brors|brodern\w*|bröder\w*|grann\w*|läkare\w*|"
+    r"samordnar\w*|chef\w*|relative\w*|daughter\w*|wife\w*|wives|husband\w*|sister\w*|"
+    r"brother\w*|neighbou?r\w*|doctor\w*|coordinator\w*|manager\w*)\b"
 )
 # "Om jag blir sjuk": the worker's own illness is the coordinator's to plan around.
 _MYSELF = re.compile(r"\b(om|när|ifall|if|when) (jag|i) (blir|är|mår|känner|get|am|feel)\b")
@@ -38,7 +41,7 @@ _MYSELF = re.compile(r"\b(om|när|ifall|if|when) (jag|i) (blir|är|mår|känner|
 def whom_to_call(text: str, language: str) -> Recognition | None:
     """An escalation reading when the question asks whom to call in a health situation."""
     said = normalize(text)
-    if not _WHO_TO_CALL.search(said) or not _HEALTH.search(said):
+    if not _WHO_TO_CALL.search(said) or not HEALTH_EVENT.search(said):
         return None
     if _SOMEONE_ELSE.search(said):
         return None

@@ -80,8 +80,8 @@ class AnswerSettings(_Section):
         default_factory=lambda: {  # type: ignore[arg-type]  # literal keys, inferred as str
             "morning": (5, 10),
             "forenoon": (0, 12),
-            "afternoon": (12, 17),
-            "evening": (17, 24),
+            "afternoon": (12, 18),
+            "evening": (18, 24),
             "night": (21, 24),
         },
         description="Hours [from, to) of each part of the day, by a visit's start (local time).",
