@@ -187,7 +187,9 @@ class Recognizer:
         words is compared with (device/nlu/similar.py)."""
         lists = dict(self._exact[lang])
         for name, index in (("client", self.names), ("person", self.people)):
-            first = next((form for form in index.forms if " " not in form), None)
+            # The same name whatever the order of the forms (a set's, different each start):
+            # the index, and so the answers, must not change from one start to the next.
+            first = min((form for form in index.forms if " " not in form), default=None)
             if first is not None:
                 lists[name] = TextSlotList.from_tuples(
                     [(first, index.forms[first])], allow_template=False, name=name
