@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -137,3 +142,34 @@ def test_template_words_come_from_the_parsed_templates(templates: Templates) -> 
     words = template_words(templates["sv"])
     assert {"besök", "eftermiddagen", "sjuksköterskan", "snälla"} <= words
     assert not {"afternoon", "nurse", "bertil"} & words  # output values; no snapshot's names
+
+
+_EXAMPLES = """
+import hashlib, sys
+from pathlib import Path
+from device.care.fhir_import import parse_bundle
+from device.nlu.recognizer import Recognizer, load_templates
+from device.settings import CONFIG_DIR
+care = parse_bundle(Path("tests/data/third-bundle.json").read_bytes()).care
+examples = Recognizer(load_templates(CONFIG_DIR / "sentences"), care, 80).examples("sv", 150)
+print(hashlib.sha256(repr(examples).encode()).hexdigest())
+"""
+
+
+def test_the_similar_readers_sentences_are_the_same_at_every_start() -> None:
+    """Python orders a set of strings differently in each process; the sentences the similar
+    reader compares with (and so its answers) must not follow that order."""
+    root = Path(__file__).resolve().parent.parent
+    digests = set()
+    for seed in ("1", "2", "3"):
+        done = subprocess.run(
+            [sys.executable, "-c", _EXAMPLES],
+            cwd=root,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=True,
+        )
+        digests.add(done.stdout.strip())
+    assert len(digests) == 1
