@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from device.assistant import Assistant
 from device.care.fhir_import import parse_bundle
-from device.care.model import CareData
+from device.care.model import CareData, Client, Relative
 from device.nlu.recognizer import Recognizer, Templates, template_words
 from device.nlu.text import normalize
 from tests.conftest import EXAMPLE, MORNING
@@ -173,3 +173,13 @@ def test_the_similar_readers_sentences_are_the_same_at_every_start() -> None:
         )
         digests.add(done.stdout.strip())
     assert len(digests) == 1
+
+
+def test_a_relative_asked_for_by_what_they_are_called(templates: Templates) -> None:
+    nils = Client("Patient/n", "Nils", "Hedberg")
+    elsa = Client("Patient/e", "Elsa", "Berg")
+    son = Relative("RelatedPerson/r", "Patient/e", "Lars", "Berg", "son", "070-1")
+    care = CareData("b", None, clients=(nils, elsa), relatives=(son,))
+    recognizer = Recognizer(templates, care, 80)
+    got = recognizer.recognize("What is Elsa's son called?", "en")
+    assert (got.intent, got.slots.get("client")) == ("relative_phone", ("Patient/e",))

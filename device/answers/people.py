@@ -58,7 +58,8 @@ def relative_phone(ask: Ask, rec: Recognition) -> Reply:
             text = say(ask.lang, "no_relative", relation=relation, client=client.full_name)
             others = [f"{term(ask.lang, r.relation)} {r.full_name}" for r in relatives]
             # Not answered: the relation asked for is not recorded (the others are a help).
-            said = f"{text} {sentences([join(ask.lang, others)])}" if others else text
+            listed = say(ask.lang, "relatives_recorded", items=join(ask.lang, others))
+            said = f"{text} {listed}" if others else text
             return cite.reply(said, outcome="unknown")
         relatives = matching
     if not relatives:
