@@ -25,7 +25,7 @@ from device.nlu.recognizer import Recognition, Recognizer, Templates
 from device.nlu.similar_reader import SimilarReader
 from device.nlu.situations import whom_to_call
 from device.nlu.text import guess_language, normalize
-from device.readers import read_unknown
+from device.readers import known_words, read_unknown
 from device.session import Conversation, Leaning, released, vet_reading
 from device.settings import Settings
 from device.signals import Answered, Signal, SignalWatch
@@ -94,6 +94,7 @@ class Assistant:
         )
         self._people = Directory.of(care, self._recognizer.vocabulary())
         if self._similar is not None and care.clients:
+            known_words(self._recognizer, care)  # here, not on the first question's path
             self._similar.prepare(self._recognizer)
 
     def ask(
