@@ -24,6 +24,8 @@ from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
+from rapidfuzz import fuzz
+
 from bench.bench_spoken import SPEECH, SPOKEN, VOICES, common_voice, spoken
 from bench.evaluation import SETS, Case, judge, load_cases
 from device.answers.handlers import NEEDS_DATA
@@ -34,9 +36,10 @@ from device.nlu.recognizer import load_templates
 from device.nlu.text import normalize
 from device.settings import CONFIG_DIR, load_settings
 from device.speech.audio import read_wav
-from device.speech.closed import AskBack, check_heard, decide
+from device.speech.closed import AskBack, check_heard, decide, sound_key
 from device.speech.factory import whisper_examples
 from device.speech.pipeline import VoicePipeline
+from device.speech.stt import care_names
 from device.speech.stt_whisper import WhisperStt
 from device.speech.tts import Voices
 
@@ -94,12 +97,36 @@ def dump(args: argparse.Namespace) -> None:
                 "echoed": heard.echoed,
                 "runs": {},
             }
+            # The shortlist as the pipeline builds it (free and constrained transcripts, by
+            # spelling and sound), scored as the grammar search scores its sentences.
+            domain = pipeline.domain("sv")
+            within = heard.within(domain.vocabulary)
+            written = list(dict.fromkeys([normalize(heard.text), *(normalize(t) for t in within)]))
+            half = max(1, settings.speech.closed_candidates // 2)
+            limits = [settings.speech.closed_candidates, *(half for _ in written[1:])]
+
+            def meaning(text: str, bundle: str = case.bundle) -> Hashable | None:
+                return pipelines[bundle].assistant.meaning(text, "sv")
+
+            shortlist = domain.shortlists(written, limits, meaning)
+            record["within"] = within
+            # The shortlist as the default path scored it before (CTranslate2 ``align`` on the
+            # utterance's frames, no prior): the baseline, on the same clips.
+            aligned = heard.score([heard.text, *(pipeline._sentence(t) for t in shortlist)])
+            record["align"] = {
+                "free_mean": aligned[0],
+                "found": [],
+                "shortlist": list(zip(shortlist, aligned[1:], strict=True)),
+            }
             for alpha in alphas:
                 found = heard.grammar(pipeline.trie("sv"), 8, 12, alpha)
+                scores = heard.calibrated([pipeline._sentence(t) for t in shortlist], alpha)
                 record["runs"][str(alpha)] = {
                     "free_mean": heard.free_mean,
                     "found": [(f.text, f.mean) for f in found],
+                    "shortlist": list(zip(shortlist, scores, strict=True)),
                     "ms": heard.timings_ms.get("stt_grammar"),
+                    "score_ms": heard.timings_ms.get("stt_score"),
                 }
             out.append(record)
             Path(args.dump).write_text(json.dumps(out, ensure_ascii=False), encoding="utf-8")
@@ -146,6 +173,16 @@ def sweep(args: argparse.Namespace) -> None:
         result: str = memo[key]
         return result
 
+    names = {b: set(care_names(world["cares"][b])) for b in bundles}
+
+    def names_heard(r: dict[str, Any], text: str, floor: float) -> bool:
+        heard = [sound_key(normalize(t)) for t in [r["free"], *r.get("within", [])]]
+        return all(
+            max(fuzz.partial_ratio(sound_key(w), h) for h in heard) >= floor
+            for w in text.split()
+            if w in names[r["bundle"]]
+        )
+
     def run(r: dict[str, Any], alpha: str, p: dict[str, float]) -> str:
         free = r["free"]
         if not free.strip():
@@ -158,7 +195,7 @@ def sweep(args: argparse.Namespace) -> None:
             return outcome(r, free, False)
         if not understood and find_day(norm)[1] is not None:
             return outcome(r, free, False)
-        run_ = r["runs"][alpha]
+        run_ = r["align"] if alpha == "align" else r["runs"][alpha]
 
         def meaning(text: str) -> Hashable | None:
             return cached("meaning", r["bundle"], text)  # type: ignore[no-any-return]
@@ -166,7 +203,12 @@ def sweep(args: argparse.Namespace) -> None:
         def restate(text: str) -> str | None:
             return cached("restate", r["bundle"], text)  # type: ignore[no-any-return]
 
-        scored = [(t, m) for t, m in run_["found"] if t != norm]
+        pool = {
+            "grammar": run_["found"],
+            "shortlist": run_["shortlist"],
+            "both": [*run_["found"], *run_["shortlist"]],
+        }[args.source]
+        scored = list({t: m for t, m in pool if t != norm}.items())
         ask = AskBack(p["ask_slack"], p["ask_margin"], restate, 5)
         if reading is not None:
             scored = [(norm, run_["free_mean"]), *scored]
@@ -187,6 +229,9 @@ def sweep(args: argparse.Namespace) -> None:
         )
         if v.candidate is None:
             return "miss" if r["echoed"] else outcome(r, free, False)
+        unheard = p.get("name_heard", 0) and not names_heard(r, v.candidate, p["name_heard"])
+        if not v.ask and unheard:
+            return outcome(r, v.candidate, True)
         return outcome(r, v.candidate, v.ask)
 
     grid = {
@@ -197,19 +242,33 @@ def sweep(args: argparse.Namespace) -> None:
         "ask_margin": [0.1, 0.3, 0.6],
         "handoff": [0.5, 1.0, 1.5, 2.5, -1.0],
         "heard": [0.5],
+        "name_heard": [0.0, 70.0],
     }
     current = settings.speech
+    before = {  # the shortlist's thresholds for align scores, until 2026-12-05
+        "slack": 1.0,
+        "margin": 2.0,
+        "resemblance": 50.0,
+        "ask_slack": 3.5,
+        "ask_margin": 0.3,
+        "handoff": -1.0,
+        "heard": 0.5,
+        "name_heard": 0.0,
+    }
     defaults = {
         "slack": current.closed_free_slack,
         "margin": current.closed_margin,
         "resemblance": current.closed_resemblance,
         "ask_slack": current.closed_ask_slack,
         "ask_margin": current.closed_ask_margin,
-        "handoff": -1.0,  # before: no hand-off
+        "handoff": -1.0,  # the shortlist hands nothing on
         "heard": current.closed_heard_margin,
+        "name_heard": current.closed_name_heard,
     }
-    for alpha in records[0]["runs"]:
-        print(f"alpha {alpha}, the thresholds tuned for the shortlist (no hand-off):")
+    for alpha in [*records[0]["runs"], *(["align"] if "align" in records[0] else [])]:
+        print(f"alpha {alpha}, the thresholds before (tuned for align scores):")
+        show(records, alpha, before, run)
+        print(f"alpha {alpha}, the settings now:")
         show(records, alpha, defaults, run)
         if only:
             print(f"alpha {alpha}, {only}:")
@@ -219,8 +278,9 @@ def sweep(args: argparse.Namespace) -> None:
         for values in itertools.product(*grid.values()):
             p = dict(zip(grid, values, strict=True))
             got = Counter(run(r, alpha, p) for r in records)
-            wrong = got["wrong"] + got["yes wrong"]
-            key = (-wrong, got["right"], got["right"] + got["yes right"])
+            # A wrong answer at once is worst; one said back and confirmed with a "ja" (the
+            # bench says yes to everything said back) next; then most right at once.
+            key = (-got["wrong"], -got["yes wrong"], got["right"], got["right"] + got["yes right"])
             if best is None or key > best[0]:
                 best = (key, p, got)
         assert best is not None
@@ -233,13 +293,17 @@ def show(records: list[dict[str, Any]], alpha: str, p: dict[str, float], run: An
     per: dict[str, Counter[str]] = {}
     for r in records:
         kind = "template" if r["expected"].startswith("=") else "off-domain"
-        per.setdefault(f"{kind} {r['voice']}", Counter())[run(r, alpha, p)] += 1
+        got = run(r, alpha, p)
+        per.setdefault(f"{kind} {r['voice']}", Counter())[got] += 1
+        if got.endswith("wrong"):
+            print(f"    {got}: {r['voice']} {r['question']!r} heard {r['free']!r}")
     total: Counter[str] = Counter()
     for k, c in sorted(per.items()):
         total += c
         print(f"  {k:20} {dict(c)}")
     print(f"  {'all':20} {dict(total)}")
-    ms = [r["runs"][alpha]["ms"] for r in records if r["runs"][alpha]["ms"] is not None]
+    runs = [r["align"] if alpha == "align" else r["runs"][alpha] for r in records]
+    ms = [run["ms"] for run in runs if run.get("ms") is not None]
     if ms:
         print(f"  grammar search p50 {sorted(ms)[len(ms) // 2]:.0f} ms (n={len(ms)})")
 
@@ -254,6 +318,12 @@ def main() -> None:
     parser.add_argument("--cv", type=int, default=10)
     parser.add_argument("--alphas", default="0.0,0.5")
     parser.add_argument("--show", action="store_true")
+    parser.add_argument(
+        "--source",
+        choices=("grammar", "shortlist", "both"),
+        default="grammar",
+        help="the sentences the decision chooses among: found by the search, shortlisted, or both",
+    )
     parser.add_argument("--only", default="", help="JSON of thresholds to apply, not sweep")
     args = parser.parse_args()
     if args.dump:

@@ -318,3 +318,32 @@ def test_off_domain_speech_out_of_the_grammar_goes_to_the_text_path(
     assert heard.candidate is None and not heard.unsure and heard.text == heard.free_text
     turn = pipeline.assistant.ask(heard.text, now=MORNING)  # type: ignore[attr-defined]
     assert turn.outcome in ("unknown", "no_data"), (heard.text, turn.intent)
+
+
+def test_sentences_scored_alone_get_the_scores_the_search_gave_them(
+    whisper: object, assistant: object
+) -> None:
+    """The shortlist's sentences are scored as the search scores its own (issue 41): the whole
+    window, the end of text, the prior subtracted; a prior memoised gives the scores of one
+    computed afresh, and a batch gives the scores of one sentence at a time."""
+    from device.settings import SpeechSettings
+    from device.speech.pipeline import VoicePipeline
+    from device.speech.tts import Voices
+    from device.speech.tts_espeak import EspeakTts
+
+    pipeline = VoicePipeline(assistant, whisper, Voices({}, {}), False, SpeechSettings())  # type: ignore[arg-type]
+    pipeline.prime()
+    trie = pipeline.trie("sv")
+    heard = whisper.hear(spoken(EspeakTts("sv"), "Vem är sjuksköterskan?"))  # type: ignore[attr-defined]
+    found = heard.grammar(trie, 8, 10, 0.5)
+    written = [pipeline._sentence(f.text) for f in found]
+    scores = heard.calibrated(written, 0.5)
+    assert scores == pytest.approx([f.mean for f in found], abs=1e-3)
+    assert heard.calibrated(written[:1], 0.5) == pytest.approx(scores[:1], abs=1e-4)
+    whisper._text_priors.clear()  # type: ignore[attr-defined]
+    assert heard.calibrated(list(reversed(written)), 0.5) == pytest.approx(
+        list(reversed(scores)), abs=1e-4
+    )
+    plain = heard.calibrated(written, 0.0)  # without the prior: the audio alone
+    assert all(p < 0 for p in plain) and plain != pytest.approx(scores, abs=1e-2)
+    print(list(zip(written, [round(s, 2) for s in scores], strict=True)))

@@ -68,6 +68,19 @@ class SpeechSettings(_Section):
         "(closest to the transcripts), grammar (a beam search of Whisper's decoder through "
         "every sentence of the care grammar) or both.",
     )
+    closed_score: Literal["window", "align"] = Field(
+        "window",
+        description="Whisper: how sentences are scored against the audio: window (the numpy "
+        "decoder over the whole encoded window, end of text included, less closed_prior times "
+        "Whisper's prior) or align (CTranslate2 align over the utterance's frames, no prior).",
+    )
+    closed_name_heard: float = Field(
+        70,
+        ge=0,
+        le=100,
+        description="Whisper: a chosen sentence is answered at once only when each name in it "
+        "sounds at least this much (0-100) like part of a transcript; else it is said back.",
+    )
     closed_beam: int = Field(
         8, ge=1, le=32, description="Whisper: hypotheses kept per step of the grammar search."
     )
@@ -89,13 +102,13 @@ class SpeechSettings(_Section):
         "heard; no grammar sentence is forced on it nor said back.",
     )
     closed_free_slack: float = Field(
-        1.0,
+        3.0,
         ge=0,
         description="Whisper: how much less likely (mean log-probability per token) than the free "
         "transcript a template sentence may be and still be chosen.",
     )
     closed_margin: float = Field(
-        2.0,
+        0.5,
         ge=0,
         description="Whisper: how much likelier than any sentence meaning something else the "
         "chosen sentence must be.",
@@ -113,13 +126,13 @@ class SpeechSettings(_Section):
         'back ("Menar du …? Säg ja eller nej.") when it is close enough (the two below).',
     )
     closed_ask_slack: float = Field(
-        3.5,
+        2.0,
         ge=0,
         description="Whisper: how much less likely than the free transcript a sentence said back "
         "may be.",
     )
     closed_ask_margin: float = Field(
-        0.3,
+        0.1,
         ge=0,
         description="Whisper: how much likelier than any sentence meaning something else a "
         "sentence said back must be.",

@@ -15,7 +15,7 @@ said back for a yes or no ("Menar du …?", ``AskBack``) rather than refused.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Collection, Hashable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -145,7 +145,22 @@ def resemblance(heard: str, sentence: str) -> float:
     return max(fuzz.ratio(heard, sentence), fuzz.ratio(sound_key(heard), sound_key(sentence)))
 
 
+def names_heard(sentence: str, names: Collection[str], heard: Sequence[str], floor: float) -> bool:
+    """Does every name of ``sentence`` (its words in ``names``) sound like part of something
+    Whisper wrote (``heard``: the free and constrained transcripts), at least ``floor`` (0–100)?
+    When not, the audio alone chose the person: "Vad har Olle för medicin?", heard "Vad har hon
+    några för medicin?", fitted "vad har anna för medicin" best, and Anna's medicines would have
+    been read out. Misheard names still match in part ("hos Karl" written "vuskar")."""
+    keys = [sound_key(normalize(text)) for text in heard if text.strip()]
+    return all(
+        any(fuzz.partial_ratio(sound_key(word), key) >= floor for key in keys)
+        for word in sentence.split()
+        if word in names
+    )
+
+
 OUT_OF_GRAMMAR = "out of the grammar: the free transcript is likelier"
+NAME_NOT_HEARD = "a name in it was not heard"
 
 
 @dataclass(frozen=True)
@@ -193,13 +208,15 @@ def decide(
     min_resemblance: float,
     ask: AskBack | None = None,
     handoff: float | None = None,
+    heard_name: Callable[[str], bool] | None = None,
 ) -> Verdict:
     """Choose the likeliest sentence when it is within ``free_slack`` of the free transcript's
     score, ``margin`` ahead of the likeliest sentence with another meaning, and resembles the
     normalised free transcript ``heard`` at least ``min_resemblance`` (0–100); else, with
     ``ask``, say it back when that is worth it. With ``handoff``, a free transcript that much
     likelier than every sentence is out of the grammar: kept, nothing said back (the text path
-    answers what the grammar can't say, or says it doesn't know)."""
+    answers what the grammar can't say, or says it doesn't know). With ``heard_name``, a sentence
+    whose names were not heard (``names_heard``) is at most said back, never answered at once."""
     best_by_meaning: dict[Hashable, tuple[float, str]] = {}
     for text, score in scored:
         key = meaning(text)
@@ -224,6 +241,8 @@ def decide(
         return replace(refused, reason="unlike the free transcript")
     elif ask is not None and len(best_text.split()) < ask.min_words:
         reason = "too short to answer at once"
+    elif heard_name is not None and not heard_name(best_text):
+        reason = NAME_NOT_HEARD
     else:
         return replace(refused, candidate=best_text, reason="chosen")
     if alike < min_resemblance or ask is None:

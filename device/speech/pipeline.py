@@ -17,7 +17,7 @@ from device.nlu.days import find_day
 from device.nlu.text import normalize
 from device.settings import SpeechSettings
 from device.speech.audio import AudioChunk, join
-from device.speech.closed import AskBack, Domain, Verdict, check_heard, decide
+from device.speech.closed import AskBack, Domain, Verdict, check_heard, decide, names_heard
 from device.speech.endpoint import EndpointConfig, Endpointer, Phase
 from device.speech.grammar import Found, TokenTrie
 from device.speech.stt import SpeechToText, Transcript, care_names
@@ -29,6 +29,10 @@ from device.turn import Turn
 # heard as one of them.
 ANSWERS = frozenset({"confirm", "deny"})
 YES_OR_NO = "heard as a yes or no"
+# A "ja" or "nej" is scored by ``align`` among the answers alone (a few tokens, fast): within 1.0
+# of the free transcript, 2.0 ahead of the other answer, resembling it 50. These are the
+# thresholds tuned for align scores; the sentences of a question are scored another way.
+_YES_OR_NO = (1.0, 2.0, 50.0)
 
 
 @dataclass(frozen=True)
@@ -213,26 +217,32 @@ class VoicePipeline:
         limits = [closed.closed_candidates, *(half for _ in written[1:])]
         shortlist = [] if searched == "grammar" else domain.shortlists(written, limits, meaning)
         timings["stt_shortlist"] = _ms(started)
+        # Scored on the whole window, the end of text included, Whisper's prior taken out (cut
+        # to the utterance, as ``align`` scores, the decoder lost its way on robotic Swedish).
+        window = (closed.closed_score == "window" or searched == "grammar") and hasattr(
+            heard, "calibrated"
+        )
+        alpha = closed.closed_prior if window else 0.0
         found: list[Found] = []
         if searched != "shortlist" and hasattr(heard, "grammar"):
-            alpha = closed.closed_prior if searched == "grammar" else 0.0  # both: align scores
             found = heard.grammar(
                 self.trie(heard.language), closed.closed_beam, closed.closed_found, alpha
             )
-            shortlist = list(dict.fromkeys([*shortlist, *(f.text for f in found)]))
         # A transcript a template reads is checked against the audio, an echo of the prompt's
         # examples with a wider margin: Whisper may write an example when it hears little.
         readable = reading is not None
-        if readable:
-            shortlist = list(dict.fromkeys([normalized, *shortlist]))
-        if searched == "grammar" and getattr(heard, "free_mean", None) is not None:
-            # Scored as found: the whole window, the end of text included (scoring the utterance
-            # alone, as the shortlist's scorer does, the decoder lost its way on robotic Swedish).
-            scored = [(f.text, f.mean) for f in found if f.text != normalized]
+        if window:
+            own = {f.text: f.mean for f in found if f.text != normalized}
+            rest = [t for t in shortlist if t not in own and t != normalized]
+            fresh = heard.calibrated([free, *(self._sentence(t) for t in rest)], alpha)
+            scored = [*own.items(), *zip(rest, fresh[1:], strict=True)]
             if readable:  # a transcript a template reads is checked against the others
-                scored = [(normalized, heard.free_mean), *scored]
-            scores = [heard.free_mean, *(score for _, score in scored)]
+                scored = [(normalized, fresh[0]), *scored]
+            scores = [fresh[0], *(score for _, score in scored)]
         else:
+            shortlist = list(dict.fromkeys([*shortlist, *(f.text for f in found)]))
+            if readable:
+                shortlist = list(dict.fromkeys([normalized, *shortlist]))
             scores = heard.score([free, *(self._sentence(text) for text in shortlist)])
             scored = list(zip(shortlist, scores[1:], strict=True))
         if readable:
@@ -255,6 +265,7 @@ class VoicePipeline:
             closed.closed_resemblance,
             self._ask_back(heard.language, closed),
             closed.closed_handoff if searched == "grammar" else None,
+            lambda text: names_heard(text, self._names, [free, *within], closed.closed_name_heard),
         )
         if verdict.candidate is None and getattr(heard, "echoed", False):
             # Whisper wrote its prompt, not what was said: nothing reliable was heard. (Said
@@ -290,9 +301,7 @@ class VoicePipeline:
             scores[0],
             list(zip(answers, scores[1:], strict=True)),
             answer,
-            closed.closed_free_slack,
-            closed.closed_margin,
-            closed.closed_resemblance,
+            *_YES_OR_NO,
         )
         if verdict.candidate is None:
             return None

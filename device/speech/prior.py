@@ -28,6 +28,38 @@ class _Prefix:
     children: npt.NDArray[np.float32]  # the prior of the trie's next tokens, in children() order
 
 
+class TextPrior:
+    """The prior's mean log-probability per token of whole texts (then the end of text), given a
+    window of padding only: kept per token sequence, as the same sentences come up in question
+    after question (the shortlist's). At most ``limit`` are kept; past that the memo starts
+    again."""
+
+    def __init__(
+        self,
+        decoder: WhisperDecoder,
+        silence: Array,
+        start: list[int],
+        end: int,
+        limit: int = 20_000,
+    ) -> None:
+        self.decoder, self.end, self.limit = decoder, end, limit
+        self.root, first = decoder.start(silence, start)
+        self.first: npt.NDArray[np.float32] = first[0].astype(np.float32)
+        self._memo: dict[tuple[int, ...], float] = {}
+
+    def __call__(self, texts: list[list[int]]) -> list[float]:
+        keys = [tuple(t) for t in texts]
+        if len(self._memo) + len(keys) > self.limit:
+            self._memo.clear()
+        missing = [key for key in dict.fromkeys(keys) if key not in self._memo]
+        if missing:
+            means = self.decoder.mean_logprobs(
+                self.root, self.first[None], [list(t) for t in missing], self.end
+            )
+            self._memo.update(zip(missing, means, strict=True))
+        return [self._memo[key] for key in keys]
+
+
 class GrammarPrior:
     """Called with nodes (lo, hi, depth) of ``trie``, all of one depth: the prior's
     log-probabilities of each node's children (``grammar.Prior``)."""
@@ -66,11 +98,6 @@ class GrammarPrior:
             else self._memo[self._key(lo, depth)].children
             for lo, hi, depth in nodes
         ]
-
-    def mean_logprob(self, tokens: list[int]) -> float:
-        """The prior's mean log-probability per token of ``tokens`` then the end of text: a free
-        transcript calibrated as the grammar's sentences are."""
-        return self.decoder.mean_logprob(self._root, self._first[None], tokens, self.trie.end)
 
     def _key(self, row: int, depth: int) -> bytes:
         return self.trie.rows[row, :depth].tobytes()

@@ -22,9 +22,9 @@ from faster_whisper.tokenizer import Tokenizer
 from device.speech.audio import AudioChunk
 from device.speech.closed import echoes
 from device.speech.grammar import Found, TokenTrie, search
-from device.speech.prior import GrammarPrior
+from device.speech.prior import GrammarPrior, TextPrior
 from device.speech.stt import SttError, Transcript
-from device.speech.whisper_decoder import WhisperDecoder
+from device.speech.whisper_decoder import Array, State, WhisperDecoder
 
 _MAX_TOKENS = 48  # a spoken question is short; stops a decoder that starts repeating itself
 _TOKENS_PER_S = 8  # Swedish speech is about 5 tokens a second; more is a decoder running on
@@ -50,6 +50,9 @@ class Heard:
     # (words) -> what Whisper writes when only the tokens of these words may be written
     rewriter: Any = None
     searcher: Any = None  # (trie, beam, keep, alpha) -> the grammar's likeliest sentences
+    # (texts, alpha) -> each text's mean log-probability per token on the whole window, end of
+    # text included, less alpha times Whisper's prior: as the grammar search scores
+    calibrator: Any = None
     free_mean: float | None = None  # the free transcript scored as the grammar search scores
 
     def score(self, texts: list[str]) -> list[float]:
@@ -67,6 +70,13 @@ class Heard:
         found: list[Found] = self.searcher(trie, beam, keep, alpha)
         self.timings_ms["stt_grammar"] = _ms(started)
         return found
+
+    def calibrated(self, texts: list[str], alpha: float) -> list[float]:
+        """Each text scored as the grammar search scores its sentences (``calibrator``)."""
+        started = time.perf_counter()
+        scores: list[float] = self.calibrator(texts, alpha) if texts else []
+        self.timings_ms["stt_score"] = _ms(started)
+        return scores
 
     def within(self, words: frozenset[str]) -> list[str]:
         """Transcripts written with the tokens of ``words`` only (best first; none without a
@@ -112,6 +122,7 @@ class WhisperStt:
         self._model_file = model_dir / "model.bin"
         self._decoder: WhisperDecoder | None = None  # loaded for the first grammar search
         self._priors: list[tuple[TokenTrie, int, GrammarPrior]] = []  # per grammar and window
+        self._text_priors: dict[tuple[tuple[int, ...], int], TextPrior] = {}
 
     def prime(self, words: list[str], names: list[str]) -> None:
         capitalised = sorted({n.capitalize() for n in names if n[:1].isalpha()})
@@ -186,21 +197,34 @@ class WhisperStt:
             )
             return [tokenizer.decode(ids).strip() for ids in results[0].sequences_ids]
 
-        def grammar(trie: TokenTrie, beam: int, keep: int, alpha: float) -> list[Found]:
+        window = np.asarray(encoded)[0].astype(np.float32)
+        opened: list[tuple[State, Array]] = []  # the decoder started on this audio, once
+
+        def begin() -> tuple[State, Array]:
             # All of the encoded window: cut to the utterance, as for scoring above, the decoder
             # lost its way on every other question (it attends to the silence after speech too).
-            decoder = self.decoder()
-            state, first = decoder.start(np.asarray(encoded)[0].astype(np.float32), start)
+            if not opened:
+                opened.append(self.decoder().start(window, start))
+            return opened[0]
+
+        def calibrated(texts: list[str], alpha: float) -> list[float]:
+            tokens = [tokenizer.encode(" " + t) for t in texts]
+            state, first = begin()
+            means = self.decoder().mean_logprobs(state, first, tokens, tokenizer.eot)
+            if not alpha:
+                return means
+            prior = self.text_prior(start, padded.shape[-1], tokenizer.eot)(tokens)
+            return [m - alpha * p for m, p in zip(means, prior, strict=True)]
+
+        def grammar(trie: TokenTrie, beam: int, keep: int, alpha: float) -> list[Found]:
+            state, first = begin()
             prior = self.prior(trie, start, padded.shape[-1]) if alpha else None
-            found = search(trie, decoder, state, first, beam, keep, prior=prior, alpha=alpha)
-            said = tokenizer.encode(" " + text)
-            heard.free_mean = decoder.mean_logprob(state, first, said, trie.end)
-            if prior is not None:
-                heard.free_mean -= alpha * prior.mean_logprob(said)
+            found = search(trie, self.decoder(), state, first, beam, keep, prior=prior, alpha=alpha)
+            heard.free_mean = calibrated([text], alpha)[0]
             return found
 
         echoed = echoes(text, self._examples.get(language, ""))
-        heard = Heard(text, language, score, timings, echoed, rewrite, grammar)
+        heard = Heard(text, language, score, timings, echoed, rewrite, grammar, calibrated)
         return heard
 
     def decoder(self) -> WhisperDecoder:
@@ -216,12 +240,24 @@ class WhisperStt:
         for trie_, frames_, prior in self._priors:
             if trie_ is trie and frames_ == frames:
                 return prior
+        prior = GrammarPrior(self.decoder(), trie, self._silence(frames), start)
+        self._priors = [*self._priors[-3:], (trie, frames, prior)]  # old snapshots' go
+        return prior
+
+    def text_prior(self, start: list[int], frames: int, end: int) -> TextPrior:
+        """Whisper's prior of whole texts for a window of ``frames`` of padding only, kept per
+        start (language) and window: the memo fills as sentences are scored."""
+        key = (tuple(start), frames)
+        if key not in self._text_priors:
+            self._text_priors[key] = TextPrior(self.decoder(), self._silence(frames), start, end)
+        return self._text_priors[key]
+
+    def _silence(self, frames: int) -> Array:
         mels = self._model.feature_extractor.mel_filters.shape[0]
         silence = np.zeros((1, mels, frames), dtype=np.float32)
         encoded = self._model.model.encode(ctranslate2.StorageView.from_array(silence))
-        prior = GrammarPrior(self.decoder(), trie, np.asarray(encoded)[0].astype(np.float32), start)
-        self._priors = [*self._priors[-3:], (trie, frames, prior)]  # old snapshots' go
-        return prior
+        silence_out: Array = np.asarray(encoded)[0].astype(np.float32)
+        return silence_out
 
     def compile(self, sentences: list[tuple[str, str]], language: str) -> TokenTrie:
         """The prefix tree of the care grammar: (sentence, as Whisper would write it) pairs,

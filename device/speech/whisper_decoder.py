@@ -203,6 +203,11 @@ class WhisperDecoder:
         """Feed ``tokens`` (hypotheses, k) after each hypothesis's past; returns the new state and
         the next token's log-probabilities after the last of them (hypotheses, vocabulary), or
         with ``every`` after each of them (hypotheses, k, vocabulary)."""
+        state, x = self._hidden(state, tokens)
+        return state, self._logprobs(x if every else x[:, -1])
+
+    def _hidden(self, state: State, tokens: npt.NDArray[np.intp]) -> tuple[State, Array]:
+        """Feed ``tokens`` (hypotheses, k): the new state and the hidden state after each."""
         length = tokens.shape[1]
         past = state.length
         x = self.projection.T[tokens] + self.positions[past : past + length]
@@ -225,22 +230,65 @@ class WhisperDecoder:
             x = x + _linear(self._merge(attention @ v_cross), layer.cross_out)
             h = _gelu(_linear(_layer_norm(x, *layer.ffn_norm), layer.ffn_in))
             x = x + _linear(h, layer.ffn_out)
-        last = _layer_norm(x if every else x[:, -1], *self.final_norm)
-        logits = last @ self.projection
+        return State(keys, values, state.cross), x
+
+    def _logprobs(self, x: Array) -> Array:
+        """The next token's log-probabilities after hidden states ``x`` (…, width)."""
+        logits = _layer_norm(x, *self.final_norm) @ self.projection
         top = logits.max(-1, keepdims=True)
         normaliser = np.log(np.exp(logits - top).sum(-1, keepdims=True)) + top
-        return State(keys, values, state.cross), logits - normaliser
+        return logits - normaliser  # type: ignore[no-any-return]
 
     def mean_logprob(self, state: State, first: Array, tokens: list[int], end: int) -> float:
         """The mean log-probability per token of ``tokens`` then the end of text, after the one
         hypothesis of ``state`` whose next-token log-probabilities are ``first``: a free
         transcript scored as the grammar's sentences are."""
-        if not tokens:
-            return float(first[0][end])
-        after = self.step(state, np.asarray([tokens], dtype=np.intp), every=True)[1][0]
-        following = [*tokens[1:], end]
-        total = first[0][tokens[0]] + after[np.arange(len(tokens)), following].sum()
-        return float(total) / (len(tokens) + 1)
+        return self.mean_logprobs(state, first, [tokens], end)[0]
+
+    def mean_logprobs(
+        self, state: State, first: Array, texts: list[list[int]], end: int, batch: int = 32
+    ) -> list[float]:
+        """``mean_logprob`` of each token sequence of ``texts``, fed ``batch`` at a time. Shorter
+        sequences are padded at the end: attention is causal, so padding never changes the
+        states before it. The distribution over the vocabulary, most of the cost, is computed
+        once per distinct prefix: the sentences scored together mostly share their first words."""
+        out: list[float] = []
+        for at in range(0, len(texts), batch):
+            part = [t or [end] for t in texts[at : at + batch]]  # empty: the end of text alone
+            width = max(len(t) for t in part)
+            fed = np.full((len(part), width), end, dtype=np.intp)
+            for i, tokens in enumerate(part):
+                fed[i, : len(tokens)] = tokens
+            x = self._hidden(state.take(np.zeros(len(part), dtype=np.intp)), fed)[1]
+            prefixes: dict[tuple[int, ...], tuple[int, int]] = {}  # prefix -> (text, position)
+            for i, tokens in enumerate(part):
+                for j in range(len(tokens)):
+                    prefixes.setdefault(tuple(tokens[: j + 1]), (i, j))
+            rows = x[[i for i, _ in prefixes.values()], [j for _, j in prefixes.values()]]
+            index = {prefix: n for n, prefix in enumerate(prefixes)}
+            wanted = [  # (distinct prefix, the token after it) for every token scored
+                [(index[tuple(tokens[: j + 1])], nxt) for j, nxt in enumerate([*tokens[1:], end])]
+                for tokens in part
+            ]
+            picked = self._picked(rows, [pair for pairs in wanted for pair in pairs])
+            at_pair = 0
+            for tokens, pairs, original in zip(part, wanted, texts[at : at + batch], strict=True):
+                total = float(first[0][tokens[0]]) + sum(picked[at_pair : at_pair + len(pairs)])
+                at_pair += len(pairs)
+                out.append(total / (len(tokens) + 1) if original else float(first[0][end]))
+        return out
+
+    def _picked(self, rows: Array, pairs: list[tuple[int, int]], chunk: int = 128) -> list[float]:
+        """The log-probability of each (row of hidden states ``rows``, token) pair, the
+        vocabulary's distribution computed ``chunk`` rows at a time (a row is 200 KB)."""
+        out = np.zeros(len(pairs), dtype=np.float64)
+        which = np.asarray([r for r, _ in pairs], dtype=np.intp)
+        tokens = np.asarray([t for _, t in pairs], dtype=np.intp)
+        for lo in range(0, len(rows), chunk):
+            logprobs = self._logprobs(rows[lo : lo + chunk])
+            inside = (which >= lo) & (which < lo + chunk)
+            out[inside] = logprobs[which[inside] - lo, tokens[inside]]
+        return [float(v) for v in out]
 
     def _merge(self, x: Array) -> Array:
         n, _, tokens, _ = x.shape
