@@ -25,6 +25,13 @@ class SpeechSettings(_Section):
         description='Language Whisper listens for ("" = Swedish or English, told per utterance '
         "when detect_language is on, else `language`).",
     )
+    whisper_other_language_odds: float = Field(
+        250,
+        ge=1,
+        le=1e6,
+        description="Whisper, telling Swedish from English: the language that is not `language` "
+        "is heard only when Whisper finds it this many times likelier (1: the likelier one).",
+    )
     whisper_compute_type: str = Field("int8", description="CTranslate2 compute type.")
     whisper_window_s: float = Field(
         10.0,

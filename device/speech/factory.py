@@ -41,6 +41,7 @@ def make_stt(settings: Settings) -> SpeechToText:
         languages=whisper_languages(settings),
         window_s=speech.whisper_window_s,
         examples=whisper_examples(speech),
+        other_odds=speech.whisper_other_language_odds,
     )
 
 
@@ -53,8 +54,8 @@ def whisper_languages(settings: Settings) -> tuple[str, ...]:
     """What Whisper may hear: the set language, or Swedish and English told apart per utterance."""
     if settings.speech.whisper_language:
         return (settings.speech.whisper_language,)
-    if settings.detect_language:
-        return ("sv", "en")
+    if settings.detect_language:  # the device's language first: the other must win clearly
+        return (settings.language, "en" if settings.language == "sv" else "sv")
     return (settings.language,)
 
 

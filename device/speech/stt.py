@@ -8,6 +8,7 @@ Vosk gets their words as its grammar, Whisper chooses among their sentences.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -61,3 +62,11 @@ def care_names(care: CareData) -> list[str]:
     for person in care.practitioners:
         names.update({normalize(person.given), normalize(person.family)})
     return sorted(n for n in names if n)
+
+
+def told_apart(found: Mapping[str, float], allowed: Sequence[str], odds: float) -> str:
+    """The language heard: the first of ``allowed`` (the device's), unless another is ``odds``
+    times likelier by ``found`` (the recogniser's probability of each; missing ones are 0)."""
+    first, *others = allowed
+    best = max(others, key=lambda lang: found.get(lang, 0.0), default=first)
+    return best if found.get(best, 0.0) > odds * found.get(first, 0.0) else first

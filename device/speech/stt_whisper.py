@@ -23,7 +23,7 @@ from device.speech.audio import AudioChunk
 from device.speech.closed import echoes
 from device.speech.grammar import Found, TokenTrie, search
 from device.speech.prior import GrammarPrior, TextPrior
-from device.speech.stt import SttError, Transcript
+from device.speech.stt import SttError, Transcript, told_apart
 from device.speech.whisper_decoder import Array, State, WhisperDecoder
 
 _MAX_TOKENS = 48  # a spoken question is short; stops a decoder that starts repeating itself
@@ -100,11 +100,13 @@ class WhisperStt:
         languages: tuple[str, ...] = (),
         window_s: float = 10.0,
         examples: Mapping[str, str] | None = None,
+        other_odds: float = 1.0,
     ) -> None:
         """``window_s``: seconds of audio the encoder sees (Whisper's own window is 30 s; the
         encoder's cost grows with it, 10 s encodes about 4x faster). ``examples``: per language,
         example questions that start the prompt (Whisper writes in the style of its prompt: with
-        names alone it wrote lists of names for robotic Swedish)."""
+        names alone it wrote lists of names for robotic Swedish). ``other_odds``: a language after
+        the first of ``languages`` is heard only when Whisper finds it this many times likelier."""
         if not (model_dir / "model.bin").is_file():
             raise SttError(f"{model_dir} is not a CTranslate2 Whisper model (no model.bin)")
         self._model = WhisperModel(
@@ -117,6 +119,7 @@ class WhisperStt:
         self.languages = self._languages = languages
         self._window_frames = int(min(max(window_s, 1.0), 30.0) * 100)  # 10 ms feature frames
         self._examples = dict(examples or {})
+        self._other_odds = other_odds
         self._names = ""
         self._suppressed: dict[frozenset[str], list[int]] = {}  # per vocabulary (one a language)
         self._model_file = model_dir / "model.bin"
@@ -297,10 +300,13 @@ class WhisperStt:
         return min(3000, max(self._window_frames, needed))
 
     def _language_of(self, encoded: Any) -> str:
-        """The one allowed language, or the likeliest of the allowed ones (Whisper's own
-        detection over all its languages would take Swedish for Norwegian now and then)."""
+        """The one allowed language, or among the allowed ones the first unless another is
+        ``other_odds`` times likelier (Whisper's own detection over all its languages would take
+        Swedish for Norwegian now and then; between Swedish and English at even odds it took
+        espeak-ng's Swedish for English 39 times in 42)."""
         if len(self._languages) == 1:
             return self._languages[0]
         every = dict(self._model.model.detect_language(encoded)[0])
         allowed = self._languages or ("sv", "en")
-        return max(allowed, key=lambda lang: every.get(f"<|{lang}|>", 0.0))
+        found = {lang: every.get(f"<|{lang}|>", 0.0) for lang in allowed}
+        return told_apart(found, allowed, self._other_odds)
