@@ -347,3 +347,18 @@ def test_sentences_scored_alone_get_the_scores_the_search_gave_them(
     plain = heard.calibrated(written, 0.0)  # without the prior: the audio alone
     assert all(p < 0 for p in plain) and plain != pytest.approx(scores, abs=1e-2)
     print(list(zip(written, [round(s, 2) for s in scores], strict=True)))
+
+
+def test_the_decoder_of_the_whole_window_scores_is_loaded_before_the_first_question(
+    assistant: object,
+) -> None:
+    from device.settings import SpeechSettings
+    from device.speech.pipeline import VoicePipeline
+    from device.speech.stt_whisper import WhisperStt
+    from device.speech.tts import Voices
+
+    for score, loaded in (("align", False), ("window", True)):
+        fresh = WhisperStt(MODELS / "whisper-base", threads=2, languages=("sv",))
+        settings = SpeechSettings(closed_score=score)  # type: ignore[arg-type]
+        VoicePipeline(assistant, fresh, Voices({}, {}), False, settings).build_domains()  # type: ignore[arg-type]
+        assert (fresh._decoder is not None) == loaded

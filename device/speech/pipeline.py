@@ -125,6 +125,8 @@ class VoicePipeline:
                 self.domain(language)
                 if self.closed.closed_search != "shortlist" and hasattr(self.stt, "compile"):
                     self.trie(language)
+            if self.closed.closed_score == "window" and hasattr(self.stt, "decoder"):
+                self.stt.decoder()  # its 210 MB read now, not on the first question that needs it
 
     def hear(self, audio: AudioChunk, now: datetime | None = None) -> Transcript:
         self.prime()
