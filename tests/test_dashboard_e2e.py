@@ -56,7 +56,7 @@ def _collector(broker: Any, storage: Storage) -> Collector:
     return collector
 
 
-def _wait(predicate: Any, timeout: float = 15) -> None:
+def _wait(predicate: Any, timeout: float = 30) -> None:  # polled: a busy machine only waits longer
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and not predicate():
         time.sleep(0.05)
