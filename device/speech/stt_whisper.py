@@ -200,13 +200,13 @@ class WhisperStt:
             )
             return [tokenizer.decode(ids).strip() for ids in results[0].sequences_ids]
 
-        window = np.asarray(encoded)[0].astype(np.float32)
         opened: list[tuple[State, Array]] = []  # the decoder started on this audio, once
 
         def begin() -> tuple[State, Array]:
             # All of the encoded window: cut to the utterance, as for scoring above, the decoder
             # lost its way on every other question (it attends to the silence after speech too).
             if not opened:
+                window = np.asarray(encoded)[0].astype(np.float32)
                 opened.append(self.decoder().start(window, start))
             return opened[0]
 
@@ -252,6 +252,8 @@ class WhisperStt:
         start (language) and window: the memo fills as sentences are scored."""
         key = (tuple(start), frames)
         if key not in self._text_priors:
+            if len(self._text_priors) >= 4:  # a long utterance's wider window: forget the oldest
+                del self._text_priors[next(iter(self._text_priors))]
             self._text_priors[key] = TextPrior(self.decoder(), self._silence(frames), start, end)
         return self._text_priors[key]
 
