@@ -104,7 +104,11 @@ def conversations(settings: Settings, templates: Templates, reader: SimilarReade
 
 
 def round3(
-    settings: Settings, templates: Templates, reader: SimilarReader, name: str = "round3.jsonl"
+    settings: Settings,
+    templates: Templates,
+    reader: SimilarReader,
+    name: str = "round3.jsonl",
+    misses: bool = False,
 ) -> dict[str, Counter[str]]:
     """round3.jsonl (or records_dev.jsonl, the development set of the records read by meaning),
     per kind, with the similar reader on (each question a fresh session)."""
@@ -116,13 +120,14 @@ def round3(
         verdict, _problems = judge_everyday(case, got)
         for key in (case.kind, "all"):
             scores.setdefault(key, Counter())[verdict] += 1
-        if verdict == "wrong":
-            scores["all"][f"wrong: {case.question} → {got.answer[:80]}"] += 1
+        if verdict == "wrong" or (misses and verdict == "miss"):
+            scores["all"][f"{verdict}: {case.question} → {got.answer[:80]}"] += 1
     return scores
 
 
 def main(argv: list[str]) -> int:
-    """All the held-out sets, or the one named (round3.jsonl, records_dev.jsonl)."""
+    """All the held-out sets, or the one named (round3.jsonl, records_dev.jsonl); with
+    ``--misses`` after the name, its honest misses are printed too."""
     with tempfile.TemporaryDirectory() as tmp:
         import os
 
@@ -131,7 +136,8 @@ def main(argv: list[str]) -> int:
         templates = load_templates(CONFIG_DIR / "sentences")
         reader = SimilarReader(SimilarSettings(), wait=True, cache=Path(tmp) / "vectors.npz")
         if argv:
-            _print(argv[0], round3(settings, templates, reader, argv[0]))
+            shown = round3(settings, templates, reader, argv[0], "--misses" in argv[1:])
+            _print(argv[0], shown)
             return 0
         for name, counts in (
             ("people.jsonl", people(settings, templates, reader)),
@@ -154,7 +160,7 @@ def _print(name: str, scores: dict[str, Counter[str]]) -> None:
             f"wrong {counts['wrong']}"
         )
         for key in counts:
-            if key.startswith("wrong:"):
+            if key.startswith(("wrong:", "miss:")):
                 print("   ", key)
 
 
