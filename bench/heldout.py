@@ -1,7 +1,7 @@
 """Held-out sets written from the care data alone, before the code they measure (issues 36, 38,
 39): names that are not a client's (people.jsonl), short conversations (conversations.jsonl)
-and the day's plan and the records in other words (round3.jsonl). Each answer is right, an
-honest miss, or wrong; the tests assert 0 wrong and the bench prints all three.
+and the day's plan and the records in other words (round3.jsonl, round4_plan.jsonl). Each answer
+is right, an honest miss, or wrong; the tests assert 0 wrong and the bench prints all three.
 
     .venv/bin/python -m bench.heldout
 """
@@ -126,7 +126,8 @@ def round3(
 
 
 def main(argv: list[str]) -> int:
-    """All the held-out sets, or the one named (round3.jsonl, records_dev.jsonl); with
+    """All the held-out sets, or the one named (round3.jsonl, round4_plan.jsonl,
+    records_dev.jsonl); with
     ``--misses`` after the name, its honest misses are printed too."""
     with tempfile.TemporaryDirectory() as tmp:
         import os
@@ -150,6 +151,8 @@ def main(argv: list[str]) -> int:
                 if key.startswith("wrong:"):
                     print("   ", key)
         _print("round3.jsonl", round3(settings, templates, reader))
+        # The day's plan, written from the care data alone during issue 39's round 3 (2026-12-06).
+        _print("round4_plan.jsonl", round3(settings, templates, reader, "round4_plan.jsonl"))
     return 0
 
 

@@ -43,6 +43,12 @@ def _reading(intent: str, client: str | None = None, **slots: object) -> Recogni
         ("What does Greta do for a hobby?", _reading("routine", "Patient/p-greta")),
         ("Vad jobbade Bertil med?", _reading("routine", "Patient/p-bertil")),
         ("Vilket språk pratar Yusuf?", _reading("visit_time", "Patient/p-yusuf")),
+        # The part of the day dropped: asked at noon, the evening visit's length would be said.
+        ("How long is my morning visit at Anna's?", _reading("visit_length", "Patient/p-anna")),
+        (
+            "Hur länge är jag hos Bertil på eftermiddagen?",
+            _reading("visit_length", "Patient/p-bertil", part_of_day="forenoon"),
+        ),
     ],
 )
 def test_readings_that_answer_another_question_are_refused(
@@ -62,6 +68,12 @@ def test_readings_that_answer_another_question_are_refused(
         ("Vad blir det för väder?", _reading("unknown")),
         ("Vilka väntar på eftermiddagen?", _reading("schedule", part_of_day="afternoon")),
         ("Vilket språk pratar Yusuf?", _reading("notes", "Patient/p-yusuf")),
+        # A kind of visit names its part; "i morgon" is a day, not the morning.
+        (
+            "Hur länge håller kvällsbesöket hos Anna på?",
+            _reading("visit_length", "Patient/p-anna", visit_kind="Kväll"),
+        ),
+        ("Vad har jag på schemat i morgon?", _reading("schedule", day=1)),
     ],
 )
 def test_readings_that_fit_are_used(question: str, reading: Recognition) -> None:

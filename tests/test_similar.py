@@ -96,6 +96,28 @@ def test_choose_answers_a_clear_first_and_says_back_a_close_one() -> None:
     assert choose([], floor=0.0, margin=0.0) == (None, False)
 
 
+def test_the_same_reading_with_more_of_the_question_is_taken_not_a_rival() -> None:
+    """ "Hur länge håller kvällsbesöket hos Maria på?": her visit, and her evening visit 0.007
+    behind, are one reading said more or less precisely; the precise one is answered."""
+    visit = Candidate(0.975, "visit_length", {"client": ("Patient/m",)})
+    evening = Candidate(0.968, "visit_length", {"client": ("Patient/m",), "part_of_day": "evening"})
+    assert choose([visit, evening], floor=0.92, margin=0.01) == (evening, True)
+    other = Candidate(0.97, "visit_time", {"client": ("Patient/m",)})
+    assert choose([visit, other, evening], floor=0.92, margin=0.01) == (evening, False)
+
+
+def test_a_break_is_the_length_the_question_says_never_the_examples() -> None:
+    fits = _example("time_left", client=("Patient/a",), break_minutes=156)
+
+    def minutes(said: list[int]):  # type: ignore[no-untyped-def]
+        return lambda slot: said if slot == "break_minutes" else []
+
+    asked = fill(fits, "hinner jag en halvtimmes paus innan nn", ("Patient/b",), minutes([30]), {})
+    assert asked == {"client": ("Patient/b",), "break_minutes": 30}
+    unsaid = fill(fits, "hinner jag äta innan nn", ("Patient/b",), minutes([]), {})
+    assert unsaid == {"client": ("Patient/b",)}
+
+
 def test_the_index_returns_the_most_alike_first() -> None:
     vectors = np.eye(3, dtype=np.float32)
     index = Index([_example("a"), _example("b"), _example("c")], vectors)

@@ -63,6 +63,13 @@ def visit_length(ask: Ask, rec: Recognition) -> Reply:
     if isinstance(kind, str):
         theirs = [v for v in theirs if v.kind.casefold() == kind.casefold()] or theirs
     cite = Cite()
+    part = rec.slots.get("part_of_day")
+    if isinstance(part, str) and part in ask.parts:  # "på förmiddagen": that visit, no other
+        theirs = [v for v in theirs if ask.in_part(v, part)]
+        if not theirs:
+            cite.add(client.ref)
+            when = say(ask.lang, f"part_{part}")
+            return cite.reply(say(ask.lang, "no_visit_for_day", name=client.full_name, day=when))
     if not theirs:
         cite.add(client.ref)
         return cite.reply(say(ask.lang, "no_visit_for_day", name=client.full_name, day=""))

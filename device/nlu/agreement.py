@@ -80,6 +80,12 @@ PART_WORDS = {
     "afternoon": r"eftermiddag|\bem\b|afternoon|efter lunch|after lunch",
     "evening": r"kväll|evening|tonight",
 }
+# Intents whose answers depend on the part of the day: a reading of one of them that drops the
+# part a question names would answer about another visit ("how long is my morning visit at
+# Anna's?" read without the morning, asked at noon, gave her evening visit's length).
+_TAKES_PART = frozenset(
+    {"schedule", "schedule_count", "visit_length", "visit_time", "remaining", "routine"}
+)
 _NEEDS_CLIENT = frozenset(
     {"visit_time", "notes", "flags", "medication", "access", "address", "relative_phone"}
 )
@@ -92,6 +98,12 @@ _ASKS: tuple[tuple[str, str, frozenset[str]], ...] = (
     (
         "fits",
         r"\bhinner (jag|vi)\b|\bhar (jag|vi) tid\b|\bdo i have time\b|\bis there time\b",
+        frozenset({"time_left"}),
+    ),
+    (  # "hur lång tid har jag till nästa?" is the time until it, not the length of a visit
+        "until",
+        r"\bhur (länge|lång tid|lång stund|mycket tid)\b.*\b(till|tills|innan|före)\b.*\bnästa\b|"
+        r"\bhow (long|much time)\b.*\b(till|until|before)\b.*\bnext\b",
         frozenset({"time_left"}),
     ),
     (
@@ -149,7 +161,8 @@ _NOT_ANSWERS = frozenset(
 
 
 def answer_kind(text: str) -> str | None:
-    """ "length", "number", "person", "time" or None: what the question asks for."""
+    """ "fits", "until", "length", "number", "person", "time" or None: what the question asks
+    for."""
     said = normalize(text)
     return next((kind for kind, pattern, _ in _ASKS if re.search(pattern, said)), None)
 
@@ -189,6 +202,13 @@ def asks_a_name_it_lacks(intent: str, text: str) -> bool:
     return intent not in _GIVES_NAMES and _NAME_ASKED.search(normalize(text)) is not None
 
 
+def parts_said(normalized: str) -> set[str]:
+    """The parts of the day (morning, forenoon, afternoon, evening) a normalised question names;
+    "i morgon" is a day (tomorrow), not the morning."""
+    said = re.sub(r"\bi ?morgon\b", " ", normalized)
+    return {part for part, pattern in PART_WORDS.items() if re.search(pattern, said)}
+
+
 def supported_beyond_time(intent: str, text: str) -> bool:
     """Supported by a word other than a day or a part of it: a reading not taken from a template
     of the question ("hur blir vädret i eftermiddag?" has no word of a schedule in it)."""
@@ -220,10 +240,15 @@ def agrees(reading: Recognition, text: str, names: NameIndex, threshold: float) 
         asked = {r for r, pattern in _ROLE_WORDS.items() if re.search(pattern, normalized)}
         if asked and role not in asked:  # "sjuksköterskan" read as the coordinator
             return False
-    if reading.intent in ("schedule", "schedule_count"):
-        said = {p for p, pattern in PART_WORDS.items() if re.search(pattern, normalized)}
-        if said and reading.slots.get("part_of_day") not in said:  # "förmiddagen" read as all day
+    if reading.intent in _TAKES_PART:
+        said = parts_said(normalized)
+        part = reading.slots.get("part_of_day")
+        if part is not None and said and part not in said:  # read as another part
             return False
+        if reading.intent in ("schedule", "schedule_count") and said and part is None:
+            return False  # "förmiddagen" read as all day
+        if part is None and len(said) == 1 and "visit_kind" not in reading.slots:
+            return False  # the part dropped: another visit's answer ("kvällsbesöket" is a kind)
     clients = reading.clients
     if reading.intent in _NEEDS_CLIENT and not clients:
         return False

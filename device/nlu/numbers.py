@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 _SV_UNITS = {
     "noll": 0,
     "ett": 1,
@@ -119,3 +121,33 @@ def read_number(tokens: list[str], i: int, lang: str) -> tuple[int, int] | None:
         if nxt is not None and 1 <= nxt <= 9:
             return value + nxt, 2
     return value, 1
+
+
+# Lengths said as words, not minutes ("en halvtimmes lunch", "a quarter-hour break").
+_LENGTH_WORDS = (
+    (r"\btre ?kvarts?\b|\bthree quarters of an hour\b", 45),
+    (r"\bhalvtimmes?\b|\bhalvtimma\b|\ben halv timme\b|\bhalf an hour\b|\bhalf hour\b", 30),
+    (r"\bkvarts?\b|\bquarter of an hour\b|\bquarter hour\b", 15),
+    (r"\b(en|1) ?timmes?\b|\b(an|one|1) hour\b|\btimmes\b", 60),
+)
+_MINUTE_UNIT = re.compile(r"^(min|minuter|minuters|minut|minute|minutes|mins)$")
+
+
+def minutes_said(text: str, lang: str) -> list[int]:
+    """The lengths in minutes that normalised ``text`` names: "20 minuter", "tjugo minuters",
+    "a 45 minute break", "en halvtimmes lunch", "a quarter of an hour". Each once, in order."""
+    found: list[int] = []
+    tokens = text.split()
+    i = 0
+    while i < len(tokens):
+        number = read_number(tokens, i, lang)
+        used = 1 if number is None else number[1]
+        if number is not None and i + used < len(tokens) and _MINUTE_UNIT.match(tokens[i + used]):
+            found.append(number[0])
+        i += used
+    if not found:
+        for pattern, value in _LENGTH_WORDS:
+            if re.search(pattern, text):
+                found.append(value)
+                break
+    return list(dict.fromkeys(found))

@@ -29,6 +29,9 @@ from device.nlu.text import normalize
 NAME = "nn"  # what every client's name becomes, in the examples and in the question
 # Slots whose values are words the question must say itself (a list of the care data).
 DATA_SLOTS = ("relation", "medicine", "visit_kind")
+# Slots whose values are numbers the question must say itself; a reading keeps one only then
+# (an example's sampled "156 minutes" must never decide whether a break fits).
+SAID_NUMBERS = ("break_minutes",)
 # The agreement rules' words for the parts of the day, and one more a reading must be shown.
 _MORE_PARTS = {"forenoon": r"|forenoon"}
 # Codes a reading may carry only when the question says them (a sentence about the evening must
@@ -131,6 +134,10 @@ def fill(
             if name == "part_of_day" and _parts_said(question) > 1:
                 return None  # "på eftermiddagen och kvällen": one part would leave one out
             slots[name] = value
+        elif name in SAID_NUMBERS:
+            values = said(name)
+            if len(values) == 1:  # none said: answered without it (the time left, no verdict)
+                slots[name] = values[0]
         elif name in DATA_SLOTS:
             values = said(name)
             if name == "relation":
@@ -163,5 +170,22 @@ def choose(
     if not candidates or candidates[0].score < floor:
         return None, False
     best = candidates[0]
-    rivals = [c.score for c in candidates[1:] if c.key() != best.key()]
-    return best, not rivals or best.score - rivals[0] >= margin
+    # The same reading with more of what the question says ("kvällsbesöket hos Maria": her
+    # evening visit, not just her visit) is that reading, more precisely: it is taken when
+    # within the margin, and the two never stand in each other's way.
+    for other in candidates[1:]:
+        if best.score - other.score < margin and _refines(other, best):
+            best = other
+    rivals = [
+        c.score
+        for c in candidates
+        if c.key() != best.key() and not _refines(best, c) and not _refines(c, best)
+    ]
+    return best, not rivals or candidates[0].score - rivals[0] >= margin
+
+
+def _refines(more: Candidate, less: Candidate) -> bool:
+    """Is ``more`` the reading ``less`` with slots added (and none changed)?"""
+    return more.intent == less.intent and all(
+        k in more.slots and more.slots[k] == v for k, v in less.slots.items()
+    )

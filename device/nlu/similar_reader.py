@@ -23,10 +23,21 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from device.nlu.agreement import answers_what_is_asked
 from device.nlu.clock import ClockTime
 from device.nlu.encoder import EncoderError, SentenceEncoder
+from device.nlu.numbers import minutes_said
 from device.nlu.recognizer import LANGUAGES, Recognition, Recognizer
-from device.nlu.similar import NOT_SIMILAR, Candidate, Example, Index, choose, fill, mask
+from device.nlu.similar import (
+    NOT_SIMILAR,
+    SAID_NUMBERS,
+    Candidate,
+    Example,
+    Index,
+    choose,
+    fill,
+    mask,
+)
 from device.nlu.text import normalize
 from device.settings import SimilarSettings
 
@@ -95,9 +106,17 @@ class SimilarReader:
         seen: set[Any] = set()
 
         def said(slot: str) -> list[Any]:
+            if slot in SAID_NUMBERS:
+                return list(minutes_said(said_text, lang))
             return recognizer.values_in(text, lang, slot)
 
-        for score, example in index.nearest(vector, self._settings.nearest):
+        # The question's ask decides what may answer it ("hur länge …" a length, "vem …" a
+        # person): readings of another kind neither win nor stand in the way, nor fill the list.
+        for score, example in index.nearest(vector, self._settings.nearest * 4):
+            if len(candidates) >= self._settings.nearest:
+                break
+            if not answers_what_is_asked(example.intent, text):
+                continue
             slots = fill(example, said_text, clients, said, extra)
             if slots is None:
                 continue
