@@ -48,6 +48,30 @@ def test_a_routine_is_found_by_the_name_of_its_visit() -> None:
     assert _found(care, "Vad äter Elsa?") == ["Värm soppa, hon äter helst buljong."]
 
 
+def test_an_amount_is_answered_only_by_a_sentence_that_says_one() -> None:
+    """ "Hur mycket ska Elsa ha i sprutan?" ("sprutan" is the insulin pen): the dose, never the
+    routine that only says insulin is given (records_dev's one wrong answer, 2026-12-06)."""
+    care = _care(
+        (),
+        (
+            Activity("Morgon", "Hjälp med insulin enligt ordination. Frukost: fil med müsli."),
+            Activity("Kväll", "Insulin 8 enheter före maten."),
+        ),
+    )
+    asked = "Hur mycket insulin ska Elsa ha på kvällen?"
+    assert _found(care, asked) == ["Insulin 8 enheter före maten."]
+    assert _found(care, "Hur mycket ska Elsa ha i sprutan på kvällen?") == [
+        "Insulin 8 enheter före maten."
+    ]
+    assert _found(care, "Hur mycket ska Elsa ha i sprutan på morgonen?") == []
+
+
+@given(st.lists(st.sampled_from(["Ge", "insulin", "före", "maten", "dusch", "te"]), max_size=6))
+def test_property_how_much_is_never_answered_without_a_number(words: list[str]) -> None:
+    care = _care((), (Activity("Kväll", " ".join(words) + "."),))
+    assert _found(care, "Hur mycket insulin ska Elsa ha?") == []
+
+
 def test_speaking_is_one_word_whichever_verb() -> None:
     care = _care(("Talar finska och lite svenska.", "Tycker om att prata om fotboll."))
     assert _found(care, "Vilket språk pratar Elsa?") == ["Talar finska och lite svenska."]

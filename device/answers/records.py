@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from device.care.model import CareData, Client
 from device.nlu.known import stemmer
 from device.nlu.known import stems as stems_of
+from device.nlu.numbers import WORDS
 from device.nlu.text import normalize
 
 # Words that carry no topic: question words, pronouns, auxiliaries, fillers (normalised).
@@ -99,6 +100,10 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "language": ("språk", *LANGUAGES),
     "dusch": ("duscha", "duschar", "tvätta"),
     "hörsel": ("hör", "öra", "hörapparat"),
+    # In home care "sprutan" is the insulin pen: "hur mycket ska hon ha i sprutan?"
+    "spruta": ("insulin", "injektion"),
+    "sprut": ("insulin", "injektion"),
+    "sprutan": ("insulin", "injektion"),
     "syn": ("ser", "glasögon", "blind"),
     # English questions about Swedish records: the words workers ask about most.
     "cat": ("katt",),
@@ -230,6 +235,15 @@ def _sentences(client: Client, care: CareData) -> list[Hit]:
     return found
 
 
+# A question for an amount is answered only by a sentence that says one.
+_AMOUNT = re.compile(r"\bhur (mycket|många)\b|\bhow (much|many)\b")
+
+
+def _says_a_number(text: str) -> bool:
+    said = normalize(text).split()
+    return any(w.isdigit() or w in WORDS["sv"] or w in WORDS["en"] for w in said)
+
+
 def search(
     care: CareData, client: Client, question: str, names: set[str], lang: str, limit: int = 3
 ) -> list[Hit]:
@@ -241,7 +255,10 @@ def search(
     if not concepts:
         return []
     scored = []
+    amount = _AMOUNT.search(normalize(question)) is not None
     for hit in _sentences(client, care):
+        if amount and not _says_a_number(hit.text):
+            continue  # "hur mycket ska hon ha i sprutan?" is not answered without a dose
         text = f"{hit.text} {hit.visit}"  # a routine is also found by its visit's name
         words = stems_of(text, "sv") | stems_of(text, "en")
         written = normalize(hit.text).split()
