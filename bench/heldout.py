@@ -127,8 +127,7 @@ def round3(
 
 def main(argv: list[str]) -> int:
     """All the held-out sets, or the one named (round3.jsonl, round4_plan.jsonl,
-    records_dev.jsonl); with
-    ``--misses`` after the name, its honest misses are printed too."""
+    records_dev.jsonl); with ``--misses`` after the name, its honest misses are printed too."""
     with tempfile.TemporaryDirectory() as tmp:
         import os
 

@@ -202,10 +202,14 @@ def asks_a_name_it_lacks(intent: str, text: str) -> bool:
     return intent not in _GIVES_NAMES and _NAME_ASKED.search(normalize(text)) is not None
 
 
+def without_tomorrow(normalized: str) -> str:
+    """The question with "i morgon" taken out: a day (tomorrow), not the morning."""
+    return re.sub(r"\bi ?morgon\b", " ", normalized)
+
+
 def parts_said(normalized: str) -> set[str]:
-    """The parts of the day (morning, forenoon, afternoon, evening) a normalised question names;
-    "i morgon" is a day (tomorrow), not the morning."""
-    said = re.sub(r"\bi ?morgon\b", " ", normalized)
+    """The parts of the day (morning, forenoon, afternoon, evening) a normalised question names."""
+    said = without_tomorrow(normalized)
     return {part for part, pattern in PART_WORDS.items() if re.search(pattern, said)}
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from device.nlu.agreement import PART_WORDS
+from device.nlu.agreement import PART_WORDS, without_tomorrow
 from device.nlu.situations import HEALTH_EVENT
 from device.nlu.text import normalize
 
@@ -157,7 +157,7 @@ def fill(
 
 
 def _parts_said(question: str) -> int:
-    said = re.sub(r"\bi ?morgon\b", " ", question)  # "i morgon" is a day, not the morning
+    said = without_tomorrow(question)
     return sum(1 for words in SAID_CODES["part_of_day"].values() if re.search(words, said))
 
 

@@ -107,15 +107,18 @@ class SimilarReader:
 
         def said(slot: str) -> list[Any]:
             if slot in SAID_NUMBERS:
-                return list(minutes_said(said_text, lang))
+                return minutes_said(said_text, lang)
             return recognizer.values_in(text, lang, slot)
 
         # The question's ask decides what may answer it ("hur länge …" a length, "vem …" a
         # person): readings of another kind neither win nor stand in the way, nor fill the list.
+        asked: dict[str, bool] = {}  # per intent: the question is read once for each
         for score, example in index.nearest(vector, self._settings.nearest * 4):
             if len(candidates) >= self._settings.nearest:
                 break
-            if not answers_what_is_asked(example.intent, text):
+            if example.intent not in asked:
+                asked[example.intent] = answers_what_is_asked(example.intent, text)
+            if not asked[example.intent]:
                 continue
             slots = fill(example, said_text, clients, said, extra)
             if slots is None:
