@@ -121,7 +121,7 @@ def round3(
         for key in (case.kind, "all"):
             scores.setdefault(key, Counter())[verdict] += 1
         if verdict == "wrong" or (misses and verdict == "miss"):
-            scores["all"][f"{verdict}: {case.question} → {got.answer[:80]}"] += 1
+            scores["all"][f"{verdict}: {case.question} → {_shown(got.answer)}"] += 1
     return scores
 
 
@@ -153,6 +153,13 @@ def main(argv: list[str]) -> int:
         # The day's plan, written from the care data alone during issue 39's round 3 (2026-12-06).
         _print("round4_plan.jsonl", round3(settings, templates, reader, "round4_plan.jsonl"))
     return 0
+
+
+def _shown(answer: str) -> str:
+    """The answer without the assistant's opening sentence, cut to a line."""
+    for opening in ("Det här är en automatisk assistent. ", "This is an automated assistant. "):
+        answer = answer.removeprefix(opening)
+    return answer[:160]
 
 
 def _print(name: str, scores: dict[str, Counter[str]]) -> None:

@@ -18,6 +18,7 @@ from device.answers.redact import code_tokens, redact
 from device.care.model import CareData
 from device.care.store import CareStore
 from device.nlu.agreement import agrees, answers_what_is_asked
+from device.nlu.clauses import clause_reading
 from device.nlu.followup import new_question
 from device.nlu.llm import LlmFallback, read_within_budget
 from device.nlu.people import Directory
@@ -190,13 +191,7 @@ class Assistant:
             else:
                 leaning = self._conversation.lean(text, now, self.care, self._people)
                 text = leaning.text
-        rec = (
-            given
-            or leaning.reading
-            or self._recognizer.recognize(
-                text, self._settings.language, self._settings.detect_language
-            )
-        )
+        rec = given or leaning.reading or self._read(text)
         if rec.intent == "unknown" and given is None:  # "och i morgon då?", "och Bertil?"
             rec = (
                 self._conversation.ellipsis_reading(text, now, self._recognizer, self._people)
@@ -206,6 +201,9 @@ class Assistant:
         ask_back = leaning.stale
         if rec.intent == "unknown":  # "vem ringer jag om Märta blir andfådd?": a rule, not a list
             rec = whom_to_call(text, rec.language) or rec
+        if rec.intent == "unknown" and given is None:  # "Okej, klar hos Anna. Vem är nästa?"
+            found = clause_reading(text, self._read, self._recognizer.names.named_in)
+            text, rec = found or (text, rec)
         if rec.intent == "unknown":  # the nearest template sentences, the records (readers.py)
             rec, said_back = read_unknown(
                 text, rec, self._similar, self._recognizer, self.care, self._settings, llm_ms
@@ -229,7 +227,9 @@ class Assistant:
         if given is None:  # every path's reading, checked against the names said
             rec, ask_back, note = vet_reading(text, rec, ask_back, self._people, self.care)
             rec, old_focus = self._conversation.complete(text, rec, now, self._people)
-            ask_back = ask_back or old_focus or not answers_what_is_asked(rec.intent, text)
+            ask_back = (
+                ask_back or old_focus or not answers_what_is_asked(rec.intent, text, rec.slots)
+            )
             if ask_back and not can_restate(rec.language, rec.intent):  # say back, or not at all
                 rec, ask_back = Recognition("unknown", rec.language), False
         recognized = time.perf_counter()
@@ -320,6 +320,11 @@ class Assistant:
         if rec.intent == "unknown":
             meaning = ("unknown", normalize(text))
         return self._signals.asked(rec.intent, meaning, answered, now)
+
+    def _read(self, text: str) -> Recognition:
+        return self._recognizer.recognize(
+            text, self._settings.language, self._settings.detect_language
+        )
 
     def _follow_up(
         self, rec: Recognition, now: datetime, confirmed: bool

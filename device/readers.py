@@ -97,7 +97,7 @@ def read_similar(
     threshold = settings.answers.name_match_threshold
     fits = agrees(reading, text, recognizer.names, threshold)
     sure = clear and fits and supported_beyond_time(reading.intent, text)
-    sure = sure and not asks_a_name_it_lacks(reading.intent, text)
+    sure = sure and not asks_a_name_it_lacks(reading, text)
     # A word nothing here knows may be what is asked ("när fyller Anna år?"): say it back.
     sure = sure and says_only_known(reading.intent, text, known_words(recognizer, care))
     if not sure and not can_restate(reading.language, reading.intent):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from device.care.fhir_import import parse_bundle
-from device.nlu.agreement import agrees
+from device.nlu.agreement import agrees, asks_a_name_it_lacks
 from device.nlu.names import NameIndex
 from device.nlu.recognizer import Recognition
 from tests.conftest import EXAMPLE
@@ -177,3 +177,14 @@ def test_two_clients_too_close_to_hear_apart_are_asked_about_and_a_name_settles_
     assert "Anna Andersson" in asked.answer and "Greta Nilsson" in asked.answer
     answered = assistant.ask("Greta", now=MORNING)  # type: ignore[attr-defined]
     assert answered.intent == "medication" and "Patient/p-greta" in answered.sources
+
+
+def test_a_name_is_asked_of_a_relative_named_by_relation_only() -> None:
+    """ "Vad heter Annas dotter?" is answered with her name; "vad heter Annas katt?" is not
+    answered with all her relatives, nor with her flags."""
+    daughter = _reading("relative_phone", "Patient/p-anna", relation=("dotter",))
+    assert not asks_a_name_it_lacks(daughter, "Annas dotter, vad heter hon nu igen?")
+    anyone = _reading("relative_phone", "Patient/p-anna", relation="any")
+    assert asks_a_name_it_lacks(anyone, "Vad heter Annas katt?")
+    assert asks_a_name_it_lacks(_reading("flags", "Patient/p-anna"), "Vad heter Annas katt?")
+    assert not asks_a_name_it_lacks(_reading("flags", "Patient/p-anna"), "Har Anna en katt?")

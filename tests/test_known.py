@@ -21,6 +21,7 @@ def test_known_words_stems_genitives_and_digits_are_heard() -> None:
     assert unheard("När ska jag till Annas hund?", KNOWN) == []  # "hund" from "Hunden"
     assert unheard("när ska jag till anna 14", KNOWN) == []
     assert unheard("och när ska jag till Anna", KNOWN) == []
+    assert unheard("Annas hund, när ska jag till den nu igen?", KNOWN) == []  # a pronoun
 
 
 def test_an_intents_own_words_count_as_known() -> None:

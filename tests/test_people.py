@@ -57,6 +57,8 @@ def directory(example_care: CareData) -> Directory:
         ("Vad har Gretas dotter för nummer?", "gretas", ("Patient/p-greta",)),
         ("Vad ska jag göra hos Bertil idag?", "bertil", ("Patient/p-bertil",)),
         ("Har Greta några allergier?", "greta", ("Patient/p-greta",)),
+        # A sentence's first word is capitalised, not a surname.
+        ("I'm about to go in to Yusuf. Remind me what to do?", "yusuf", ("Patient/p-yusuf",)),
     ],
 )
 def test_who_a_question_names(

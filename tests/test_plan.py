@@ -145,6 +145,41 @@ def test_the_time_until_the_next_visit_is_not_a_visits_length(question: str) -> 
 
 
 @pytest.mark.parametrize(
+    "question",
+    [
+        "När är jag färdig med dagens besök?",
+        "When's my last visit over today?",
+        "Hur sent jobbar jag?",
+    ],
+)
+def test_when_it_ends_is_not_when_it_starts(question: str) -> None:
+    assert answer_kind(question) == "end"
+    assert answers_what_is_asked("day_end", question)
+    assert answers_what_is_asked("visit_time", question, {"boundary": "end"})
+    assert not answers_what_is_asked("visit_time", question, {"boundary": "start"})
+    assert not answers_what_is_asked("schedule", question)
+    assert not answers_what_is_asked("next_visit", question)
+
+
+@given(
+    left=st.sampled_from(["har jag kvar", "återstår", "is left", "do I still have to see"]),
+    before=st.text("abcdefghijklmnopqrstuvwxyzåäö ", max_size=20),
+    after=st.text("abcdefghijklmnopqrstuvwxyzåäö ", max_size=20),
+    intent=st.sampled_from(["schedule", "schedule_count"]),
+    part=st.sampled_from([{}, {"part_of_day": "evening"}]),
+)
+def test_property_what_is_left_is_never_the_whole_day(
+    left: str, before: str, after: str, intent: str, part: dict[str, str]
+) -> None:
+    """A question about what is left is never answered with the whole day's list or count
+    (it names visits that are over); the count of what is left is."""
+    question = f"{before} {left} {after}"
+    assert not answers_what_is_asked(intent, question, part)
+    if intent == "schedule_count" and answer_kind(question) in (None, "number"):
+        assert answers_what_is_asked(intent, question, {**part, "remaining": True})
+
+
+@pytest.mark.parametrize(
     ("text", "lang", "said"),
     [
         ("hinner jag ta en halvtimmes lunch innan bertil", "sv", [30]),

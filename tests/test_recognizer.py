@@ -14,7 +14,7 @@ from device.assistant import Assistant
 from device.care.fhir_import import parse_bundle
 from device.care.model import CareData, Client, Relative
 from device.nlu.recognizer import Recognizer, Templates, template_words
-from device.nlu.text import normalize
+from device.nlu.text import guess_language, normalize
 from tests.conftest import EXAMPLE, MORNING
 
 
@@ -183,3 +183,34 @@ def test_a_relative_asked_for_by_what_they_are_called(templates: Templates) -> N
     recognizer = Recognizer(templates, care, 80)
     got = recognizer.recognize("What is Elsa's son called?", "en")
     assert (got.intent, got.slots.get("client")) == ("relative_phone", ("Patient/e",))
+
+
+def test_a_swedish_name_does_not_make_an_english_question_swedish() -> None:
+    assert (
+        guess_language("Have I got time for a twenty-minute break before Märta's lunch?", "sv")
+        == "en"
+    )
+    assert guess_language("Har Märta några allergier?", "en") == "sv"
+    assert guess_language("Tål Greta nötter?", "en") == "sv"  # no common word: the letters
+
+
+@given(
+    name=st.sampled_from(["Märta", "Kjell Åberg", "Göran", "Björk", "Anna"]),
+    question=st.sampled_from(
+        [
+            "Where does {} live?",
+            "Who is {}'s daughter?",
+            "What do I do at {}'s?",
+            "Is {} allergic to anything?",
+        ]
+    ),
+)
+def test_property_an_english_question_about_anyone_is_english(name: str, question: str) -> None:
+    assert guess_language(question.format(name), "sv") == "en"
+
+
+def test_a_recognisers_unmarked_contractions_are_spelled_out() -> None:
+    assert (
+        normalize("whos next tonight") == normalize("Who's next tonight?") == "who is next tonight"
+    )
+    assert normalize("whats the number im at annas") == "what is the number i am at annas"

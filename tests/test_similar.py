@@ -106,6 +106,19 @@ def test_the_same_reading_with_more_of_the_question_is_taken_not_a_rival() -> No
     assert choose([visit, other, evening], floor=0.92, margin=0.01) == (evening, False)
 
 
+def test_what_the_question_says_is_kept_however_far_behind_an_examples_topic_is_not() -> None:
+    """ "Hur lång tid är Marias kvällsbesök?": her evening visit 0.010 behind her visit is still
+    the reading (the question says "kväll"); a pet topic the question never said is not."""
+    visit = Candidate(0.972, "visit_length", {"client": ("Patient/m",)})
+    evening = Candidate(0.93, "visit_length", {"client": ("Patient/m",), "part_of_day": "evening"})
+    assert choose([visit, evening], floor=0.92, margin=0.01) == (evening, True)
+    flags = Candidate(0.972, "flags", {"client": ("Patient/m",)})
+    pet = Candidate(0.95, "flags", {"client": ("Patient/m",), "flag_topic": "pet"})
+    assert choose([flags, pet], floor=0.92, margin=0.01) == (flags, True)
+    below = Candidate(0.91, "visit_length", {"client": ("Patient/m",), "part_of_day": "evening"})
+    assert choose([visit, below], floor=0.92, margin=0.01) == (visit, True)
+
+
 def test_a_break_is_the_length_the_question_says_never_the_examples() -> None:
     fits = _example("time_left", client=("Patient/a",), break_minutes=156)
 

@@ -24,7 +24,7 @@ from device.nlu.text import normalize
 
 _PART_WORDS = {
     "morning": re.compile(r"morgon|frukost|morning|breakfast", re.IGNORECASE),
-    "forenoon": re.compile(r"förmiddag|morgon|frukost", re.IGNORECASE),
+    "forenoon": re.compile(r"förmiddag|morgon|frukost|morning|breakfast", re.IGNORECASE),
     "afternoon": re.compile(r"eftermiddag|lunch|afternoon", re.IGNORECASE),
     "evening": re.compile(r"kväll|middag|sänggående|natt|evening|bedtime|night", re.IGNORECASE),
     "night": re.compile(r"natt|sänggående|night|bedtime", re.IGNORECASE),

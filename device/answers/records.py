@@ -105,6 +105,18 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "sprut": ("insulin", "injektion"),
     "sprutan": ("insulin", "injektion"),
     "syn": ("ser", "glasögon", "blind"),
+    # Everyday words for what a record says in care words.
+    "sockersjuka": ("diabetes", "insulin", "blodsocker"),
+    "socker": ("diabetes", "blodsocker"),
+    "ont": ("smärta", "värk"),
+    "värk": ("smärta", "ont"),
+    "pain": ("smärta", "värk", "pain"),
+    "rörig": ("förvirrad", "förvirring", "demens", "glömsk"),
+    "glömsk": ("förvirrad", "demens", "minne"),
+    "confused": ("förvirrad", "förvirring", "demens", "confused"),
+    "trillar": ("fall", "fallrisk", "ramlar"),
+    "ramlar": ("fall", "fallrisk"),
+    "diabetic": ("diabetes", "insulin"),
     # English questions about Swedish records: the words workers ask about most.
     "cat": ("katt",),
     "dog": ("hund",),
@@ -202,13 +214,17 @@ def _matches(concept: Concept, words: set[str], written: list[str]) -> bool:
         for word in words:
             if stem == word:
                 return True
-            if (
-                len(stem) >= MIN_INSIDE
-                and len(word) >= MIN_INSIDE
-                and (stem in word or word in stem)
-            ):
+            if len(stem) >= MIN_INSIDE and len(word) >= MIN_INSIDE and _holds(stem, word):
                 return True
     return any(w.endswith(tuple(concept.endings)) for w in written)
+
+
+def _holds(one: str, other: str) -> bool:
+    """Does the longer word hold the shorter as a Swedish compound's last part ("jordnötter":
+    "nötter"), or with an ending Snowball left on ("kaffet": "kaffe")? Not as its first part:
+    a "barnmorska" (a midwife) is not a "barn" (a child)."""
+    long, short = (one, other) if len(one) >= len(other) else (other, one)
+    return long.endswith(short) or (long.startswith(short) and len(long) - len(short) <= 3)
 
 
 def client_sentences(client: Client, care: CareData) -> list[Hit]:

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from rapidfuzz import fuzz
 
@@ -27,11 +30,14 @@ _SUPPORT: dict[str, str] = {
     r"schedule|visit|today|morning|afternoon|evening|tonight|plan",
     "schedule_count": r"hur många|antal|hur mycket|how many|number of|count",
     "visit_time": r"när|tid|dags|börja|slut|klock|when|time|start|begin|end|finish",
-    "visit_length": r"hur länge|hur lång|hur långt|minuter|how long|minutes",
-    "day_end": r"klar|slut|färdig|done|finish|end",
+    # A length of the visit: the question speaks of the visit or the stay ("hur länge ska
+    # Annas lunch värmas?" is the lunch's, not the visit's).
+    "visit_length": r"besök|\bhos\b|stann|\b(är|har|får) (jag|vi)\b|visit|\bstay|spend|"
+    r"\b(am|do|will) i\b|\bi (get|have)\b",
+    "day_end": r"klar|slut|färdig|hur sent|done|finish|end|\bover\b|how late",
     "remaining": r"kvar|återstår|resten|left|remaining|rest of",
-    "time_left": r"hur länge|hur lång|hur mycket tid|hinner|tid för|how long|how much time|"
-    r"time for|until",
+    "time_left": r"hur länge|hur lång|hur mycket tid|hinner|tid för|stund|paus|rast|fika|"
+    r"halvtim|kvart|timm|minut|how long|how much time|time for|until|break|hour|minute|quarter",
     "routine": r"göra|gör|uppgift|rutin|insats|sköta|moment|hjälp|behöv|ska jag|fixa|"
     r"\bdo\b|task|routine|help|need|chores",
     "notes": r"gilla|tycke|önsk|anteckn|veta|viktig|vill|föredr|intresse|berätta|språk|hobby|"
@@ -75,8 +81,9 @@ _ROLE_WORDS = {
     "coordinator": r"samordn|koordinat|planer|chef|coordinator|planner|manager",
 }
 PART_WORDS = {
-    "morning": r"\bmorgon|\bi morse|\bmorning",
-    "forenoon": r"förmiddag|\bfm\b|(före|innan) lunch|before lunch",
+    "morning": r"\bmorgon|\bi morse",
+    # English "morning" runs to noon (config/sentences/en.yaml): the forenoon.
+    "forenoon": r"förmiddag|\bfm\b|(före|innan) lunch|before lunch|\bmorning|before noon",
     "afternoon": r"eftermiddag|\bem\b|afternoon|efter lunch|after lunch",
     "evening": r"kväll|evening|tonight",
 }
@@ -111,6 +118,13 @@ _ASKS: tuple[tuple[str, str, frozenset[str]], ...] = (
         r"\bhur (länge|lång tid|långt|mycket tid)\b|\bhur många minuter\b|\bhow long\b|"
         r"\bhow (many minutes|much time)\b",
         frozenset({"visit_length", "time_left"}),
+    ),
+    (  # "när är jag färdig?" is when a visit or the day ends, not when the next one starts
+        "end",
+        r"^(och )?(när|vilken tid|hur dags|what time|when)\b.*\b(färdig\w*|klar|slut\w*|done|"
+        r"finish\w*|over|ends?)\b|\bhur sent (jobbar|arbetar|slutar|håller|är)\b|"
+        r"\bhow late\b.*\b(work\w*|finish\w*)\b",
+        frozenset({"day_end", "visit_time"}),
     ),
     (
         "number",
@@ -160,23 +174,54 @@ _NOT_ANSWERS = frozenset(
 )
 
 
-def answer_kind(text: str) -> str | None:
-    """ "fits", "until", "length", "number", "person", "time" or None: what the question asks
-    for."""
-    said = normalize(text)
-    return next((kind for kind, pattern, _ in _ASKS if re.search(pattern, said)), None)
+# "Vem har jag kvar?", "who do I still have to see?": what is left of the day, never all of it
+# (the whole day's list names visits that are over).
+_LEFT = re.compile(r"\b(kvar|återstår|resten|left|remaining)\b|\bstill (have|got|need|to)\b")
+_WHOLE_DAY = frozenset({"schedule", "schedule_count"})
 
 
-def answers_what_is_asked(intent: str, text: str) -> bool:
-    """Is an answer of ``intent`` the kind of answer the question asks for? (Any path's reading
-    is checked: a reading that answers another question is said back, never answered.)"""
-    if intent in _NOT_ANSWERS:
-        return True
+@dataclass(frozen=True)
+class Asked:
+    """What a question asks for, read once: the kind of answer (``_ASKS``) and whether it asks
+    for what is left of the day."""
+
+    kind: str | None
+    intents: frozenset[str] | None  # the intents whose answers are of that kind
+    left: bool
+
+    def allows(self, intent: str, slots: Mapping[str, Any] = {}) -> bool:
+        """Is an answer of ``intent`` with ``slots`` the kind of answer asked for?"""
+        if intent in _NOT_ANSWERS:
+            return True
+        if self.intents is not None and intent not in self.intents:
+            return False
+        if self.kind == "end" and slots.get("boundary") == "start":
+            return False  # when the visit starts is not when it ends
+        if self.kind == "until" and slots.get("client"):
+            return False  # "klar hos Bertil, hur lång tid till nästa?": not until Bertil's
+        return not (self.left and intent in _WHOLE_DAY and slots.get("remaining") is not True)
+
+
+def asked(text: str) -> Asked:
+    """The question's ask (``text`` as said, normalised here)."""
     said = normalize(text)
-    for _kind, pattern, intents in _ASKS:
+    for kind, pattern, intents in _ASKS:
         if re.search(pattern, said):
-            return intent in intents
-    return True
+            return Asked(kind, intents, _LEFT.search(said) is not None)
+    return Asked(None, None, _LEFT.search(said) is not None)
+
+
+def answer_kind(text: str) -> str | None:
+    """ "fits", "until", "length", "end", "number", "person", "time" or None: what the question
+    asks for."""
+    return asked(text).kind
+
+
+def answers_what_is_asked(intent: str, text: str, slots: Mapping[str, Any] = {}) -> bool:
+    """Is an answer of ``intent`` (with ``slots``) the kind of answer the question asks for?
+    (Any path's reading is checked: a reading that answers another question is said back, never
+    answered.)"""
+    return asked(text).allows(intent, slots)
 
 
 def supported(intent: str, text: str) -> bool:
@@ -196,10 +241,14 @@ _NAME_ASKED = re.compile(r"\bvad heter\b|\bvem heter\b|\bnamn(et)?\b|\bname\b|\b
 _GIVES_NAMES = frozenset({"escalation", "contact", "next_visit", "schedule"})
 
 
-def asks_a_name_it_lacks(intent: str, text: str) -> bool:
-    """Does the question ask for a name ("vad heter Karins katt?") that an answer of ``intent``
-    does not give? The pet's record is not its name."""
-    return intent not in _GIVES_NAMES and _NAME_ASKED.search(normalize(text)) is not None
+def asks_a_name_it_lacks(reading: Recognition, text: str) -> bool:
+    """Does the question ask for a name ("vad heter Karins katt?") that the answer of
+    ``reading`` does not give? The pet's record is not its name; a relative named by relation
+    ("vad heter Annas dotter?") is answered with the name, all of a client's relatives are not."""
+    gives = reading.intent in _GIVES_NAMES or (
+        reading.intent == "relative_phone" and reading.slots.get("relation", "any") != "any"
+    )
+    return not gives and _NAME_ASKED.search(normalize(text)) is not None
 
 
 def without_tomorrow(normalized: str) -> str:

@@ -17,11 +17,14 @@ import snowballstemmer
 
 from device.nlu.text import normalize
 
-# Words that carry no topic, in case no template happens to hold them ("och", "alla").
+# Words that carry no topic, in case no template happens to hold them ("och", "alla", and the
+# pronouns: "Annas dotter, vad heter hon nu igen?" asks nothing "hon" could be about).
 FUNCTION_WORDS = frozenset(
     "och eller men alla allt alltid bara ens nu igen också så då ju väl nog just "
+    "han hon honom henne hans hennes den det de dem deras "
     "and or but all any every also just only still now again so then too very "
-    "it its a an the of to in on at for with".split()
+    "it its a an the of to in on at for with "
+    "he she him her his hers they them their".split()
 )
 
 

@@ -128,7 +128,7 @@ _LENGTH_WORDS = (
     (r"\btre ?kvarts?\b|\bthree quarters of an hour\b", 45),
     (r"\bhalvtimmes?\b|\bhalvtimma\b|\ben halv timme\b|\bhalf an hour\b|\bhalf hour\b", 30),
     (r"\bkvarts?\b|\bquarter of an hour\b|\bquarter hour\b", 15),
-    (r"\b(en|1) ?timmes?\b|\b(an|one|1) hour\b|\btimmes\b", 60),
+    (r"\b(en|1) ?timmes?\b|\b(an|one|1) hours?\b|\btimmes\b", 60),  # "an hour's": "an hours"
 )
 _MINUTE_UNIT = re.compile(r"^(min|minuter|minuters|minut|minute|minutes|mins)$")
 

@@ -20,6 +20,7 @@ LLM) against the mentions: a reading's client must be one the question named.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -190,13 +191,16 @@ _SURNAME_SHAPE = re.compile(
 
 
 def _capitalised(text: str) -> frozenset[str] | None:
-    """The words written with a capital, but the first (normalised); None: no capitals at
-    all (a recogniser's lower-case transcript says nothing by case)."""
+    """The words written with a capital, but a sentence's first (normalised): "… to Yusuf.
+    Remind me" names no "Yusuf Remind". None: no capitals at all (a recogniser's lower-case
+    transcript says nothing by case)."""
     tokens = text.split()
     if not any(ch.isupper() for ch in text):
         return None
     return frozenset(
-        normalize(token) for token in tokens[1:] if token[:1].isupper() and normalize(token)
+        normalize(token)
+        for before, token in itertools.pairwise(tokens)
+        if token[:1].isupper() and normalize(token) and not before.endswith((".", "!", "?"))
     )
 
 

@@ -199,6 +199,10 @@ class Recognizer:
                     [(first, index.forms[first])], allow_template=False, name=name
                 )
         lists["time"] = TextSlotList.from_strings(["tre" if lang == "sv" else "three"], name="time")
+        # A few breaks, not every number from 1 to 240: those would crowd the other wordings of
+        # the intent out of its examples (the break a reading keeps is the question's own).
+        breaks = ["tjugo", "trettio", "fyrtiofem"] if lang == "sv" else ["twenty", "thirty"]
+        lists["break_minutes"] = TextSlotList.from_strings(breaks, name="break_minutes")
         by_intent: dict[str, list[str]] = defaultdict(list)
         for intent, text in sample_intents(self._templates[lang], slot_lists=lists, language=lang):
             by_intent[intent].append(normalize(text))

@@ -174,7 +174,8 @@ def choose(
     # evening visit, not just her visit) is that reading, more precisely: it is taken when
     # within the margin, and the two never stand in each other's way.
     for other in candidates[1:]:
-        if best.score - other.score < margin and _refines(other, best):
+        near = best.score - other.score < margin or _said_more(other, best, floor)
+        if near and _refines(other, best):
             best = other
     rivals = [
         c.score
@@ -182,6 +183,15 @@ def choose(
         if c.key() != best.key() and not _refines(best, c) and not _refines(c, best)
     ]
     return best, not rivals or candidates[0].score - rivals[0] >= margin
+
+
+def _said_more(more: Candidate, less: Candidate, floor: float) -> bool:
+    """Does ``more`` add only what the question itself says (``fill`` keeps a part of the day,
+    a relation, a number only when said), and is it alike enough to be read at all? "Marias
+    kvällsbesök" is her evening visit however near "her visit" comes. A topic or a role is an
+    example's, not the question's: never taken this way."""
+    said = {*SAID_CODES, *DATA_SLOTS, *SAID_NUMBERS, "day"}
+    return more.score >= floor and set(more.slots) - set(less.slots) <= said
 
 
 def _refines(more: Candidate, less: Candidate) -> bool:

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from device.nlu.agreement import answers_what_is_asked
+from device.nlu.agreement import asked
 from device.nlu.clock import ClockTime
 from device.nlu.encoder import EncoderError, SentenceEncoder
 from device.nlu.numbers import minutes_said
@@ -112,17 +112,18 @@ class SimilarReader:
 
         # The question's ask decides what may answer it ("hur länge …" a length, "vem …" a
         # person): readings of another kind neither win nor stand in the way, nor fill the list.
-        asked: dict[str, bool] = {}  # per intent: the question is read once for each
+        ask = asked(text)
+        if ask.kind == "until":  # "klar hos Bertil nu, hur lång tid till nästa?": not Bertil's
+            clients = ()
         for score, example in index.nearest(vector, self._settings.nearest * 4):
             if len(candidates) >= self._settings.nearest:
                 break
-            if example.intent not in asked:
-                asked[example.intent] = answers_what_is_asked(example.intent, text)
-            if not asked[example.intent]:
-                continue
             slots = fill(example, said_text, clients, said, extra)
-            if slots is None:
+            if slots is None or not ask.allows(example.intent, slots):
                 continue
+            lengths = said("break_minutes") if ask.kind == "fits" else []
+            if len(lengths) == 1 and "break_minutes" not in slots:  # "en timmes middagsrast"
+                slots["break_minutes"] = lengths[0]
             candidate = Candidate(score, example.intent, slots)
             if candidate.key() not in seen:
                 seen.add(candidate.key())

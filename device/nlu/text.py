@@ -10,6 +10,9 @@ _APOSTROPHE = re.compile(r"(\w)['’](s?)\b")
 # genitives are folded: folded, "what's" became "whats" and no template read it.
 _CONTRACTED = re.compile(r"\b(who|what|where|when|how|that|there|it)['’]s\b")
 _I_AM = re.compile(r"\bi['’]m\b")
+# The same, as a recogniser writes them: no apostrophe ("whos next tonight").
+_UNMARKED = re.compile(r"\b(who|what|where|when|how)s\b")
+_UNMARKED_I_AM = re.compile(r"\bim\b")
 _DROP = re.compile(r"[^\w\s:'-]+")
 _SPACES = re.compile(r"\s+")
 _SV_CHARS = set("åäö")
@@ -30,6 +33,8 @@ def normalize(text: str) -> str:
     text = _CLOCK_DOT.sub(r"\1:\2", text)
     if "'" in text or "’" in text:  # most text has none: the template sentences are built here
         text = _I_AM.sub("i am", _CONTRACTED.sub(r"\1 is", text))
+    else:
+        text = _UNMARKED_I_AM.sub("i am", _UNMARKED.sub(r"\1 is", text))
     text = _APOSTROPHE.sub(r"\1\2", text)
     text = _DROP.sub(" ", text)
     text = text.replace("-", " ").replace("'", " ")
@@ -39,10 +44,9 @@ def normalize(text: str) -> str:
 def guess_language(text: str, default: str) -> str:
     """ "sv" or "en" for text no template matched, from letters and common words."""
     words = normalize(text).split()
-    if any(ch in _SV_CHARS for ch in text.lower()):
-        return "sv"
     sv = sum(w in _SV_WORDS for w in words)
     en = sum(w in _EN_WORDS for w in words)
-    if sv == en:
-        return default
-    return "sv" if sv > en else "en"
+    if sv != en:
+        return "sv" if sv > en else "en"
+    # Letters only when the words don't tell: a name has them too ("a break before Märta's?").
+    return "sv" if any(ch in _SV_CHARS for ch in text.lower()) else default

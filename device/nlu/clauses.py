@@ -1,0 +1,86 @@
+"""A question said with words around it: "Okej, jag är klar hos Anna nu. Vem är nästa?",
+"What's the address for Ahmed? The GPS is acting up again.", "god morgon hur många besök har
+jag idag".
+
+No template reads the whole, but one reads a part of it exactly. That part is taken as the
+question when the words left out cannot change what it asks: no "inte"/"not", no "om"/"if", no
+other day, no second question word, and no client the reading would leave out (a worker-wide
+reading such as the next visit may leave out where she has just been). Pure: text and a reader
+in, a reading out; the templates stay the only judge of what a part means.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from device.nlu.days import find_day
+from device.nlu.recognizer import Recognition
+from device.nlu.text import normalize
+
+# Sentences, then clauses, split before normalising (it drops the punctuation).
+_SENTENCES = re.compile(r"[.!?]+(?:\s+|$)")
+_CLAUSES = re.compile(r"[;:]\s+|\s+[–—-]\s+|,\s+")
+# Words that change what the rest of the sentence asks when left out of it ("om Greta har
+# feber, vem ringer jag?"); another sentence ("Har inte varit där förut.") is only said beside.
+_CHANGES_MEANING = re.compile(
+    r"\b(inte|ej|aldrig|ingen|inget|inga|om|utan|istället|eller|men|"
+    r"not|no|never|if|unless|instead|or|but|dont|doesnt|isnt|wont|cant)\b"
+)
+_ASKS = re.compile(
+    r"\b(vem|vad|när|var|vart|hur|vilken|vilket|vilka|who|what|when|where|how|which|whose)\b"
+)
+# Readings a part of a sentence never stands for: "Okej." is not a yes.
+_NOT_A_QUESTION = frozenset(
+    {"unknown", "confirm", "deny", "repeat", "stop", "feedback", "choose_client", "help"}
+)
+# Readings about the worker's day, not a client's: "klar hos Anna, vem är nästa?" asks the next.
+_WORKERS_OWN = frozenset({"next_visit", "schedule", "schedule_count", "remaining", "day_end"})
+_MIN_WORDS = 2
+_MAX_TRIES = 12  # template readings per question (1–5 ms each)
+
+
+def parts(text: str) -> list[tuple[str, str, str]]:
+    """(part, the other sentences, the words left out of the part's own sentence) to try, most
+    words first: each sentence, each clause, and each of them without its first words."""
+    sentences = [x.strip() for x in _SENTENCES.split(text) if x and x.strip()]
+    found: list[tuple[str, str, str]] = []
+    for i, sentence in enumerate(sentences):
+        others = " ".join(sentences[:i] + sentences[i + 1 :])
+        clauses = [c.strip() for c in _CLAUSES.split(sentence) if c and c.strip()]
+        for j, clause in enumerate(clauses):
+            beside = " ".join(clauses[:j] + clauses[j + 1 :])
+            words = clause.split()
+            for k in range(len(words) - _MIN_WORDS + 1):
+                left_out = f"{beside} {' '.join(words[:k])}".strip()
+                found.append((" ".join(words[k:]), others, left_out))
+    whole = normalize(text)
+    found = [f for f in found if normalize(f[0]) != whole]
+    return sorted(found, key=lambda f: -len(f[0].split()))
+
+
+def clause_reading(
+    text: str,
+    read: Callable[[str], Recognition],
+    named_in: Callable[[str], Sequence[str]],
+) -> tuple[str, Recognition] | None:
+    """The part of ``text`` a template reads, and its reading; None when no part is read, or
+    the rest could change what it asks."""
+    reads = 0
+    for part, others, left_out in parts(text):
+        rest = normalize(f"{others} {left_out}")
+        if _CHANGES_MEANING.search(normalize(left_out)) or find_day(rest)[1] is not None:
+            continue
+        if _ASKS.search(rest):
+            continue  # a second question, or the ask itself ("hur länge … tills nästa besök")
+        reads += 1
+        if reads > _MAX_TRIES:
+            return None
+        reading = read(part)
+        if reading.intent in _NOT_A_QUESTION:
+            continue
+        named = set(named_in(rest))
+        if named and reading.intent not in _WORKERS_OWN and not named <= set(reading.clients):
+            continue  # "Bertils dotter ringde. Vad ska jag göra hos Anna?": Bertil left out
+        return part, reading
+    return None

@@ -1,0 +1,99 @@
+"""A question said with words around it (device/nlu/clauses.py): the part a template reads is
+the question only when the words left out cannot change what it asks (issue 39, round 5)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from device.assistant import Assistant
+from device.nlu.clauses import clause_reading, parts
+from device.nlu.recognizer import Recognition
+from device.nlu.text import normalize
+from tests.conftest import MORNING
+
+_READ = {
+    "vem är nästa": Recognition("next_visit", "sv", {}),
+    "vad ska jag göra hos anna": Recognition("routine", "sv", {"client": ("Patient/p-anna",)}),
+    "okej": Recognition("confirm", "sv", {}),
+}
+
+
+def _read(text: str) -> Recognition:
+    """The templates' reading of a few sentences, and unknown for the rest."""
+    return _READ.get(normalize(text), Recognition("unknown", "sv", {}))
+
+
+def _named(text: str) -> list[str]:
+    words = normalize(text).split()
+    return [ref for word, ref in (("anna", "Patient/p-anna"), ("bertil", "Patient/p-bertil"))
+            if word in words]  # fmt: skip
+
+
+def test_parts_are_sentences_clauses_and_their_ends_longest_first() -> None:
+    found = parts("Okej, klar hos Anna. Vem är nästa?")
+    assert ("Vem är nästa", "Okej, klar hos Anna", "") in found
+    assert ("klar hos Anna", "Vem är nästa", "Okej") in found
+    lengths = [len(p.split()) for p, _, _ in found]
+    assert lengths == sorted(lengths, reverse=True)
+
+
+def test_the_question_is_found_among_the_words_around_it() -> None:
+    for text in (
+        "Okej, jag är klar hos Anna nu. Vem är nästa?",
+        "okej klar hos anna vem är nästa",
+        "Puh. Vem är nästa?",
+    ):
+        found = clause_reading(text, _read, _named)
+        assert found is not None and found[1].intent == "next_visit", text
+    found = clause_reading("Hon har bytt kod. Vad ska jag göra hos Anna?", _read, _named)
+    assert found is not None and found[1].intent == "routine"
+
+
+def test_words_that_change_the_question_are_never_left_out() -> None:
+    for text in (
+        "Om Bertil inte öppnar, vem är nästa?",  # a condition in its sentence
+        "Hur länge har jag, vem är nästa?",  # a second question
+        "I morgon. Vem är nästa?",  # another day
+        "Bertil ringde. Vad ska jag göra hos Anna?",  # a client the reading leaves out
+        "Okej.",  # not a yes
+    ):
+        assert clause_reading(text, _read, _named) is None, text
+
+
+_FILLER = st.lists(
+    st.sampled_from(
+        ["okej", "puh", "klar hos", "anna", "bertil", "inte", "om", "hur", "länge", "i morgon",
+         "nu", "jag", "sitter", "i bilen", "when", "not", "on friday", ",", ".", "?", "–"]
+    ),
+    max_size=8,
+)  # fmt: skip
+
+
+@given(before=_FILLER, after=_FILLER)
+def test_property_a_part_is_answered_only_when_the_rest_changes_nothing(
+    before: list[str], after: list[str]
+) -> None:
+    text = f"{' '.join(before)} vem är nästa {' '.join(after)}"
+    found = clause_reading(text, _read, _named)
+    if found is None:
+        return
+    part, reading = found
+    assert normalize(part) == "vem är nästa" and reading.intent == "next_visit"
+    rest = normalize(text.replace(part, " ", 1))
+    assert not re.search(r"\b(hur|when|morgon|friday)\b", rest), text
+    sentence = next(s for s in re.split(r"[.!?]+", text) if part in s)
+    assert not re.search(r"\b(inte|om|not)\b", normalize(sentence.replace(part, " ", 1))), text
+
+
+def test_the_assistant_answers_the_question_said_among_other_words(assistant: Assistant) -> None:
+    now = MORNING + timedelta(hours=1, minutes=50)  # Anna's 08:00 visit is over
+    turn = assistant.ask("Okej, jag är klar hos Anna nu. Vem är nästa?", now=now)
+    assert turn.intent == "next_visit" and "Bertil" in turn.answer, turn.answer
+    turn = assistant.ask("What's the address for Bertil? The GPS is acting up again.", now=now)
+    assert turn.intent == "address" and "Allmänna vägen" in turn.answer, turn.answer
+    turn = assistant.ask("Om Bertil inte öppnar, vem är nästa?", now=now)
+    assert turn.intent != "next_visit", turn.answer
