@@ -1,7 +1,8 @@
 """Held-out sets written from the care data alone, before the code they measure (issues 36, 38,
-39): names that are not a client's (people.jsonl), short conversations (conversations.jsonl)
-and the day's plan and the records in other words (round3.jsonl, round4_plan.jsonl). Each answer
-is right, an honest miss, or wrong; the tests assert 0 wrong and the bench prints all three.
+39): names that are not a client's (people.jsonl), short conversations (conversations.jsonl),
+the day's plan and the records in other words (round3.jsonl, round4_plan.jsonl), and every kind
+of question with words around it (round5.jsonl). Each answer is right, an honest miss, or
+wrong; the tests assert 0 wrong and the bench prints all three.
 
     .venv/bin/python -m bench.heldout
 """
@@ -126,7 +127,7 @@ def round3(
 
 
 def main(argv: list[str]) -> int:
-    """All the held-out sets, or the one named (round3.jsonl, round4_plan.jsonl,
+    """All the held-out sets, or the one named (round3.jsonl, round4_plan.jsonl, round5.jsonl,
     records_dev.jsonl); with ``--misses`` after the name, its honest misses are printed too."""
     with tempfile.TemporaryDirectory() as tmp:
         import os
@@ -152,6 +153,9 @@ def main(argv: list[str]) -> int:
         _print("round3.jsonl", round3(settings, templates, reader))
         # The day's plan, written from the care data alone during issue 39's round 3 (2026-12-06).
         _print("round4_plan.jsonl", round3(settings, templates, reader, "round4_plan.jsonl"))
+        # Every kind of question, with words around it, written from the bundles alone before
+        # the round-5 changes were measured on it (2026-12-06).
+        _print("round5.jsonl", round3(settings, templates, reader, "round5.jsonl"))
     return 0
 
 

@@ -17,7 +17,7 @@ from device.nlu.agreement import (
     says_only_known,
     supported_beyond_time,
 )
-from device.nlu.known import Known
+from device.nlu.known import Known, unheard
 from device.nlu.recognizer import Recognition, Recognizer
 from device.nlu.similar_reader import SimilarReader
 from device.nlu.text import normalize
@@ -61,7 +61,8 @@ def in_records(
         return reading
     if similar is None or settings is None:
         return rec
-    scores = similar.nearest_records(text, [hit.text for hit in client_sentences(client, care)])
+    sentences = client_sentences(client, care)
+    scores = similar.nearest_records(text, [hit.text for hit in sentences])
     if scores is None:
         return rec
     found, sure = nearest(
@@ -69,6 +70,13 @@ def in_records(
     )
     if not found:
         return rec
+    # A word no record or template holds, found only as the start of a recorded word, is a
+    # likeness of spelling, not of meaning: "har Leila några barn?" is not answered by
+    # "Arbetade som barnmorska"; it is offered as the nearest, never read as the answer.
+    if sure:
+        asked = unheard(text, known_words(recognizer, care))
+        written = normalize(sentences[int(found[0])].text).split()
+        sure = not any(w.startswith(a) and w != a for a in asked for w in written)
     slots = {**reading.slots, "found": tuple(str(i) for i in found)}
     return replace(reading, slots={**slots, "nearest": "sure" if sure else "unsure"})
 

@@ -3,11 +3,12 @@ not answered at once from a reading found by similarity (issue 39)."""
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from device.nlu.agreement import says_only_known
 from device.nlu.known import FUNCTION_WORDS, Known, unheard
+from device.nlu.text import normalize
 
 KNOWN = Known.of(["när ska jag till nn", "vad tycker nn om", "Anna Andersson", "Hunden heter Max"])
 
@@ -48,6 +49,7 @@ def test_a_question_of_known_words_has_nothing_unheard(
 def test_an_unheard_word_is_reported_only_when_nothing_known_shares_its_stem(
     vocab: list[str], word: str
 ) -> None:
+    assume(normalize(word) == word)  # "im" is spelled out as "i am"
     known = Known.of([" ".join(vocab)])
     if word in unheard(f"{vocab[0]} {word}", known):
         assert word not in vocab and word not in FUNCTION_WORDS and not known.knows(word)

@@ -107,3 +107,15 @@ def test_a_question_in_other_words_finds_the_record(
     )
     assert turn.intent == "records" and "CarePlan/p-bertil-plan" in turn.sources
     assert "vänster öra" in turn.answer
+
+
+def test_a_likeness_of_spelling_is_offered_not_answered(
+    settings: Settings, templates: Templates, reader: SimilarReader
+) -> None:
+    """ "Har Leila några barn?" had been answered with "Arbetade som barnmorska i Teheran": a
+    word no record holds ("barn"), found only as the start of a recorded word."""
+    third = parse_bundle((Path(EXAMPLE).parent / "third-bundle.json").read_bytes()).care
+    assistant = Assistant(settings, templates, None, similar=reader)
+    assistant.use_care(third)
+    turn = assistant.ask("har leila några barn", now=MORNING.replace(year=2026, month=12, day=14))
+    assert turn.outcome in ("unknown", "clarify", "ambiguous", "no_data"), turn.answer

@@ -119,6 +119,15 @@ def test_what_the_question_says_is_kept_however_far_behind_an_examples_topic_is_
     assert choose([visit, below], floor=0.92, margin=0.01) == (visit, True)
 
 
+def test_a_day_is_the_questions_never_the_examples() -> None:
+    """ "Vad återstår för mig resten av dagen?" had been read as tomorrow's list: the nearest
+    example's sentence said "i morgon"."""
+    tomorrow = _example("remaining", day="tomorrow")
+    assert fill(tomorrow, "vad återstår för mig resten av dagen", (), lambda slot: [], {}) == {}
+    asked = fill(tomorrow, "vad återstår i morgon", (), lambda slot: [], {"day": "the question's"})
+    assert asked == {"day": "the question's"}
+
+
 def test_a_break_is_the_length_the_question_says_never_the_examples() -> None:
     fits = _example("time_left", client=("Patient/a",), break_minutes=156)
 
