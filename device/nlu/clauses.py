@@ -42,6 +42,7 @@ _STARTS = re.compile(
     r"^(vem|vad|när|var|vart|hur|vilken|vilket|vilka|har|är|finns|ska|kan|behöver|tål|ring|ge|"
     r"who|what|when|where|how|which|is|are|do|does|can|has|have|call|give|tell)\b"
 )
+_TOMORROW = re.compile(r"\bi ?morgon\b|\btomorrow\b")  # whatever find_day makes of the rest
 _MIN_WORDS = 2
 _MAX_TRIES = 6  # template readings per question (1–5 ms each)
 
@@ -79,7 +80,7 @@ def clause_reading(
     reads = 0
     for part, others, left_out in parts(text):
         rest = normalize(f"{others} {left_out}")
-        if _CHANGES_MEANING.search(normalize(left_out)) or find_day(rest)[1] is not None:
+        if _CHANGES_MEANING.search(normalize(left_out)) or _names_a_day(rest):
             continue
         if _ASKS.search(rest):
             continue  # a second question, or the ask itself ("hur länge … tills nästa besök")
@@ -94,3 +95,8 @@ def clause_reading(
             continue  # "Bertils dotter ringde. Vad ska jag göra hos Anna?": Bertil left out
         return part, reading
     return None
+
+
+def _names_a_day(said: str) -> bool:
+    """Does the (normalised) text left out name a day: "i morgon", "tomorrow", "på fredag"?"""
+    return find_day(said)[1] is not None or _TOMORROW.search(said) is not None

@@ -66,7 +66,9 @@ _MONTHS = _words(_SV_MONTHS + _EN_MONTHS)
 _RULES: list[tuple[re.Pattern[str], object]] = [
     (re.compile(r"\bi ?morgon bitti\b"), lambda m: DaySpec(offset=1, part="morning")),
     (re.compile(r"\bi ?över ?morgon\b"), lambda m: DaySpec(offset=2)),
-    (re.compile(r"\bi ?(morgon|morrn|morron)\b(?! ?s)"), lambda m: DaySpec(offset=1)),
+    # "i morgon ska jag…", "vem har jag i morgon sen?": tomorrow whatever follows (a
+    # lookahead here had missed every "i morgon" before a word starting with s).
+    (re.compile(r"\bi ?(morgon|morrn|morron)\b"), lambda m: DaySpec(offset=1)),
     (re.compile(r"\bi ?förrgår\b"), lambda m: DaySpec(offset=-2)),
     (re.compile(r"\bi ?går\b"), lambda m: DaySpec(offset=-1)),
     (re.compile(r"\b(the )?day after tomorrow\b"), lambda m: DaySpec(offset=2)),
