@@ -115,13 +115,13 @@ class SimilarReader:
         ask = asked(text)
         if ask.kind == "until":  # "klar hos Bertil nu, hur lång tid till nästa?": not Bertil's
             clients = ()
+        lengths = said("break_minutes") if ask.kind == "fits" else []  # read once, not per example
         for score, example in index.nearest(vector, self._settings.nearest * 4):
             if len(candidates) >= self._settings.nearest:
                 break
             slots = fill(example, said_text, clients, said, extra)
             if slots is None or not ask.allows(example.intent, slots):
                 continue
-            lengths = said("break_minutes") if ask.kind == "fits" else []
             if len(lengths) == 1 and "break_minutes" not in slots:  # "en timmes middagsrast"
                 slots["break_minutes"] = lengths[0]
             candidate = Candidate(score, example.intent, slots)
