@@ -110,6 +110,8 @@ def dump(args: argparse.Namespace) -> None:
 
             shortlist = domain.shortlists(written, limits, meaning)
             record["within"] = within
+            # The shortlist of the free transcript alone: would the constrained ones be missed?
+            record["free_only"] = domain.shortlists(written[:1], limits[:1], meaning)
             # The shortlist as the default path scored it before (CTranslate2 ``align`` on the
             # utterance's frames, no prior): the baseline, on the same clips.
             aligned = heard.score([heard.text, *(pipeline._sentence(t) for t in shortlist)])
@@ -174,6 +176,7 @@ def sweep(args: argparse.Namespace) -> None:
         return result
 
     names = {b: set(care_names(world["cares"][b])) for b in bundles}
+    current_name_heard = settings.speech.closed_name_heard
 
     def names_heard(r: dict[str, Any], text: str, floor: float) -> bool:
         heard = [sound_key(normalize(t)) for t in [r["free"], *r.get("within", [])]]
@@ -208,6 +211,9 @@ def sweep(args: argparse.Namespace) -> None:
             "shortlist": run_["shortlist"],
             "both": [*run_["found"], *run_["shortlist"]],
         }[args.source]
+        if args.free_only:
+            alone = set(r["free_only"])
+            pool = [(t, m) for t, m in pool if t in alone]
         scored = list({t: m for t, m in pool if t != norm}.items())
         ask = AskBack(p["ask_slack"], p["ask_margin"], restate, 5)
         if reading is not None:
@@ -226,6 +232,7 @@ def sweep(args: argparse.Namespace) -> None:
             p["resemblance"],
             ask,
             p["handoff"] if p["handoff"] >= 0 else None,
+            pool=p.get("pool", 0.0),
         )
         if v.candidate is None:
             return "miss" if r["echoed"] else outcome(r, free, False)
@@ -243,7 +250,10 @@ def sweep(args: argparse.Namespace) -> None:
         "handoff": [0.5, 1.0, 1.5, 2.5, -1.0],
         "heard": [0.5],
         "name_heard": [0.0, 70.0],
+        "pool": [0.0, 0.25, 0.5, 1.0],
     }
+    if args.source == "shortlist":  # the shortlist hands nothing on; names are always checked
+        grid |= {"handoff": [-1.0], "name_heard": [current_name_heard]}
     current = settings.speech
     before = {  # the shortlist's thresholds for align scores, until 2026-12-05
         "slack": 1.0,
@@ -264,6 +274,7 @@ def sweep(args: argparse.Namespace) -> None:
         "handoff": -1.0,  # the shortlist hands nothing on
         "heard": current.closed_heard_margin,
         "name_heard": current.closed_name_heard,
+        "pool": current.closed_pool,
     }
     for alpha in [*records[0]["runs"], *(["align"] if "align" in records[0] else [])]:
         print(f"alpha {alpha}, the thresholds before (tuned for align scores):")
@@ -323,6 +334,11 @@ def main() -> None:
         choices=("grammar", "shortlist", "both"),
         default="grammar",
         help="the sentences the decision chooses among: found by the search, shortlisted, or both",
+    )
+    parser.add_argument(
+        "--free-only",
+        action="store_true",
+        help="shortlist from the free transcript alone (as if the constrained ones were skipped)",
     )
     parser.add_argument("--only", default="", help="JSON of thresholds to apply, not sweep")
     args = parser.parse_args()

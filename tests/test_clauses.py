@@ -19,6 +19,9 @@ _READ = {
     "vem är nästa": Recognition("next_visit", "sv", {}),
     "vad ska jag göra hos anna": Recognition("routine", "sv", {"client": ("Patient/p-anna",)}),
     "okej": Recognition("confirm", "sv", {}),
+    "ring bertils dotter": Recognition(
+        "relative_phone", "sv", {"client": ("Patient/p-bertil",), "relation": "dotter"}
+    ),
 }
 
 
@@ -97,3 +100,12 @@ def test_the_assistant_answers_the_question_said_among_other_words(assistant: As
     assert turn.intent == "address" and "Allmänna vägen" in turn.answer, turn.answer
     turn = assistant.ask("Om Bertil inte öppnar, vem är nästa?", now=now)
     assert turn.intent != "next_visit", turn.answer
+
+
+def test_an_ask_for_the_number_after_whom_to_call_is_that_number() -> None:
+    for text in ("ring bertils dotter vad är numret", "Ring Bertils dotter, vad är hennes nummer?"):
+        found = clause_reading(text, _read, _named)
+        assert found is not None and found[1].intent == "relative_phone", text
+    # A number asked after a reading that gives none is another question.
+    assert clause_reading("Vem är nästa, vad är numret?", _read, _named) is None
+    assert clause_reading("Ring Bertils dotter, vad är numret till Anna?", _read, _named) is None

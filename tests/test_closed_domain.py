@@ -4,6 +4,7 @@ was heard)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable
 from dataclasses import replace
 
@@ -15,6 +16,7 @@ from device.speech.closed import (
     NAME_NOT_HEARD,
     AskBack,
     Domain,
+    by_meaning,
     check_heard,
     decide,
     echoes,
@@ -317,6 +319,7 @@ _READINGS = st.lists(
     st.floats(0, 4),
     st.one_of(st.none(), st.floats(0, 3)),
     st.booleans(),
+    st.sampled_from([0.0, 0.25, 1.0]),
 )
 def test_no_reading_is_answered_at_once_with_another_meaning_within_the_margin(
     scored: list[tuple[str, float]],
@@ -325,15 +328,29 @@ def test_no_reading_is_answered_at_once_with_another_meaning_within_the_margin(
     margin: float,
     handoff: float | None,
     asking: bool,
+    pool: float,
 ) -> None:
     ask = replace(ASK, between=_same_but_client) if asking else None
     verdict = decide(
-        "vad ska jag göra hos greta", free, scored, MEANING.get, slack, margin, 0, ask, handoff
+        "vad ska jag göra hos greta",
+        free,
+        scored,
+        MEANING.get,
+        slack,
+        margin,
+        0,
+        ask,
+        handoff,
+        pool=pool,
     )
     if verdict.candidate is None or verdict.ask:
         return
     chosen = MEANING[verdict.candidate]
-    best = max(score for text, score in scored if text == verdict.candidate)
+    # The chosen meaning's score, its sentences pooled; every other meaning pools to at least
+    # its best sentence, so each of those is a margin behind.
+    best = next(
+        score for score, text in by_meaning(scored, MEANING.get, pool) if text == verdict.candidate
+    )
     assert all(best - score >= margin for text, score in scored if MEANING[text] != chosen)
     assert best >= free - slack
     assert handoff is None or best >= free - handoff
@@ -397,3 +414,34 @@ def test_no_sentence_is_answered_at_once_with_a_name_nobody_wrote(
                 for h in heard
                 if h.strip()
             )
+
+
+def test_sentences_of_one_meaning_pooled_are_more_evidence_than_one() -> None:
+    scored = [
+        ("vem är mitt nästa besök", -2.0),
+        ("vem är nästa besök", -2.1),
+        ("vad ska jag göra hos greta", -1.8),
+    ]
+    alone = by_meaning(scored, MEANING.get)
+    assert alone[0] == (-1.8, "vad ska jag göra hos greta")
+    pooled = by_meaning(scored, MEANING.get, pool=0.5)
+    assert pooled[0][1] == "vem är mitt nästa besök"
+    assert abs(pooled[0][0] - (-2.0 + 0.5 * math.log(1 + math.exp(-0.2)))) < 1e-9
+
+
+@settings(max_examples=300, deadline=None)
+@given(_READINGS, st.floats(0.01, 2))
+def test_a_pooled_meaning_scores_between_its_best_sentence_and_a_bound_above(
+    scored: list[tuple[str, float]], pool: float
+) -> None:
+    for score, text in by_meaning(scored, MEANING.get, pool):
+        mine = [s for t, s in scored if MEANING[t] == MEANING[text]]
+        assert max(mine) - 1e-9 <= score <= max(mine) + pool * math.log(len(mine)) + 1e-9
+        assert (max(mine), text) in {(s, t) for t, s in scored}
+    assert by_meaning(scored, MEANING.get) == sorted(
+        {
+            MEANING[t]: max((s, u) for u, s in scored if MEANING[u] == MEANING[t])
+            for t, _ in scored
+        }.values(),
+        reverse=True,
+    )

@@ -42,6 +42,13 @@ _STARTS = re.compile(
     r"^(vem|vad|när|var|vart|hur|vilken|vilket|vilka|har|är|finns|ska|kan|behöver|tål|ring|ge|"
     r"who|what|when|where|how|which|is|are|do|does|can|has|have|call|give|tell)\b"
 )
+# "… ring Ahmeds son, vad är numret?": a second ask that only asks for the number of whom the
+# rest names; left out of a reading that gives a number, it changes nothing.
+_NUMBER_ASK = re.compile(
+    r"(vad|vilket|what|which) (är|is|has)( (det|the|her|his|their|hennes|hans|deras))? "
+    r"(nummer|numret|telefonnummer|telefonnumret|number|phone number)"
+)
+_GIVES_A_NUMBER = frozenset({"relative_phone", "contact", "escalation"})
 _TOMORROW = re.compile(r"\bi ?morgon\b|\btomorrow\b")  # whatever find_day makes of the rest
 _MIN_WORDS = 2
 _MAX_TRIES = 6  # template readings per question (1–5 ms each)
@@ -50,7 +57,7 @@ _MAX_TRIES = 6  # template readings per question (1–5 ms each)
 def parts(text: str) -> list[tuple[str, str, str]]:
     """(part, the other sentences, the words left out of the part's own sentence) to try, most
     words first: each sentence, each clause, and each of them from a later word a question
-    starts with."""
+    starts with, or up to a last ask for a number ("… ahmeds son whats the number")."""
     sentences = [x.strip() for x in _SENTENCES.split(text) if x and x.strip()]
     found: list[tuple[str, str, str]] = []
     for i, sentence in enumerate(sentences):
@@ -65,6 +72,8 @@ def parts(text: str) -> list[tuple[str, str, str]]:
                     continue
                 left_out = f"{beside} {' '.join(words[:k])}".strip()
                 found.append((part, others, left_out))
+                if k >= _MIN_WORDS and _NUMBER_ASK.fullmatch(normalize(part)):
+                    found.append((" ".join(words[:k]), others, f"{beside} {part}".strip()))
     whole = normalize(text)
     found = [f for f in found if normalize(f[0]) != whole]
     return sorted(found, key=lambda f: -len(f[0].split()))
@@ -82,13 +91,16 @@ def clause_reading(
         rest = normalize(f"{others} {left_out}")
         if _CHANGES_MEANING.search(normalize(left_out)) or _names_a_day(rest):
             continue
-        if _ASKS.search(rest):
+        number_ask = _NUMBER_ASK.fullmatch(normalize(left_out)) is not None
+        if _ASKS.search(normalize(others) if number_ask else rest):
             continue  # a second question, or the ask itself ("hur länge … tills nästa besök")
         reads += 1
         if reads > _MAX_TRIES:
             return None
         reading = read(part)
         if reading.intent in _NOT_A_QUESTION:
+            continue
+        if number_ask and reading.intent not in _GIVES_A_NUMBER:
             continue
         named = set(named_in(rest))
         if named and reading.intent not in _WORKERS_OWN and not named <= set(reading.clients):

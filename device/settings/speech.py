@@ -88,6 +88,13 @@ class SpeechSettings(_Section):
         description="Whisper: a chosen sentence is answered at once only when each name in it "
         "sounds at least this much (0-100) like part of a transcript; else it is said back.",
     )
+    closed_pool: float = Field(
+        0.0,
+        ge=0,
+        le=2,
+        description="Whisper: sentences of one meaning pooled by log-sum-exp at this temperature "
+        "(per-token scores); 0 takes each meaning's best sentence alone.",
+    )
     closed_beam: int = Field(
         8, ge=1, le=32, description="Whisper: hypotheses kept per step of the grammar search."
     )
@@ -121,7 +128,7 @@ class SpeechSettings(_Section):
         "chosen sentence must be.",
     )
     closed_resemblance: float = Field(
-        50,
+        55,
         ge=0,
         le=100,
         description="Whisper: how alike (0-100, in spelling or sound) the free transcript and the "

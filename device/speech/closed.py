@@ -209,6 +209,7 @@ def decide(
     ask: AskBack | None = None,
     handoff: float | None = None,
     heard_name: Callable[[str], bool] | None = None,
+    pool: float = 0.0,
 ) -> Verdict:
     """Choose the likeliest sentence when it is within ``free_slack`` of the free transcript's
     score, ``margin`` ahead of the likeliest sentence with another meaning, and resembles the
@@ -216,17 +217,11 @@ def decide(
     ``ask``, say it back when that is worth it. With ``handoff``, a free transcript that much
     likelier than every sentence is out of the grammar: kept, nothing said back (the text path
     answers what the grammar can't say, or says it doesn't know). With ``heard_name``, a sentence
-    whose names were not heard (``names_heard``) is at most said back, never answered at once."""
-    best_by_meaning: dict[Hashable, tuple[float, str]] = {}
-    for text, score in scored:
-        key = meaning(text)
-        if key is None:
-            continue
-        if key not in best_by_meaning or score > best_by_meaning[key][0]:
-            best_by_meaning[key] = (score, text)
-    if not best_by_meaning:
+    whose names were not heard (``names_heard``) is at most said back, never answered at once.
+    ``pool`` pools the sentences of one meaning (``by_meaning``)."""
+    ranked = by_meaning(scored, meaning, pool)
+    if not ranked:
         return Verdict(None, "nothing to score", free_score=free_score)
-    ranked = sorted(best_by_meaning.values(), reverse=True)
     best_score, best_text = ranked[0]
     runner_up = ranked[1][0] if len(ranked) > 1 else None
     alike = resemblance(heard, best_text)
@@ -255,6 +250,30 @@ def decide(
             refused, candidate=best_text, other=other, reason=f"asking which: {reason}", ask=True
         )
     return replace(refused, reason=reason)
+
+
+def by_meaning(
+    scored: Sequence[tuple[str, float]],
+    meaning: Callable[[str], Hashable | None],
+    pool: float = 0.0,
+) -> list[tuple[float, str]]:
+    """One (score, likeliest sentence) per meaning, likeliest first. With ``pool`` > 0 a meaning
+    scores the log-sum-exp of its sentences' scores at temperature ``pool``: several sentences of
+    one meaning fitting the audio are more evidence than one (0: the best sentence alone). The
+    pooled score is never below the best sentence's and at most ``pool`` · log(n) above it."""
+    groups: dict[Hashable, list[tuple[float, str]]] = {}
+    for text, score in scored:
+        key = meaning(text)
+        if key is not None:
+            groups.setdefault(key, []).append((score, text))
+    ranked = []
+    for group in groups.values():
+        best_score, best_text = max(group)
+        if pool > 0 and len(group) > 1:
+            spread = np.array([score - best_score for score, _ in group]) / pool
+            best_score += pool * float(np.log(np.exp(spread).sum()))
+        ranked.append((best_score, best_text))
+    return sorted(ranked, reverse=True)
 
 
 def check_heard(

@@ -268,6 +268,7 @@ class VoicePipeline:
             self._ask_back(heard.language, closed),
             closed.closed_handoff if searched == "grammar" else None,
             lambda text: names_heard(text, self._names, [free, *within], closed.closed_name_heard),
+            closed.closed_pool,
         )
         if verdict.candidate is None and getattr(heard, "echoed", False):
             # Whisper wrote its prompt, not what was said: nothing reliable was heard. (Said
@@ -320,7 +321,11 @@ class VoicePipeline:
             return self.assistant.two_clients(first, second, language)
 
         return AskBack(
-            closed.closed_ask_slack, closed.closed_ask_margin, restate, closed.closed_short, between
+            closed.closed_ask_slack,
+            closed.closed_ask_margin,
+            restate,
+            closed.closed_short,
+            between,
         )
 
     def _sentence(self, text: str) -> str:
