@@ -214,6 +214,15 @@ def sweep(args: argparse.Namespace) -> None:
         if args.free_only:
             alone = set(r["free_only"])
             pool = [(t, m) for t, m in pool if t in alone]
+        if args.per_meaning:  # as if only the first few of each meaning had been shortlisted
+            kept: Counter[Hashable] = Counter()
+            capped = []
+            for t, m in pool:
+                key = meaning(t)
+                kept[key] += 1
+                if key is None or kept[key] <= args.per_meaning:
+                    capped.append((t, m))
+            pool = capped
         scored = list({t: m for t, m in pool if t != norm}.items())
         ask = AskBack(p["ask_slack"], p["ask_margin"], restate, 5)
         if reading is not None:
@@ -339,6 +348,9 @@ def main() -> None:
         "--free-only",
         action="store_true",
         help="shortlist from the free transcript alone (as if the constrained ones were skipped)",
+    )
+    parser.add_argument(
+        "--per-meaning", type=int, default=0, help="score at most this many sentences a meaning"
     )
     parser.add_argument("--only", default="", help="JSON of thresholds to apply, not sweep")
     args = parser.parse_args()
