@@ -31,7 +31,7 @@ def next_visit(ask: Ask, rec: Recognition) -> Reply:
     order = rec.slots.get("order")
     if order in ("after", "before"):
         return _beside(ask, rec, str(order))
-    if order in ("first", "last"):
+    if order in ("first", "last") and not (order == "first" and _under_way(ask, rec)):
         return _end_of_day(ask, rec, str(order))
     if day != ask.today:  # "vem är min första kund i morgon": that day's first visit
         return _end_of_day(ask, rec, "first")
@@ -102,6 +102,16 @@ def _beside(ask: Ask, rec: Recognition, order: str) -> Reply:
         kind=term(ask.lang, other.kind),
     )
     return cite.reply(text)
+
+
+def _under_way(ask: Ask, rec: Recognition) -> bool:
+    """Has the part of the day asked about begun today, with a visit of it? Then "who's first
+    up after lunch?" at 12:30 asks for the next visit of it, not the 12:00 one she is at."""
+    part = rec.slots.get("part_of_day")
+    if not isinstance(part, str) or part not in ask.parts or "day" in rec.slots:
+        return False
+    visits = on_day(ask, my_visits(ask), ask.today)
+    return any(v.booked and v.start < ask.now and ask.in_part(v, part) for v in visits)
 
 
 def _end_of_day(ask: Ask, rec: Recognition, order: str) -> Reply:
