@@ -214,3 +214,16 @@ def test_a_recognisers_unmarked_contractions_are_spelled_out() -> None:
         normalize("whos next tonight") == normalize("Who's next tonight?") == "who is next tonight"
     )
     assert normalize("whats the number im at annas") == "what is the number i am at annas"
+
+
+def test_what_i_should_know_about_adds_nothing_to_the_question(templates: Templates) -> None:
+    rec = Recognizer(templates, _care(), 80)
+    for text in (
+        "Har Bertil några allergier jag ska känna till?",
+        "Har Bertil några allergier som jag behöver veta om?",
+        "Does Bertil have any allergies I should know about?",
+    ):
+        reading = rec.recognize(text)
+        assert (reading.intent, reading.clients) == ("flags", ("Patient/p-bertil",)), text
+    # Said on its own it asks nothing.
+    assert rec.recognize("jag ska känna till").intent == "unknown"
