@@ -176,7 +176,6 @@ def sweep(args: argparse.Namespace) -> None:
         return result
 
     names = {b: set(care_names(world["cares"][b])) for b in bundles}
-    current_name_heard = settings.speech.closed_name_heard
 
     def names_heard(r: dict[str, Any], text: str, floor: float) -> bool:
         heard = [sound_key(normalize(t)) for t in [r["free"], *r.get("within", [])]]
@@ -262,7 +261,7 @@ def sweep(args: argparse.Namespace) -> None:
         "pool": [0.0, 0.25, 0.5, 1.0],
     }
     if args.source == "shortlist":  # the shortlist hands nothing on; names are always checked
-        grid |= {"handoff": [-1.0], "name_heard": [current_name_heard]}
+        grid |= {"handoff": [-1.0], "name_heard": [settings.speech.closed_name_heard]}
     current = settings.speech
     before = {  # the shortlist's thresholds for align scores, until 2026-12-05
         "slack": 1.0,

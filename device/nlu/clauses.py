@@ -88,10 +88,10 @@ def clause_reading(
     the rest could change what it asks."""
     reads = 0
     for part, others, left_out in parts(text):
-        rest = normalize(f"{others} {left_out}")
-        if _CHANGES_MEANING.search(normalize(left_out)) or _names_a_day(rest):
+        rest, left = normalize(f"{others} {left_out}"), normalize(left_out)
+        if _CHANGES_MEANING.search(left) or _names_a_day(rest):
             continue
-        number_ask = _NUMBER_ASK.fullmatch(normalize(left_out)) is not None
+        number_ask = _NUMBER_ASK.fullmatch(left) is not None
         if _ASKS.search(normalize(others) if number_ask else rest):
             continue  # a second question, or the ask itself ("hur länge … tills nästa besök")
         reads += 1

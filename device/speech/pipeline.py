@@ -321,11 +321,7 @@ class VoicePipeline:
             return self.assistant.two_clients(first, second, language)
 
         return AskBack(
-            closed.closed_ask_slack,
-            closed.closed_ask_margin,
-            restate,
-            closed.closed_short,
-            between,
+            closed.closed_ask_slack, closed.closed_ask_margin, restate, closed.closed_short, between
         )
 
     def _sentence(self, text: str) -> str:
