@@ -1,6 +1,6 @@
 """Which part of the day a visit is in (device/answers/ask.py, ``Ask.in_part``), on plain values:
-its kind when that names a part ("Kvällsmat" at 17:00 is the evening's), else its start, with
-care-data.md's hours ("eftermiddag" 12:00-18:00, "kväll" from 18:00)."""
+its start, with care-data.md's hours ("förmiddag" before 12:00, "eftermiddag" 12:00-18:00, "kväll"
+from 18:00), whatever its kind says ("Kvällsmat" at 17:00 is the afternoon's)."""
 
 from __future__ import annotations
 
@@ -37,30 +37,26 @@ def test_the_hours_are_care_data_mds() -> None:
         (_visit(17, 30), "afternoon", True),  # a shower at half past five: the afternoon's
         (_visit(17, 30), "evening", False),
         (_visit(18), "evening", True),
-        (_visit(17, kind="Kvällsmat"), "evening", True),  # its kind names the evening
-        (_visit(17, kind="Kvällsmat"), "afternoon", False),
-        (_visit(11, kind="Morgon"), "morning", True),
-        (_visit(11, kind="Morgon"), "forenoon", True),  # the morning is in the forenoon
+        (_visit(17, kind="Kvällsmat"), "evening", False),  # its hour decides, not its kind
+        (_visit(17, kind="Kvällsmat"), "afternoon", True),
+        (_visit(13, kind="Förmiddag"), "forenoon", False),
+        (_visit(13, kind="Förmiddag"), "afternoon", True),
+        (_visit(8, kind="Morgon"), "forenoon", True),  # the morning is in the forenoon
         (_visit(22, 30, kind="Natt"), "evening", True),
-        (_visit(12, 15, kind="Lunch"), "afternoon", True),  # "Lunch" names no part: its hour
+        (_visit(22, 30, kind="Natt"), "night", True),
+        (_visit(12, 15, kind="Lunch"), "afternoon", True),
     ],
 )
-def test_a_visit_is_placed_by_its_kind_or_its_start(visit: Visit, part: str, inside: bool) -> None:
+def test_a_visit_is_placed_by_its_start(visit: Visit, part: str, inside: bool) -> None:
     assert ASK.in_part(visit, part) is inside
-
-
-@given(st.integers(0, 23), st.integers(0, 59), st.sampled_from(sorted(PARTS_OF_DAY)))
-def test_a_kind_that_names_no_part_goes_by_the_hour(hour: int, minute: int, part: str) -> None:
-    low, high = PARTS_OF_DAY[part]
-    assert ASK.in_part(_visit(hour, minute, "Dusch"), part) is (low <= hour < high)
 
 
 @given(
     st.integers(0, 23),
-    st.sampled_from(["Kväll", "Kvällsmat", "Morgon", "Förmiddag", "Eftermiddag", "Natt"]),
+    st.integers(0, 59),
+    st.sampled_from(["Dusch", "Kväll", "Kvällsmat", "Morgon", "Förmiddag", "Eftermiddag", "Natt"]),
     st.sampled_from(sorted(PARTS_OF_DAY)),
 )
-def test_a_kind_that_names_a_part_decides_whatever_the_hour(
-    hour: int, kind: str, part: str
-) -> None:
-    assert ASK.in_part(_visit(hour, kind=kind), part) is ASK.in_part(_visit(12, kind=kind), part)
+def test_only_the_hour_decides(hour: int, minute: int, kind: str, part: str) -> None:
+    low, high = PARTS_OF_DAY[part]
+    assert ASK.in_part(_visit(hour, minute, kind), part) is (low <= hour < high)

@@ -30,15 +30,6 @@ PARTS_OF_DAY = {
     "evening": (18, 24),
     "night": (21, 24),
 }
-# A visit whose kind names a part of the day is in that part whatever its hour ("Kvällsmat" at
-# 17:00 is the evening's), and in the part holding it (the morning is in the forenoon).
-KIND_PARTS = {
-    "morgon": ("morning", "forenoon"),
-    "förmiddag": ("forenoon",),
-    "eftermiddag": ("afternoon",),
-    "kväll": ("evening",),
-    "natt": ("night", "evening"),
-}
 AT_WINDOW = timedelta(minutes=30)
 MAX_LISTED = 8
 
@@ -60,12 +51,9 @@ class Ask:
         return moment.astimezone(self.tz)
 
     def in_part(self, visit: Visit, part: str) -> bool:
-        """Is ``visit`` in this part of the day: by its kind when that names a part, else by
-        its start (``parts``)?"""
-        kind = visit.kind.casefold()
-        named = next((parts for word, parts in KIND_PARTS.items() if kind.startswith(word)), None)
-        if named is not None:
-            return part in named
+        """Is ``visit`` in this part of the day, by its start (``parts``)? Never by its kind:
+        care-data.md places "förmiddag" before 12:00 and "kväll" from 18:00, so a "Förmiddag" at
+        13:00 is the afternoon's and a "Kvällsmat" at 17:00 too."""
         low, high = self.parts[part]
         return low <= self.local(visit.start).hour < high
 
