@@ -147,7 +147,10 @@ def evaluate(
             ref_turn = _fresh(settings, templates, case.bundle, None).ask(
                 case.expected[1:].strip(), now=now
             )
-            if ref_turn.path not in ("template", "template-fuzzy") or ref_turn.outcome in HONEST:
+            # A reference may be a negative read from the records ("I don't find any allergy
+            # in Greta's records": honest, and citing what was read); never a refusal.
+            refused = ref_turn.outcome in HONEST and not ref_turn.sources
+            if ref_turn.path not in ("template", "template-fuzzy") or refused:
                 bad.append(case.expected)
                 continue
             reference = ref_turn

@@ -14,11 +14,12 @@ from datetime import datetime, timedelta
 
 from device.answers.handlers import HANDLERS, NEEDS_DATA, Ask, Reply, can_restate, restate
 from device.answers.phrases import say
+from device.answers.records import client_sentences
 from device.answers.redact import code_tokens, redact
 from device.care.model import CareData
 from device.care.store import CareStore
 from device.nlu.agreement import agrees, answers_what_is_asked
-from device.nlu.clauses import clause_reading
+from device.nlu.clauses import clause_reading, left_behind
 from device.nlu.followup import new_question
 from device.nlu.llm import LlmFallback, read_within_budget
 from device.nlu.people import Directory
@@ -93,7 +94,9 @@ class Assistant:
         self._recognizer = Recognizer(
             self._templates, care, self._settings.answers.name_match_threshold
         )
-        self._people = Directory.of(care, self._recognizer.vocabulary())
+        # The records' words are not surnames: "tål siv nötter" names no "Siv Nötter".
+        recorded = [hit.text for client in care.clients for hit in client_sentences(client, care)]
+        self._people = Directory.of(care, [*self._recognizer.vocabulary(), *recorded])
         if self._similar is not None and care.clients:
             known_words(self._recognizer, care)  # here, not on the first question's path
             self._similar.prepare(self._recognizer)
@@ -226,6 +229,7 @@ class Assistant:
         note = None
         if given is None:  # every path's reading, checked against the names said
             rec, ask_back, note = vet_reading(text, rec, ask_back, self._people, self.care)
+            rec = left_behind(text, rec, self._recognizer.names.named_in)
             rec, old_focus = self._conversation.complete(text, rec, now, self._people)
             ask_back = (
                 ask_back or old_focus or not answers_what_is_asked(rec.intent, text, rec.slots)

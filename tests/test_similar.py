@@ -200,13 +200,14 @@ def test_what_the_records_cannot_answer_is_never_answered(omar: Assistant, quest
 
 
 def test_a_reading_not_clearly_first_is_said_back_and_a_yes_answers_it(omar: Assistant) -> None:
-    # Measured 2026-12-04: "vem börjar jag dagen med?" is nearest the next visit, but not clearly
-    # ahead of the first visit of a part of the day: said back, not answered.
+    # "Vem börjar jag dagen med?" is near the next visit, the day's schedule and the first visit
+    # of a part of the day, none clearly ahead (2026-12-04: the next visit; 2026-12-06, with
+    # every template line in the index: the day's schedule): said back, not answered.
     asked = omar.ask("Vem börjar jag dagen med?", now=MONDAY)
     print(asked.outcome, asked.answer)
-    assert asked.outcome == "clarify" and "Menar du ditt nästa besök?" in asked.answer
+    assert asked.outcome == "clarify" and "Menar du" in asked.answer
     answered = omar.ask("Ja", now=MONDAY)
-    assert answered.intent == "next_visit" and "Kjell Åberg" in answered.answer
+    assert answered.intent in ("next_visit", "schedule") and "Kjell Åberg" in answered.answer
 
 
 def test_the_cache_holds_vectors_only_and_is_reused(reader: SimilarReader, omar: Assistant) -> None:

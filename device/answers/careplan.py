@@ -231,7 +231,8 @@ def _no_flag_of_topic(ask: Ask, client: Client, topic: str) -> Reply:
     read = [h.ref for h in recorded]
     cite.add(*read, client.ref)
     key = f"no_flags_{topic}" if topic in _TOPIC_WORDS or topic == "any" else "no_flags_any"
-    return cite.reply(say(ask.lang, key, name=client.full_name))
+    # Nothing found is not knowing: an honest "I don't know", citing what was read.
+    return cite.reply(say(ask.lang, key, name=client.full_name), outcome="unknown")
 
 
 def records(ask: Ask, rec: Recognition) -> Reply:

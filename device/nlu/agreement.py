@@ -38,7 +38,8 @@ _SUPPORT: dict[str, str] = {
     "remaining": r"kvar|återstår|resten|left|remaining|rest of",
     "time_left": r"hur länge|hur lång|hur mycket tid|hinner|tid för|stund|paus|rast|fika|"
     r"halvtim|kvart|timm|minut|how long|how much time|time for|until|break|hour|minute|quarter",
-    "routine": r"göra|gör|uppgift|rutin|insats|sköta|moment|hjälp|behöv|ska jag|fixa|"
+    "routine": r"göra|gör|uppgift|rutin|insats|sköta|moment|hjälp|behöv|ska jag|jag ska|fixa|"
+    r"städ|tvätt|disk|handla|laga|clean|wash|laundry|shop|cook|"
     r"\bdo\b|task|routine|help|need|chores",
     "notes": r"gilla|tycke|önsk|anteckn|veta|viktig|vill|föredr|intresse|berätta|språk|hobby|"
     r"jobbade|arbetade|yrke|musik|"
@@ -46,7 +47,8 @@ _SUPPORT: dict[str, str] = {
     "flags": r"allerg|tål|tåla|risk|fara|faror|farlig|husdjur|hund|katt|djur|fågel|rollator|"
     r"hjälpmedel|rullstol|lyft|överkänslig|nöt|gluten|laktos|fall|varning|"
     r"allergic|pet|dog|cat|bird|animal|walker|wheelchair|hoist|hazard|danger|tolerate|nut|warning",
-    "medication": r"medicin|tablett|läkemedel|piller|dos|insulin|sprut|medic|drug|pill|tablet|"
+    "medication": r"medicin|tablett|läkemedel|piller|dos|insulin|sprut|medic|\bmeds?\b|drug|pill|"
+    r"tablet|"
     r"dose",
     "access": r"kod|port|dörr|nyckel|lås|komma in|in till|in hos|öppna|"
     r"code|door|key|lock|get in|enter|open",
@@ -76,6 +78,11 @@ _DEMANDS: tuple[tuple[str, frozenset[str]], ...] = (
         frozenset({"notes", "records", "flags"}),
     ),
 )
+# A meal is a visit's routine or a record: "what does Märta like for lunch?" is not all her notes.
+_MEAL = re.compile(
+    r"\b(frukost\w*|lunch\w*|middag\w*|kvällsmat\w*|mellanmål\w*|breakfast|lunch|dinner|"
+    r"supper|snacks?)\b"
+)
 _ROLE_WORDS = {
     "nurse": r"sjuksköt|sköterska|ssk\b|nurse",
     "coordinator": r"samordn|koordinat|planer|chef|coordinator|planner|manager",
@@ -83,7 +90,8 @@ _ROLE_WORDS = {
 PART_WORDS = {
     "morning": r"\bmorgon|\bi morse",
     # English "morning" runs to noon (config/sentences/en.yaml): the forenoon.
-    "forenoon": r"förmiddag|\bfm\b|(före|innan) lunch|before lunch|\bmorning|before noon",
+    "forenoon": r"förmiddag|\bfm\b|(före|innan) (lunch|tolv)|before (lunch|twelve)|\bmorning|"
+    r"before noon",
     "afternoon": r"eftermiddag|\bem\b|afternoon|efter lunch|after lunch",
     "evening": r"kväll|evening|tonight",
 }
@@ -178,6 +186,7 @@ _NOT_ANSWERS = frozenset(
 # (the whole day's list names visits that are over).
 _LEFT = re.compile(r"\b(kvar|återstår|resten|left|remaining)\b|\bstill (have|got|need|to)\b")
 _WHOLE_DAY = frozenset({"schedule", "schedule_count"})
+_UNTIL = re.compile(r"\b(till|tills|innan|före|fram till|until|till|before|to)\b")
 
 
 @dataclass(frozen=True)
@@ -188,6 +197,7 @@ class Asked:
     kind: str | None
     intents: frozenset[str] | None  # the intents whose answers are of that kind
     left: bool
+    until: bool = True  # says "till", "innan", "before": a time until a client's visit may be asked
 
     def allows(self, intent: str, slots: Mapping[str, Any] = {}) -> bool:
         """Is an answer of ``intent`` with ``slots`` the kind of answer asked for?"""
@@ -199,16 +209,21 @@ class Asked:
             return False  # when the visit starts is not when it ends
         if self.kind == "until" and slots.get("client"):
             return False  # "klar hos Bertil, hur lång tid till nästa?": not until Bertil's
+        if intent == "time_left" and slots.get("client") and not self.until:
+            return False  # "hur lång tid har jag hos Greta?" is her visit's length
+        if self.left and intent == "next_visit":
+            return False  # "vad har jag kvar efter Märta?" asks for all that is left, not one
         return not (self.left and intent in _WHOLE_DAY and slots.get("remaining") is not True)
 
 
 def asked(text: str) -> Asked:
     """The question's ask (``text`` as said, normalised here)."""
     said = normalize(text)
+    left, until = _LEFT.search(said) is not None, _UNTIL.search(said) is not None
     for kind, pattern, intents in _ASKS:
         if re.search(pattern, said):
-            return Asked(kind, intents, _LEFT.search(said) is not None)
-    return Asked(None, None, _LEFT.search(said) is not None)
+            return Asked(kind, intents, left, until)
+    return Asked(None, None, left, until)
 
 
 def answer_kind(text: str) -> str | None:
@@ -288,6 +303,8 @@ def agrees(reading: Recognition, text: str, names: NameIndex, threshold: float) 
     for pattern, intents in _DEMANDS:
         if re.search(pattern, normalized) and reading.intent not in intents:
             return False
+    if reading.intent == "notes" and _MEAL.search(normalized):
+        return False
     role = reading.slots.get("role")
     if reading.intent == "escalation" and role in _ROLE_WORDS:
         asked = {r for r, pattern in _ROLE_WORDS.items() if re.search(pattern, normalized)}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from device.nlu.days import find_day
 from device.nlu.recognizer import Recognition
@@ -112,3 +113,33 @@ def clause_reading(
 def _names_a_day(said: str) -> bool:
     """Does the (normalised) text left out name a day: "i morgon", "tomorrow", "på fredag"?"""
     return find_day(said)[1] is not None or _TOMORROW.search(said) is not None
+
+
+# "klar hos Ahmed, hinner jag äta innan nästa?": the client she has just left is where she was,
+# not where she is going.
+_DONE_AT = re.compile(
+    r"\b(?:klar|färdig|slut|done|finished|through)(?: nu| now)? (?:hos|med|på|at|with) "
+    r"(?P<at>\w+(?: \w+)?)|\b(?:lämnat|lämnar|gått från|just left|leaving) (?P<from>\w+(?: \w+)?)"
+)
+_NEXT = re.compile(r"\b(nästa|next)\b")
+_TOWARDS_NEXT = frozenset({"next_visit", "time_left"})
+
+
+def left_behind(
+    text: str, reading: Recognition, named_in: Callable[[str], Sequence[str]]
+) -> Recognition:
+    """A reading of the next visit, or of the time until it, that took its client from where
+    the worker has just been ("klar hos Ahmed … innan nästa") is about the next visit: the
+    client is dropped, never read as Ahmed's next visit. Readings with an order ("efter
+    Ahmed") are left as they are: they already mean the visit after."""
+    if reading.intent not in _TOWARDS_NEXT or not reading.clients or "order" in reading.slots:
+        return reading
+    said = normalize(text)
+    if not _NEXT.search(said):
+        return reading
+    left = {
+        ref for m in _DONE_AT.finditer(said) for ref in named_in(m.group("at") or m.group("from"))
+    }
+    if not set(reading.clients) <= left:
+        return reading
+    return replace(reading, slots={k: v for k, v in reading.slots.items() if k != "client"})

@@ -112,7 +112,7 @@ class Directory:
                 for form in _forms(fam):
                     family[form].add(ref)
         names = set(first) | set(family)
-        common = frozenset((set(EVERYDAY) | {normalize(w) for w in vocabulary}) - names)
+        common = frozenset((set(EVERYDAY) | {w for t in vocabulary for w in normalize(t).split()}) - names)
         bases = {n for n in first if genitive(n) != n}
         possessive = frozenset(genitive(n) for n in bases) - bases
         return Directory(

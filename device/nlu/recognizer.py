@@ -24,7 +24,7 @@ from hassil import (
     recognize_all,
 )
 from hassil.expression import Expression, Group, TextChunk
-from hassil.sample import sample_intents
+from hassil.sample import sample_expression, sample_intents, sample_sentence
 
 from device.care.model import CareData
 from device.nlu.clock import ClockTime, parse_clock
@@ -138,6 +138,7 @@ class Recognizer:
         self._intent_sentences: dict[str, list[tuple[str, str]]] = {}
         self._fingerprints: dict[str, str] = {}  # asked for on every question read by meaning
         self._vocabulary: frozenset[str] | None = None  # read by the directory and known words
+        self._spelled: dict[tuple[str, str], SlotList | None] = {}
         self._fuzzy: dict[str, dict[str, SlotList]] = {
             lang: {**lists, "client": WildcardSlotList(name="client")}
             for lang, lists in self._exact.items()
@@ -203,14 +204,28 @@ class Recognizer:
         # the intent out of its examples (the break a reading keeps is the question's own).
         breaks = ["tjugo", "trettio", "fyrtiofem"] if lang == "sv" else ["twenty", "thirty"]
         lists["break_minutes"] = TextSlotList.from_strings(breaks, name="break_minutes")
-        by_intent: dict[str, list[str]] = defaultdict(list)
-        for intent, text in sample_intents(self._templates[lang], slot_lists=lists, language=lang):
-            by_intent[intent].append(normalize(text))
+        intents = self._templates[lang]
         out = []
-        for intent, texts in sorted(by_intent.items()):
-            unique = sorted(set(texts))
-            step = max(1, len(unique) // per_intent)
-            for text in unique[::step][:per_intent]:
+        for intent in sorted(intents.intents):
+            lines = [
+                sorted(
+                    {
+                        normalize(t)
+                        for t in sample_sentence(
+                            line,
+                            {**intents.slot_lists, **lists},
+                            {**intents.expansion_rules, **data.expansion_rules},
+                            language=lang,
+                        )
+                    }
+                )
+                for data in intents.intents[intent].data
+                for line in data.sentences
+                if not any(
+                    n in data.wildcard_list_names for n in line.list_names(intents.expansion_rules)
+                )
+            ]
+            for text in _spread(lines, per_intent):
                 rec = self.recognize(text, lang, detect=False)
                 if rec.intent == intent:
                     out.append((text, rec))
@@ -234,9 +249,32 @@ class Recognizer:
         self._fingerprints[lang] = hashlib.sha256("\n".join(parts).encode()).hexdigest()
         return self._fingerprints[lang]
 
+    def _list(self, lang: str, list_name: str) -> SlotList | None:
+        """The snapshot's list, or else the templates' own, one form per alternative: English
+        relations are the templates' ("(daughter|daughters)" → dotter)."""
+        own = self._exact[lang].get(list_name)
+        if own is not None:
+            return own
+        if (lang, list_name) not in self._spelled:
+            written = self._templates[lang].slot_lists.get(list_name)
+            self._spelled[lang, list_name] = (
+                TextSlotList.from_tuples(
+                    (
+                        (form, value.value_out)
+                        for value in written.values
+                        for form in sample_expression(value.text_in)
+                    ),
+                    allow_template=False,
+                    name=list_name,
+                )
+                if isinstance(written, TextSlotList)
+                else None
+            )
+        return self._spelled[lang, list_name]
+
     def forms(self, lang: str, list_name: str) -> list[str]:
         """The spoken forms (normalised) of slot list ``list_name``."""
-        slot_list = self._exact[lang].get(list_name)
+        slot_list = self._list(lang, list_name)
         if not isinstance(slot_list, TextSlotList):
             return []
         return [
@@ -246,7 +284,7 @@ class Recognizer:
     def values_in(self, text: str, lang: str, list_name: str) -> list[Any]:
         """The values of slot list ``list_name`` whose spoken forms are words of ``text``
         (one word or two), longest forms first."""
-        slot_list = self._exact[lang].get(list_name)
+        slot_list = self._list(lang, list_name)
         if not isinstance(slot_list, TextSlotList):
             return []
         said = f" {normalize(text)} "
@@ -401,3 +439,17 @@ def _relation_list(relations: Iterable[str]) -> TextSlotList:
         allow_template=False,
         name="relation",
     )
+
+
+def _spread(lines: list[list[str]], limit: int) -> list[str]:
+    """Up to ``limit`` of the template lines' sentences, taken from each line in turn, each
+    line's spread over its forms: every wording is in the index, and a line added to the
+    templates does not change which sentences the others give."""
+    picked: dict[str, None] = {}
+    for rank in range(max((len(t) for t in lines), default=0)):
+        for texts in lines:
+            if rank < len(texts):  # a low-discrepancy walk: spread out, the same every time
+                picked.setdefault(texts[int((rank * 0.6180339887) % 1 * len(texts))])
+            if len(picked) >= limit:
+                return list(picked)
+    return list(picked)

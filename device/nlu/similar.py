@@ -41,7 +41,13 @@ SAID_CODES: dict[str, dict[str, str]] = {
         **{part: words + _MORE_PARTS.get(part, "") for part, words in PART_WORDS.items()},
         "night": r"\bnatt|night",
     },
-    "order": {"first": r"först|first|börja", "last": r"\bsist|last|slut"},
+    "order": {
+        "first": r"först|first|börja",
+        "last": r"\bsist|last|slut",
+        # "vem kommer efter Siv?" is never read as who comes before her
+        "before": r"\b(innan|före|tidigare|before|prior|earlier)\b",
+        "after": r"\b(efter|sen|sedan|nästa|after|next|then)\b",
+    },
     "boundary": {"end": r"slut|klar|färdig|\bend|finish|done|hur länge|how long"},
     "remaining": {"True": r"\bkvar\b|\bleft\b|remain"},
     # "Vad kan du hjälpa mig med?" is not the next visit's routine: the question must say "next".
@@ -73,6 +79,7 @@ class Candidate:
     score: float  # cosine, -1..1
     intent: str
     slots: Mapping[str, Any]
+    fits: bool = True  # the question has a word of its intent: it may be chosen
 
     def key(self) -> Hashable:
         return (self.intent, tuple(sorted((k, repr(v)) for k, v in self.slots.items())))
@@ -167,17 +174,18 @@ def choose(
     candidates: Sequence[Candidate], floor: float, margin: float
 ) -> tuple[Candidate | None, bool]:
     """The reading to use and whether it is clear enough to answer at once (else say it back):
-    None when the most alike is under ``floor``. Clear: ``margin`` ahead of the best reading
-    with another intent or other slots."""
-    if not candidates or candidates[0].score < floor:
+    None when the most alike reading the question has a word for is under ``floor``. Clear:
+    ``margin`` ahead of the best reading with another intent or other slots, a reading without
+    such a word included."""
+    best = next((c for c in candidates if c.fits), None)
+    if best is None or best.score < floor:
         return None, False
-    best = candidates[0]
     # The same reading with more of what the question says ("kvällsbesöket hos Maria": her
     # evening visit, not just her visit) is that reading, more precisely: it is taken when
     # within the margin, and the two never stand in each other's way.
-    for other in candidates[1:]:
+    for other in candidates[candidates.index(best) + 1 :]:
         near = best.score - other.score < margin or _said_more(other, best, floor)
-        if near and _refines(other, best):
+        if near and other.fits and _refines(other, best):
             best = other
     rivals = [
         c.score

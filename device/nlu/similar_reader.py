@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from device.nlu.agreement import asked
+from device.nlu.agreement import asked, supported
 from device.nlu.clock import ClockTime
 from device.nlu.encoder import EncoderError, SentenceEncoder
 from device.nlu.numbers import minutes_said
@@ -116,6 +116,7 @@ class SimilarReader:
         if ask.kind == "until":  # "klar hos Bertil nu, hur lång tid till nästa?": not Bertil's
             clients = ()
         lengths = said("break_minutes") if ask.kind == "fits" else []  # read once, not per example
+        supports: dict[str, bool] = {}
         for score, example in index.nearest(vector, self._settings.nearest * 4):
             if len(candidates) >= self._settings.nearest:
                 break
@@ -124,7 +125,10 @@ class SimilarReader:
                 continue
             if len(lengths) == 1 and "break_minutes" not in slots:  # "en timmes middagsrast"
                 slots["break_minutes"] = lengths[0]
-            candidate = Candidate(score, example.intent, slots)
+            # A reading no word of the question speaks for ("kan Karin äta nötter?" as her
+            # medication) is never chosen, but still stands in the way of one that is.
+            fits = supports.setdefault(example.intent, supported(example.intent, text))
+            candidate = Candidate(score, example.intent, slots, fits)
             if candidate.key() not in seen:
                 seen.add(candidate.key())
                 candidates.append(candidate)

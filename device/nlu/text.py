@@ -7,8 +7,9 @@ import re
 _CLOCK_DOT = re.compile(r"\b(\d{1,2})\.(\d{2})\b", re.ASCII)
 _APOSTROPHE = re.compile(r"(\w)['’](s?)\b")
 # English contractions a question starts with ("What's Bertil's address?"), spelled out before
-# genitives are folded: folded, "what's" became "whats" and no template read it.
-_CONTRACTED = re.compile(r"\b(who|what|where|when|how|that|there|it)['’]s\b")
+# genitives are folded: folded, "what's" became "whats" and no template read it. "How long's
+# the visit", "what time's Leila" too.
+_CONTRACTED = re.compile(r"\b(who|what|where|when|how|that|there|it|long|time)['’]s\b")
 _I_AM = re.compile(r"\bi['’]m\b")
 # The same, as a recogniser writes them: no apostrophe ("whos next tonight").
 _UNMARKED = re.compile(r"\b(who|what|where|when|how)s\b")
