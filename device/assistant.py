@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 
 from device.answers.handlers import HANDLERS, NEEDS_DATA, Ask, Reply, can_restate, restate
 from device.answers.phrases import say
-from device.answers.records import client_sentences
 from device.answers.redact import code_tokens, redact
 from device.care.model import CareData
 from device.care.store import CareStore
@@ -27,7 +26,7 @@ from device.nlu.recognizer import Recognition, Recognizer, Templates
 from device.nlu.similar_reader import SimilarReader
 from device.nlu.situations import whom_to_call
 from device.nlu.text import guess_language, normalize
-from device.readers import known_words, read_unknown
+from device.readers import known_words, read_unknown, recorded
 from device.session import Conversation, Leaning, released, vet_reading
 from device.settings import Settings
 from device.signals import Answered, Signal, SignalWatch
@@ -94,9 +93,8 @@ class Assistant:
         self._recognizer = Recognizer(
             self._templates, care, self._settings.answers.name_match_threshold
         )
-        # The records' words are not surnames: "tål siv nötter" names no "Siv Nötter".
-        recorded = [hit.text for client in care.clients for hit in client_sentences(client, care)]
-        self._people = Directory.of(care, [*self._recognizer.vocabulary(), *recorded])
+        # The records' words are no surnames: "tål siv nötter" names no "Siv Nötter".
+        self._people = Directory.of(care, [*self._recognizer.vocabulary(), *recorded(care)])
         if self._similar is not None and care.clients:
             known_words(self._recognizer, care)  # here, not on the first question's path
             self._similar.prepare(self._recognizer)
@@ -196,10 +194,8 @@ class Assistant:
                 text = leaning.text
         rec = given or leaning.reading or self._read(text)
         if rec.intent == "unknown" and given is None:  # "och i morgon då?", "och Bertil?"
-            rec = (
-                self._conversation.ellipsis_reading(text, now, self._recognizer, self._people)
-                or rec
-            )
+            said_before = self._conversation.ellipsis_reading
+            rec = said_before(text, now, self._recognizer, self._people) or rec
         llm_ms: dict[str, float] = {}
         ask_back = leaning.stale
         if rec.intent == "unknown":  # "vem ringer jag om Märta blir andfådd?": a rule, not a list
@@ -308,8 +304,8 @@ class Assistant:
         """ "fel" or "bra" about the last answer: thanked, counted by the caller, words not kept."""
         if self._signals.last is None:
             return Reply(say(lang, "feedback_nothing"), outcome="unknown")
-        bad = rec.slots.get("verdict") == "bad"
-        return Reply(say(lang, "feedback_bad" if bad else "feedback_good"), outcome="answered")
+        key = "feedback_bad" if rec.slots.get("verdict") == "bad" else "feedback_good"
+        return Reply(say(lang, key), outcome="answered")
 
     def _signal(
         self, text: str, spoken: Recognition, rec: Recognition, reply: Reply, now: datetime

@@ -28,13 +28,16 @@ from device.turn import ms_since
 _KNOWN: weakref.WeakKeyDictionary[Recognizer, Known] = weakref.WeakKeyDictionary()
 
 
+def recorded(care: CareData) -> list[str]:
+    """Every sentence of every client's records."""
+    return [hit.text for client in care.clients for hit in client_sentences(client, care)]
+
+
 def known_words(recognizer: Recognizer, care: CareData) -> Known:
     """The templates' words, the names and every word of the care data's records."""
     if recognizer not in _KNOWN:
         texts = [*recognizer.vocabulary(), *recognizer.names.forms, *recognizer.people.forms]
-        for client in care.clients:
-            texts += [hit.text for hit in client_sentences(client, care)]
-        _KNOWN[recognizer] = Known.of(texts)
+        _KNOWN[recognizer] = Known.of([*texts, *recorded(care)])
     return _KNOWN[recognizer]
 
 

@@ -112,7 +112,8 @@ class Directory:
                 for form in _forms(fam):
                     family[form].add(ref)
         names = set(first) | set(family)
-        common = frozenset((set(EVERYDAY) | {w for t in vocabulary for w in normalize(t).split()}) - names)
+        words = {w for text in vocabulary for w in normalize(text).split()}
+        common = frozenset((set(EVERYDAY) | words) - names)
         bases = {n for n in first if genitive(n) != n}
         possessive = frozenset(genitive(n) for n in bases) - bases
         return Directory(

@@ -1,4 +1,4 @@
-"""Intent recognition with hassil sentence templates (the only module that imports hassil).
+"""Intent recognition with hassil sentence templates (the hassil adapter, with slot_lists.py).
 
 ``Recognizer.recognize`` is a pure function of the text, the templates and the slot lists built
 from the care data: first an exact pass with the known names, then a pass where the name is a
@@ -8,8 +8,7 @@ wildcard snapped to the closest known person (speech-to-text misspells names).
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -29,8 +28,9 @@ from hassil.sample import sample_expression, sample_intents, sample_sentence
 from device.care.model import CareData
 from device.nlu.clock import ClockTime, parse_clock
 from device.nlu.days import find_day
-from device.nlu.names import NameIndex, genitive
+from device.nlu.names import NameIndex
 from device.nlu.numbers import EN_HOUR_WORDS, SV_HOUR_WORDS, WORDS
+from device.nlu.slot_lists import medicine_list, relation_list, visit_kind_list
 from device.nlu.text import guess_language, normalize
 
 LANGUAGES = ("sv", "en")
@@ -109,7 +109,7 @@ class Recognizer:
             allow_template=False,
             name="client",
         )
-        relations = _relation_list(r.relation for r in care.relatives)
+        relations = relation_list(r.relation for r in care.relatives)
         # A first name shared by a client and a relative or a colleague ("ring Karin") must be
         # asked back, so the people list carries the clients who can be called that as well.
         self.people = NameIndex.of_people(care).including(self.names)
@@ -119,7 +119,7 @@ class Recognizer:
             name="person",
         )
         medicines = {
-            lang: _medicine_list((m.name for m in care.medications), lang) for lang in LANGUAGES
+            lang: medicine_list((m.name for m in care.medications), lang) for lang in LANGUAGES
         }
         self._exact: dict[str, dict[str, SlotList]] = {
             "sv": {
@@ -133,7 +133,7 @@ class Recognizer:
         kinds = {v.kind for v in care.visits if v.kind}
         kinds |= {a.kind for plan in care.careplans for a in plan.activities if a.kind}
         for lang, lists in self._exact.items():
-            lists["visit_kind"] = _visit_kind_list(templates[lang], kinds)
+            lists["visit_kind"] = visit_kind_list(templates[lang], kinds)
         self._sentences: dict[str, list[str]] = {}  # built on first use: seconds, not at import
         self._intent_sentences: dict[str, list[tuple[str, str]]] = {}
         self._fingerprints: dict[str, str] = {}  # asked for on every question read by meaning
@@ -361,84 +361,6 @@ class Recognizer:
         if fuzzy and "client" not in slots:
             return None  # the fuzzy pass exists only to snap names
         return Recognition(result.intent.name, lang, slots, fuzzy)
-
-
-# Words for a kind of medicine, per language, as records name it in Swedish ("eye drops" →
-# "ögondroppar").
-MEDICINE_WORDS = {
-    "sv": {"ögondroppar": "ögondroppar", "ögongel": "ögongel", "insulin": "insulin"},
-    "en": {"eye drops": "ögondroppar", "eye gel": "ögongel", "insulin": "insulin"},
-}
-
-
-def _visit_kind_list(intents: Intents, kinds: set[str]) -> TextSlotList:
-    """The templates' visit kinds and the kinds this care data uses ("Frukost", "Dusch",
-    "Tillsyn"), with the forms a worker says: "frukosten", "duschbesöket", "tillsynen"."""
-    static = intents.slot_lists.get("visit_kind")
-    values = list(static.values) if isinstance(static, TextSlotList) else []
-    known = {str(v.value_out).casefold() for v in values}
-    forms: dict[str, str] = {}
-    for kind in sorted(kinds):
-        word = normalize(kind)
-        if not word or kind.casefold() in known:
-            continue
-        for form in (word, f"{word}en", f"{word}et", f"{word}n", f"{word}besöket", f"{word}besök"):
-            forms.setdefault(form, kind)
-    extra = TextSlotList.from_tuples(forms.items(), allow_template=False, name="visit_kind")
-    return TextSlotList(name="visit_kind", values=[*values, *extra.values])
-
-
-def _medicine_list(names: Iterable[str], lang: str) -> TextSlotList:
-    """Each medication's name, its first and last word, as said ("Waran", "Xalatan",
-    "ögondroppar"), and the words
-    for kinds of medicine ("ögondroppar", "eye drops"); the value is the word to look for in a
-    client's list. Kept short: every form multiplies the sentences of the care grammar."""
-    forms: dict[str, str] = {}
-    for name in names:
-        words = normalize(name).split()
-        if not words:
-            continue
-        forms.setdefault(" ".join(words), words[0])
-        forms.setdefault(words[0], words[0])
-        if len(words) > 1 and len(words[-1]) >= 4:  # "Spiriva inhalator": "hans inhalator"
-            forms.setdefault(words[-1], words[-1])
-    for said, word in MEDICINE_WORDS[lang].items():
-        forms.setdefault(said, word)
-    return TextSlotList.from_tuples(
-        ((form, value) for form, value in forms.items()), allow_template=False, name="medicine"
-    )
-
-
-# Everyday words for a recorded relation: "Ainas man" is the relative recorded as "make".
-RELATION_WORDS = {
-    "make": ("man", "mannen", "maken"),
-    "man": ("make", "maken", "mannen"),
-    "fru": ("hustru", "frun", "hustrun"),
-    "hustru": ("fru", "frun"),
-    "sambo": ("sambon", "partner"),
-    "dotter": ("dottern",),
-    "son": ("sonen",),
-    "bror": ("brodern", "brorsan"),
-    "syster": ("systern", "syrran"),
-}
-
-
-def _relation_list(relations: Iterable[str]) -> TextSlotList:
-    """Swedish relations as recorded, with their definite and genitive forms and the everyday
-    words for them."""
-    forms: dict[str, set[str]] = defaultdict(set)
-    for relation in relations:
-        word = normalize(relation)
-        if not word:
-            continue
-        for said in (word, *RELATION_WORDS.get(word, ())):
-            for form in (said, genitive(said), f"{said}n", f"{said}ns", f"{said}en", f"{said}ens"):
-                forms[form].add(word)
-    return TextSlotList.from_tuples(
-        ((form, tuple(sorted(words))) for form, words in forms.items()),
-        allow_template=False,
-        name="relation",
-    )
 
 
 def _spread(lines: list[list[str]], limit: int) -> list[str]:
