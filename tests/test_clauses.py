@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from device.assistant import Assistant
-from device.nlu.clauses import clause_reading, parts
+from device.nlu.clauses import clause_reading, left_behind, parts
 from device.nlu.recognizer import Recognition
 from device.nlu.text import normalize
 from tests.conftest import MORNING
@@ -109,3 +109,34 @@ def test_an_ask_for_the_number_after_whom_to_call_is_that_number() -> None:
     # A number asked after a reading that gives none is another question.
     assert clause_reading("Vem är nästa, vad är numret?", _read, _named) is None
     assert clause_reading("Ring Bertils dotter, vad är numret till Anna?", _read, _named) is None
+
+
+def test_a_client_just_left_is_not_the_next_visits() -> None:
+    """ "klar hos ahmed hinner jag äta lunch innan nästa" had been read as the time until Ahmed's
+    next visit (13:00), skipping Karl's at 11:30 (round 6)."""
+    anna = ("Patient/p-anna",)
+    until = Recognition("time_left", "sv", {"client": anna})
+    for text in ("klar hos anna hinner jag äta innan nästa", "Done with Anna. How long till next?"):
+        assert left_behind(text, until, _named).slots == {}, text
+    nxt = Recognition("next_visit", "sv", {"client": anna})
+    assert left_behind("jag har lämnat anna, vem är nästa", nxt, _named).slots == {}
+    # Anna named as where she is going, or an order said: left as read.
+    assert left_behind("hur lång tid har jag till anna, nästa besök", until, _named) == until
+    after = Recognition("next_visit", "sv", {"client": anna, "order": "after"})
+    assert left_behind("klar hos anna vem är nästa", after, _named) == after
+    assert left_behind("klar hos anna hur lång tid till bertil", until, _named) == until
+
+
+@given(
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyzåäö ,.?", max_size=60),
+    st.sampled_from(["time_left", "next_visit", "visit_time", "routine"]),
+    st.sampled_from([{}, {"client": ("Patient/p-anna",)}, {"order": "after"}]),
+)
+def test_property_left_behind_only_ever_drops_the_client(
+    text: str, intent: str, slots: dict[str, object]
+) -> None:
+    reading = Recognition(intent, "sv", dict(slots))
+    got = left_behind(text, reading, _named)
+    assert got.intent == intent
+    assert got == reading or (got.slots == {} and "client" in slots and intent in (
+        "time_left", "next_visit"))  # fmt: skip

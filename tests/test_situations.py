@@ -35,8 +35,18 @@ def test_a_clients_health_is_the_nurses(question: str) -> None:
     )
 
 
-def test_the_workers_own_illness_is_the_coordinators() -> None:
-    found = whom_to_call("Vem ska jag ringa om jag blir sjuk?", "sv")
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Vem ska jag ringa om jag blir sjuk?",
+        "Jag blir sen till Leila, vem ska jag meddela?",
+        "Vem ringer jag om jag inte hinner till Märta i tid? Jag hinner inte.",
+        "stuck in traffic gonna be late to Leila, who do I let know",
+        "Who do I call if I'm running late?",
+    ],
+)
+def test_the_workers_own_illness_or_delay_is_the_coordinators(question: str) -> None:
+    found = whom_to_call(question, "sv")
     assert found is not None and found.slots == {"role": "coordinator"}
 
 
@@ -49,6 +59,8 @@ def test_the_workers_own_illness_is_the_coordinators() -> None:
         "Vem ska jag ringa om maken blir sjuk?",
         "Vilken av döttrarna ringer jag om Greta ramlar?",
         "Who do I call if Siv's husband feels ill?",
+        "Leilas dotter är sen, vem ska jag meddela?",  # someone else's delay
+        "Vem kommer sen?",  # "sen": then
         "Är Greta sjuk?",  # not whom to call
         "Vem är sjuk idag?",
     ],
@@ -61,11 +73,12 @@ def test_anything_else_is_left_to_the_other_readers(question: str) -> None:
 def test_no_health_word_no_nurse(text: str) -> None:
     # Without a word of illness, injury or medicine nothing here sends the worker to the nurse.
     found = whom_to_call(f"vem ringer jag om {text}", "sv")
-    if found is not None:
+    if found is not None and found.slots.get("role") == "nurse":
         assert found.intent == "escalation"
         words = ("sjuk", "ont", "ramla", "trilla", "fall", "föll", "svimm", "andfådd", "andnöd")
         more = ("andas", "förvirr", "blöd", "kräk", "feber", "skada", "medvetslös", "blodsocker")
         rest = ("insulin", "kramp", "smärt", "dålig", "ill", "sick", "unwell", "pain", "fell")
+        rest += ("halka", "snubbl", "slipped", "tripped", "stumbl")
         assert any(w in text for w in (*words, *more, *rest, "faint", "confus", "bleed")) or any(
             w in text for w in ("breath", "fever", "hurt", "injur", "vomit", "seizure", "blood")
         ), text

@@ -3,9 +3,9 @@ förvirrad, vem ska jag kontakta?", "Who should I phone if Siv feels ill?".
 
 The situation is free text no template can list. When it speaks of the client's health (ill,
 fallen, in pain, confused, short of breath, the insulin) the nurse is the one to call, after 112 in
-an emergency; when the worker herself is ill, the coordinator. Anything else (a car, a door that
-stays shut) is left to the other readers: the nurse is not everyone's contact. Pure: text in, a
-reading or None out.
+an emergency; when the worker herself is ill or late, the coordinator. Anything else (a car, a
+door that stays shut) is left to the other readers: the nurse is not everyone's contact. Pure:
+text in, a reading or None out.
 """
 
 from __future__ import annotations
@@ -36,11 +36,24 @@ _SOMEONE_ELSE = re.compile(
 )
 # "Om jag blir sjuk": the worker's own illness is the coordinator's to plan around.
 _MYSELF = re.compile(r"\b(om|när|ifall|if|when) (jag|i) (blir|är|mår|känner|get|am|feel)\b")
+# "Jag blir sen till Leila, vem ska jag meddela?": so is her own delay.
+_LATE = re.compile(
+    r"\b(blir|är) (lite |nog )?sen\b|\bkommer (för )?sent\b|\bförsenad|\bhinner inte\b|"
+    r"\b(running|be|am|is) (a bit |so )?late\b|\blate (to|for)\b|\bdelayed\b|\bstuck in traffic\b|"
+    r"\brunning behind\b"
+)
+_WHO_TO_TELL = re.compile(
+    r"\b(vem|vilka|who|whom)\b.*\b(meddela|meddelar|säga till|säger till|informera|"
+    r"let know|lets know|tell|inform|notify)\b"
+)
 
 
 def whom_to_call(text: str, language: str) -> Recognition | None:
     """An escalation reading when the question asks whom to call in a health situation."""
     said = normalize(text)
+    asks_whom = _WHO_TO_CALL.search(said) or _WHO_TO_TELL.search(said)
+    if asks_whom and _LATE.search(said) and not _SOMEONE_ELSE.search(said):
+        return Recognition("escalation", language, {"role": "coordinator"})
     if not _WHO_TO_CALL.search(said) or not HEALTH_EVENT.search(said):
         return None
     if _SOMEONE_ELSE.search(said):

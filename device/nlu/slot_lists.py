@@ -1,0 +1,89 @@
+"""The slot lists of one care-data snapshot, as hassil reads them: visit kinds, medicines and
+relations with the forms a worker says. Part of the hassil adapter (device/nlu/recognizer.py)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from hassil import Intents, TextSlotList
+
+from device.nlu.names import genitive
+from device.nlu.text import normalize
+
+# Words for a kind of medicine, per language, as records name it in Swedish ("eye drops" →
+# "ögondroppar").
+MEDICINE_WORDS = {
+    "sv": {"ögondroppar": "ögondroppar", "ögongel": "ögongel", "insulin": "insulin"},
+    "en": {"eye drops": "ögondroppar", "eye gel": "ögongel", "insulin": "insulin"},
+}
+
+
+def visit_kind_list(intents: Intents, kinds: set[str]) -> TextSlotList:
+    """The templates' visit kinds and the kinds this care data uses ("Frukost", "Dusch",
+    "Tillsyn"), with the forms a worker says: "frukosten", "duschbesöket", "tillsynen"."""
+    static = intents.slot_lists.get("visit_kind")
+    values = list(static.values) if isinstance(static, TextSlotList) else []
+    known = {str(v.value_out).casefold() for v in values}
+    forms: dict[str, str] = {}
+    for kind in sorted(kinds):
+        word = normalize(kind)
+        if not word or kind.casefold() in known:
+            continue
+        for form in (word, f"{word}en", f"{word}et", f"{word}n", f"{word}besöket", f"{word}besök"):
+            forms.setdefault(form, kind)
+    extra = TextSlotList.from_tuples(forms.items(), allow_template=False, name="visit_kind")
+    return TextSlotList(name="visit_kind", values=[*values, *extra.values])
+
+
+def medicine_list(names: Iterable[str], lang: str) -> TextSlotList:
+    """Each medication's name, its first and last word, as said ("Waran", "Xalatan",
+    "ögondroppar"), and the words
+    for kinds of medicine ("ögondroppar", "eye drops"); the value is the word to look for in a
+    client's list. Kept short: every form multiplies the sentences of the care grammar."""
+    forms: dict[str, str] = {}
+    for name in names:
+        words = normalize(name).split()
+        if not words:
+            continue
+        forms.setdefault(" ".join(words), words[0])
+        forms.setdefault(words[0], words[0])
+        if len(words) > 1 and len(words[-1]) >= 4:  # "Spiriva inhalator": "hans inhalator"
+            forms.setdefault(words[-1], words[-1])
+    for said, word in MEDICINE_WORDS[lang].items():
+        forms.setdefault(said, word)
+    return TextSlotList.from_tuples(
+        ((form, value) for form, value in forms.items()), allow_template=False, name="medicine"
+    )
+
+
+# Everyday words for a recorded relation: "Ainas man" is the relative recorded as "make".
+RELATION_WORDS = {
+    "make": ("man", "mannen", "maken"),
+    "man": ("make", "maken", "mannen"),
+    "fru": ("hustru", "frun", "hustrun"),
+    "hustru": ("fru", "frun"),
+    "sambo": ("sambon", "partner"),
+    "dotter": ("dottern",),
+    "son": ("sonen",),
+    "bror": ("brodern", "brorsan"),
+    "syster": ("systern", "syrran"),
+}
+
+
+def relation_list(relations: Iterable[str]) -> TextSlotList:
+    """Swedish relations as recorded, with their definite and genitive forms and the everyday
+    words for them."""
+    forms: dict[str, set[str]] = defaultdict(set)
+    for relation in relations:
+        word = normalize(relation)
+        if not word:
+            continue
+        for said in (word, *RELATION_WORDS.get(word, ())):
+            for form in (said, genitive(said), f"{said}n", f"{said}ns", f"{said}en", f"{said}ens"):
+                forms[form].add(word)
+    return TextSlotList.from_tuples(
+        ((form, tuple(sorted(words))) for form, words in forms.items()),
+        allow_template=False,
+        name="relation",
+    )
