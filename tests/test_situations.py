@@ -50,6 +50,13 @@ def test_the_workers_own_illness_or_delay_is_the_coordinators(question: str) -> 
     assert found is not None and found.slots == {"role": "coordinator"}
 
 
+def test_an_english_make_is_no_swedish_husband() -> None:
+    question = "I'm running late and won't make it to Leila on time. Who do I let know?"
+    found = whom_to_call(question, "en")
+    assert found is not None and found.slots == {"role": "coordinator"}
+    assert whom_to_call("Vem ringer jag om maken blir sjuk?", "sv") is None
+
+
 @pytest.mark.parametrize(
     "question",
     [

@@ -27,13 +27,19 @@ HEALTH_EVENT = re.compile(
     r"injur|vomit|seizure|blood sugar|slipped|tripped|stumbl",
 )
 # "Vilken anhörig ska jag ringa om Greta ramlar?" asks for someone else: not this rule's to answer.
-# Whole words: "frukosten" is no wife, "maken" is a husband.
-_SOMEONE_ELSE = re.compile(
-    r"\b(anhörig\w*|dotter\w*|döttr\w*|son|sons|sonen\w*|söner\w*|fru|frus|frun\w*|make|makes|"
-    r"maken\w*|maka|makan\w*|syster\w*|bror|brors|brodern\w*|bröder\w*|grann\w*|läkare\w*|"
-    r"samordnar\w*|chef\w*|relative\w*|daughter\w*|wife\w*|wives|husband\w*|sister\w*|"
-    r"brother\w*|neighbou?r\w*|doctor\w*|coordinator\w*|manager\w*)\b"
-)
+# Whole words: "frukosten" is no wife, "maken" is a husband; Swedish words in Swedish only ("make
+# it to Leila" names no husband).
+_SOMEONE_ELSE = {
+    "sv": re.compile(
+        r"\b(anhörig\w*|dotter\w*|döttr\w*|son|sons|sonen\w*|söner\w*|fru|frus|frun\w*|make|"
+        r"makes|maken\w*|maka|makan\w*|syster\w*|bror|brors|brodern\w*|bröder\w*|grann\w*|"
+        r"läkare\w*|samordnar\w*|chef\w*)\b"
+    ),
+    "en": re.compile(
+        r"\b(relative\w*|daughter\w*|sons?|wife\w*|wives|husband\w*|sister\w*|brother\w*|"
+        r"neighbou?r\w*|doctor\w*|coordinator\w*|manager\w*)\b"
+    ),
+}
 # "Om jag blir sjuk": the worker's own illness is the coordinator's to plan around.
 _MYSELF = re.compile(r"\b(om|när|ifall|if|when) (jag|i) (blir|är|mår|känner|get|am|feel)\b")
 # "Jag blir sen till Leila, vem ska jag meddela?": so is her own delay.
@@ -52,11 +58,14 @@ def whom_to_call(text: str, language: str) -> Recognition | None:
     """An escalation reading when the question asks whom to call in a health situation."""
     said = normalize(text)
     asks_whom = _WHO_TO_CALL.search(said) or _WHO_TO_TELL.search(said)
-    if asks_whom and _LATE.search(said) and not _SOMEONE_ELSE.search(said):
+    someone_else = any(
+        pattern.search(said) for lang, pattern in _SOMEONE_ELSE.items() if lang in ("en", language)
+    )
+    if asks_whom and _LATE.search(said) and not someone_else:
         return Recognition("escalation", language, {"role": "coordinator"})
     if not _WHO_TO_CALL.search(said) or not HEALTH_EVENT.search(said):
         return None
-    if _SOMEONE_ELSE.search(said):
+    if someone_else:
         return None
     if _MYSELF.search(said):
         return Recognition("escalation", language, {"role": "coordinator"})
