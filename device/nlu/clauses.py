@@ -134,12 +134,15 @@ def left_behind(
     Ahmed") are left as they are: they already mean the visit after."""
     if reading.intent not in _TOWARDS_NEXT or not reading.clients or "order" in reading.slots:
         return reading
-    said = normalize(text)
-    if not _NEXT.search(said):
+    if not _NEXT.search(normalize(text)):
         return reading
-    left = {
-        ref for m in _DONE_AT.finditer(said) for ref in named_in(m.group("at") or m.group("from"))
-    }
-    if not set(reading.clients) <= left:
+    if not set(reading.clients) <= just_left(text, named_in):
         return reading
     return replace(reading, slots={k: v for k, v in reading.slots.items() if k != "client"})
+
+
+def just_left(text: str, named_in: Callable[[str], Sequence[str]]) -> set[str]:
+    """The clients named as where the worker has just been ("klar hos Ahmed", "just left
+    Anna's")."""
+    spans = [m.group("at") or m.group("from") for m in _DONE_AT.finditer(normalize(text))]
+    return {ref for span in spans for ref in named_in(span)}

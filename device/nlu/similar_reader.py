@@ -24,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from device.nlu.agreement import asked, supported
+from device.nlu.clauses import just_left
 from device.nlu.clock import ClockTime
 from device.nlu.encoder import EncoderError, SentenceEncoder
 from device.nlu.numbers import minutes_said
@@ -101,6 +102,8 @@ class SimilarReader:
         said_text = normalize(text)
         vector = encoder.embed([question])[0]
         clients = names.named_in(text)
+        if len(clients) > 1:  # "klar hos Ahmed, hur länge till Karls lunch?": Karl's
+            clients = tuple(c for c in clients if c not in just_left(text, names.named_in))
         extra = {k: v for k, v in rec.slots.items() if k == "day"}
         candidates: list[Candidate] = []
         seen: set[Any] = set()
