@@ -227,3 +227,22 @@ def test_what_i_should_know_about_adds_nothing_to_the_question(templates: Templa
         assert (reading.intent, reading.clients) == ("flags", ("Patient/p-bertil",)), text
     # Said on its own it asks nothing.
     assert rec.recognize("jag ska känna till").intent == "unknown"
+
+
+def test_english_relations_are_found_in_a_question(templates: Templates) -> None:
+    # The similar reader looks a relation up in the question (``values_in``); English has no
+    # list of the snapshot's, so the templates' own is used, one form per alternative.
+    recognizer = Recognizer(templates, _care(), 85)
+    found = recognizer.values_in(
+        "Can you give me the number for Anna's daughter?", "en", "relation"
+    )
+    assert found == [["dotter"]]
+    assert "daughters" in recognizer.forms("en", "relation")
+    assert recognizer.values_in("Vad har Annas dotter för nummer?", "sv", "relation")
+
+
+def test_a_word_of_the_records_is_no_surname(assistant: Assistant) -> None:
+    # "tål bertil penicillin" had been "nobody called Bertil Penicillin" ("-in", "-er" are the
+    # shapes of surnames); the records' own words are known words now.
+    turn = assistant.ask("tål bertil penicillin", now=MORNING)
+    assert "hittar ingen som heter" not in turn.answer, turn.answer

@@ -43,7 +43,8 @@ _SUPPORT: dict[str, str] = {
     r"\bdo\b|task|routine|help|need|chores",
     "notes": r"gilla|tycke|önsk|anteckn|veta|viktig|vill|föredr|intresse|berätta|språk|hobby|"
     r"jobbade|arbetade|yrke|musik|"
-    r"like|prefer|note|know|wish|important|tell me about|language|worked|job|music",
+    r"like|prefer|note|know|wish|important|tell me about|language|worked|work as|job|music|"
+    r"living|retired|career|pension",
     "flags": r"allerg|tål|tåla|risk|fara|faror|farlig|husdjur|hund|katt|djur|fågel|rollator|"
     r"hjälpmedel|rullstol|lyft|överkänslig|nöt|gluten|laktos|fall|varning|"
     r"allergic|pet|dog|cat|bird|animal|walker|wheelchair|hoist|hazard|danger|tolerate|nut|warning",
@@ -52,7 +53,8 @@ _SUPPORT: dict[str, str] = {
     r"dose",
     "access": r"kod|port|dörr|nyckel|lås|komma in|in till|in hos|öppna|"
     r"code|door|key|lock|get in|enter|open",
-    "address": r"adress|bor\b|gata|gatan|ligger|hitta|vägen|hus|address|live|street|where|find",
+    "address": r"adress|bor\b|gata|gatan|ligger|hitta|vägen|\bhus(et)?\b|address|\blives?\b|street|"
+    r"where|find",
     "relative_phone": r"ring|nummer|telefon|dotter|son|fru|make|maka|anhörig|släkt|barn|bror|"
     r"syster|mamma|pappa|sambo|granne|call|phone|number|daughter|wife|husband|relative|"
     r"brother|sister|mother|father|neighbour|neighbor",
@@ -74,7 +76,8 @@ _DEMANDS: tuple[tuple[str, frozenset[str]], ...] = (
     # what to do at Kjell's.
     (
         r"\b(hobby|hobbyer|hobbies|intressen?|fritid\w*|jobbade|arbetade|yrke\w*|språk\w*|"
-        r"musik|worked|job|profession|language|music|interests?)\b",
+        r"pension\w*|musik|worked|work as|job|profession|for a living|retired|career|language|"
+        r"music|interests?)\b",
         frozenset({"notes", "records", "flags"}),
     ),
 )
