@@ -21,6 +21,7 @@ from device.nlu.similar import NAME, Candidate, Example, Index, choose, fill, ma
 from device.nlu.similar_reader import SimilarReader
 from device.nlu.text import normalize
 from device.settings import Settings, SimilarSettings
+from tests.conftest import EXAMPLE, MORNING
 
 THIRD = Path(__file__).parent / "data" / "third-bundle.json"
 MONDAY = datetime(2026, 12, 14, 7, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
@@ -299,3 +300,14 @@ def test_a_broken_cache_is_rebuilt(tmp_path: Path, omar: Assistant) -> None:
 def test_an_empty_cache_file_setting_means_the_data_folder(settings: Settings) -> None:
     # defaults.toml says cache_file = "": it was read as Path("."), and every first build failed.
     assert settings.similar.cache_file is None
+
+
+def test_a_record_with_the_clients_own_name_is_near_by_the_name_not_the_meaning(
+    settings: Settings, templates: Templates, reader: SimilarReader
+) -> None:
+    # Round 7: "anything i should watch out for with gittan" was answered "Vill bli kallad Gittan."
+    assistant = Assistant(settings, templates, None, similar=reader)
+    assistant.use_care(parse_bundle(EXAMPLE.read_bytes()).care)
+    turn = assistant.ask("anything i should watch out for with gittan", now=MORNING)
+    print(turn.outcome, turn.answer)
+    assert not (turn.outcome == "answered" and "kallad" in turn.answer)
