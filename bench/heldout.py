@@ -1,7 +1,8 @@
 """Held-out sets written from the care data alone, before the code they measure (issues 36, 38,
 39): names that are not a client's (people.jsonl), short conversations (conversations.jsonl),
-the day's plan and the records in other words (round3.jsonl, round4_plan.jsonl), and every kind
-of question with words around it (round5.jsonl). Each answer is right, an honest miss, or
+the day's plan and the records in other words (round3.jsonl, round4_plan.jsonl), every kind
+of question with words around it (round5.jsonl, round6.jsonl) and as a recogniser writes it
+(round7.jsonl). Each answer is right, an honest miss, or
 wrong; the tests assert 0 wrong and the bench prints all three.
 
     .venv/bin/python -m bench.heldout
@@ -156,6 +157,10 @@ def main(argv: list[str]) -> int:
         # Every kind of question, with words around it, written from the bundles alone before
         # the round-5 changes were measured on it (2026-12-06).
         _print("round5.jsonl", round3(settings, templates, reader, "round5.jsonl"))
+        # 90 more of every kind, and 60 as a recogniser writes them, written by two helpers from
+        # the bundles alone; round7 was measured once, at the end of the work (2026-12-06).
+        _print("round6.jsonl", round3(settings, templates, reader, "round6.jsonl"))
+        _print("round7.jsonl", round3(settings, templates, reader, "round7.jsonl"))
     return 0
 
 
