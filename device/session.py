@@ -175,7 +175,12 @@ class Conversation:
         if rec.intent == "stop":
             self._focus = None
             return
-        if rec.intent in _NO_FOCUS or reply.outcome in ("unknown", "error", "no_data", "clarify"):
+        if rec.intent in _NO_FOCUS or reply.outcome in ("error", "no_data", "clarify"):
+            return
+        # Nothing found in a client's records ("Greta har inga allergier i journalen") is still
+        # about her: "vad är koden dit?" next is hers. Nothing found about no one is no focus.
+        negative = reply.outcome == "unknown"
+        if negative and not reply.sources:
             return
         patients = [s for s in reply.sources if s.startswith("Patient/")]
         client = None
@@ -187,7 +192,7 @@ class Conversation:
             client = patients[0]
         relatives = {s for s in reply.sources if s.startswith("RelatedPerson/")}
         person = None
-        if len(relatives) == 1 and rec.intent in ("relative_phone", "contact"):
+        if len(relatives) == 1 and rec.intent in ("relative_phone", "contact") and not negative:
             person = next(iter(relatives))
             relative = next((r for r in care.relatives if r.ref == person), None)
             client = relative.client if relative else client

@@ -21,7 +21,7 @@ from device.nlu.followup import ellipsis, refers, substitute
 from device.nlu.recognizer import Templates
 from device.nlu.similar_reader import SimilarReader
 from device.settings import Settings, SimilarSettings
-from tests.conftest import EXAMPLE, TZ
+from tests.conftest import EXAMPLE, MORNING, TZ
 
 DATA = Path(__file__).parent / "data"
 SLOW_FIXTURES = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
@@ -221,3 +221,13 @@ def test_speech_hears_a_follow_up_as_itself(talk: Assistant) -> None:
     meaning = talk.meaning("har han några allergier", "sv")
     assert meaning is not None and "p-bertil" in repr(meaning)
     assert talk.understands("vad är koden dit")
+
+
+def test_a_client_with_nothing_found_is_still_in_focus(assistant: Assistant) -> None:
+    # Found by CI's property test: "Har Greta några allergier?" finds none in her records (an
+    # honest "unknown"), and "vad är koden dit?" next had been Anna's, asked about before.
+    assistant.ask("Vad ska jag göra hos Anna?", now=MORNING)
+    negative = assistant.ask("Har Greta några allergier?", now=MORNING)
+    assert negative.outcome == "unknown" and negative.sources, negative.answer
+    turn = assistant.ask("Vad är koden dit?", now=MORNING)
+    assert "Greta" in turn.answer and "Anna" not in turn.answer, turn.answer
