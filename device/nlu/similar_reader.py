@@ -130,8 +130,9 @@ class SimilarReader:
                 slots["break_minutes"] = lengths[0]
             # A reading no word of the question speaks for ("kan Karin äta nötter?" as her
             # medication) is never chosen, but still stands in the way of one that is.
-            fits = supports.setdefault(example.intent, supported(example.intent, text))
-            candidate = Candidate(score, example.intent, slots, fits)
+            if example.intent not in supports:  # once per intent, not per example
+                supports[example.intent] = supported(example.intent, text)
+            candidate = Candidate(score, example.intent, slots, supports[example.intent])
             if candidate.key() not in seen:
                 seen.add(candidate.key())
                 candidates.append(candidate)
