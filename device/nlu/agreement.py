@@ -83,8 +83,8 @@ _DEMANDS: tuple[tuple[str, frozenset[str]], ...] = (
 )
 # A meal is a visit's routine or a record: "what does Märta like for lunch?" is not all her notes.
 _MEAL = re.compile(
-    r"\b(frukost\w*|lunch\w*|middag\w*|kvällsmat\w*|mellanmål\w*|breakfast|lunch|dinner|"
-    r"supper|snacks?)\b"
+    r"\b(frukost\w*|lunch\w*|middag\w*|kvällsmat\w*|mellanmål\w*|breakfast|dinner|supper|"
+    r"snacks?)\b"
 )
 _ROLE_WORDS = {
     "nurse": r"sjuksköt|sköterska|ssk\b|nurse",
@@ -189,7 +189,7 @@ _NOT_ANSWERS = frozenset(
 # (the whole day's list names visits that are over).
 _LEFT = re.compile(r"\b(kvar|återstår|resten|left|remaining)\b|\bstill (have|got|need|to)\b")
 _WHOLE_DAY = frozenset({"schedule", "schedule_count"})
-_UNTIL = re.compile(r"\b(till|tills|innan|före|fram till|until|till|before|to)\b")
+_UNTIL = re.compile(r"\b(till|tills|innan|före|until|before|to)\b")
 
 
 @dataclass(frozen=True)

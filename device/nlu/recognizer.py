@@ -205,6 +205,7 @@ class Recognizer:
         breaks = ["tjugo", "trettio", "fyrtiofem"] if lang == "sv" else ["twenty", "thirty"]
         lists["break_minutes"] = TextSlotList.from_strings(breaks, name="break_minutes")
         intents = self._templates[lang]
+        slot_lists = {**intents.slot_lists, **lists}
         out = []
         for intent in sorted(intents.intents):
             lines = [
@@ -213,7 +214,7 @@ class Recognizer:
                         normalize(t)
                         for t in sample_sentence(
                             line,
-                            {**intents.slot_lists, **lists},
+                            slot_lists,
                             {**intents.expansion_rules, **data.expansion_rules},
                             language=lang,
                         )
