@@ -58,7 +58,10 @@ def vet_reading(
         contact = Recognition("contact", rec.language, {"person": mention.refs})
         if rec.intent in CLIENT_FACTS | {"unknown"} and rec.intent != "relative_phone":
             who = care.person_name(mention.refs[0]) if len(mention.refs) == 1 else None
-            return contact, False, Note("not_a_client", who) if who else None
+            # Asked a client's fact, she hears who the person is, not their phone number:
+            # nothing she did not ask for is said (data minimised), and the question is missed.
+            only = Recognition("contact", rec.language, {"person": mention.refs, "who": True})
+            return (only, False, Note("not_a_client", who)) if who else (contact, False, None)
         return contact, False, None
     return rec, ask_back, None
 

@@ -189,7 +189,9 @@ def _client_facts(care: CareData) -> list[str]:
         ("Vad är portkoden till Olle Karlsson?", "ingen som heter Olle Karlsson", "Digitalt"),
         ("Var bor Lars Karlsson?", "Lars Karlsson", "Allmänna vägen"),
         ("Vad är portkoden till Sara Holm?", "Sara Holm", "Portkod"),
-        ("Vad är portkoden till Karin Andersson?", "070-123 45 67", "4512"),
+        # Who she is, not her phone: a client's fact was asked, not a number (data minimised).
+        ("Vad är portkoden till Karin Andersson?", "Annas dotter Karin Andersson.", "070-123"),
+        ("Har Eva Nilsson några allergier?", "Gretas systerdotter Eva Nilsson.", "076-222"),
         ("What is the door code for Eva Nilsson?", "Eva Nilsson", "1990"),
     ],
 )
@@ -206,6 +208,7 @@ def test_the_issues_cases_are_answered_honestly(
     turn = assistant.ask(question, now=MORNING, confirmed=True)
     assert hears in turn.answer and never not in turn.answer, turn.answer
     assert not any(fact in turn.answer for fact in _client_facts(example_care))
+    assert turn.outcome == "unknown", turn.outcome  # an honest miss, not an answer
 
 
 def test_a_client_named_in_full_still_gets_her_code(

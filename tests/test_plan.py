@@ -57,6 +57,24 @@ def test_the_last_visit_is_the_one_in_progress_too(assistant: Assistant) -> None
 
 
 @pytest.mark.parametrize(
+    ("question", "at", "hears", "not_said"),
+    [
+        # Anna's visits: 08:00-08:45, 12:00-12:30, 19:00-19:30; the one nearest now anchors.
+        ("Vem kommer efter Anna?", (12, 40), "Bertil Karlsson", "Yusuf"),
+        ("Vem kommer efter Anna?", (8, 50), "Bertil Karlsson", "Yusuf"),
+        ("Who comes after Anna?", (18, 0), "no more visits", "Bertil"),
+        ("Vem kommer före Anna?", (12, 40), "Greta Nilsson", "Yusuf"),
+    ],
+)
+def test_after_a_client_is_after_her_visit_nearest_now(
+    assistant: Assistant, question: str, at: tuple[int, int], hears: str, not_said: str
+) -> None:
+    turn = assistant.ask(question, now=ELEVEN.replace(hour=at[0], minute=at[1]))
+    assert turn.intent == "next_visit" and hears in turn.answer, turn.answer
+    assert not_said not in turn.answer
+
+
+@pytest.mark.parametrize(
     ("question", "hears", "not_said"),
     [
         ("Vad har jag kvar på eftermiddagen?", "Kvar på eftermiddagen: Anna", "Greta"),

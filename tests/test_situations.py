@@ -14,6 +14,8 @@ from device.nlu.situations import whom_to_call
     "question",
     [
         "Vem ringer jag om Märta blir andfådd?",
+        "Kjells blodsocker är jättehögt innan maten, vem ska jag prata med?",
+        "Greta has a fever, who should I talk to?",
         "Om Olle verkar förvirrad, vem ska jag kontakta?",
         "Vem larmar jag om Kjell har trillat i badrummet?",
         "Vem ska jag ringa om något händer med Karins insulin?",

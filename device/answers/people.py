@@ -129,6 +129,9 @@ def contact(ask: Ask, rec: Recognition) -> Reply:
     who, name, phone, cited = people[0]
     cite = Cite()
     cite.add(*cited)
+    if rec.slots.get("who") is True:  # only who they are: a client's fact was asked of them
+        who_is = capitalize(say(ask.lang, "who_is", who=who, name=name))
+        return cite.reply(who_is, outcome="unknown")
     key = "contact" if phone else "contact_no_phone"
     return cite.reply(capitalize(say(ask.lang, key, who=who, name=name, phone=phone or "")))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from device.answers.ask import (
     AT_WINDOW,
@@ -85,8 +85,9 @@ def _beside(ask: Ask, rec: Recognition, order: str) -> Reply:
         cite.add(client.ref)
         when_day = say_day(day, ask.today, ask.lang) or say(ask.lang, "period_today")
         return cite.reply(say(ask.lang, "no_visit_for_day", name=client.full_name, day=when_day))
-    # The client's visit nearest now (the coming one, else the last one) anchors the order.
-    index = next((i for i in theirs if booked[i].end > ask.now), theirs[-1])
+    # The client's visit nearest now anchors the order: at 15:50, "who comes after Leila?" is
+    # after the visit that ended at 15:45, not after her 22:30 one.
+    index = min(theirs, key=lambda i: _distance(ask.now, booked[i].start, booked[i].end))
     other_index = index + 1 if order == "after" else index - 1
     cite.add(booked[index].ref)
     if not 0 <= other_index < len(booked):
@@ -102,6 +103,11 @@ def _beside(ask: Ask, rec: Recognition, order: str) -> Reply:
         kind=term(ask.lang, other.kind),
     )
     return cite.reply(text)
+
+
+def _distance(now: datetime, start: datetime, end: datetime) -> timedelta:
+    """How far ``now`` is from a visit: nothing while it lasts."""
+    return max(start - now, now - end, timedelta(0))
 
 
 def _under_way(ask: Ask, rec: Recognition) -> bool:

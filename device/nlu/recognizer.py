@@ -30,7 +30,8 @@ from device.nlu.clock import ClockTime, parse_clock
 from device.nlu.days import find_day
 from device.nlu.names import NameIndex
 from device.nlu.numbers import EN_HOUR_WORDS, SV_HOUR_WORDS, WORDS
-from device.nlu.slot_lists import medicine_list, relation_list, visit_kind_list
+from device.nlu.said import Said
+from device.nlu.slot_lists import medicine_list, relation_list, relation_words, visit_kind_list
 from device.nlu.text import guess_language, normalize
 
 LANGUAGES = ("sv", "en")
@@ -76,25 +77,46 @@ def template_words(intents: Intents) -> set[str]:
     parsed templates without a snapshot's names (a suffix such as "rutiner[na]" counts as two
     pieces): the words a wake-phrase spotter tells apart from its phrase."""
     texts: list[str] = list(intents.skip_words)
-
-    def walk(expression: Expression) -> None:
-        if isinstance(expression, TextChunk):
-            texts.append(expression.original_text or expression.text)
-        elif isinstance(expression, Group):
-            for item in expression.items:
-                walk(item)
-
     for intent in intents.intents.values():
         for data in intent.data:
             for sentence in data.sentences:
-                walk(sentence.expression)
+                texts += _chunks(sentence.expression)
     for rule in intents.expansion_rules.values():
-        walk(rule.expression)
+        texts += _chunks(rule.expression)
     for slot_list in intents.slot_lists.values():
-        if isinstance(slot_list, TextSlotList):
-            for value in slot_list.values:
-                walk(value.text_in)
+        texts += _list_chunks(slot_list)
+    return _words(texts)
+
+
+def list_words(slot_list: SlotList) -> set[str]:
+    """Every word a slot list's values can be said with ("(lunch|lunchen)": both)."""
+    return _words(_list_chunks(slot_list))
+
+
+def list_forms(slot_list: SlotList) -> set[str]:
+    """Every form a slot list's values can be said in, normalised ("i eftermiddag")."""
+    return {normalize(text) for text in _list_chunks(slot_list)}
+
+
+def _words(texts: list[str]) -> set[str]:
     return {word for text in texts for word in normalize(text).split() if word.isalpha()}
+
+
+def _list_chunks(slot_list: SlotList) -> list[str]:
+    if not isinstance(slot_list, TextSlotList):
+        return []
+    return [text for value in slot_list.values for text in _chunks(value.text_in)]
+
+
+def _chunks(expression: Expression) -> list[str]:
+    if isinstance(expression, TextChunk):
+        return [expression.original_text or expression.text]
+    if isinstance(expression, Group):
+        return [text for item in expression.items for text in _chunks(item)]
+    return []
+
+
+SPOKEN_BREAKS = (5, 10, 15, 20, 25, 30, 40, 45, 50, 60, 90)  # minutes, in the spoken grammar
 
 
 class Recognizer:
@@ -109,7 +131,8 @@ class Recognizer:
             allow_template=False,
             name="client",
         )
-        relations = relation_list(r.relation for r in care.relatives)
+        self._relations = sorted({r.relation for r in care.relatives})
+        relations = relation_list(self._relations)
         # A first name shared by a client and a relative or a colleague ("ring Karin") must be
         # asked back, so the people list carries the clients who can be called that as well.
         self.people = NameIndex.of_people(care).including(self.names)
@@ -160,8 +183,9 @@ class Recognizer:
         return self._vocabulary
 
     def sentences(self, lang: str, intents: frozenset[str] | None = None) -> list[str]:
-        """Every sentence the templates accept with this snapshot's names (normalised, sorted),
-        or those of ``intents``: the closed domain a speech engine may choose from. Clock times
+        """Every sentence the templates accept with this snapshot's names (normalised, sorted;
+        in Swedish those a worker would say, device/nlu/said.py), or those of ``intents``: the
+        closed domain a speech engine may choose from. Clock times
         are the whole and half hours said in words; other times are left to the free transcript."""
         if intents is not None:
             self.sentences(lang)
@@ -172,8 +196,19 @@ class Recognizer:
         half = "halv" if lang == "sv" else "half past"
         times = [*hours.values(), *(f"{half} {word}" for word in hours.values())]
         lists = {**self._exact[lang], "time": TextSlotList.from_strings(times, name="time")}
+        # The breaks a worker asks for, not every number from 1 to 240 (40 % of the grammar):
+        # "tolv minuter" is left to the free transcript, which the templates read.
+        spoken = [w for w, n in WORDS[lang].items() if n in SPOKEN_BREAKS]
+        breaks = [*map(str, SPOKEN_BREAKS), *spoken]
+        lists["break_minutes"] = TextSlotList.from_strings(breaks, name="break_minutes")
         sampled = sample_intents(self._templates[lang], slot_lists=lists, language=lang)
         found = [(intent, normalize(text)) for intent, text in sampled]
+        if lang == "sv":  # only what a worker says: typing's forms crowd the spoken shortlist
+            relations = [relation_words(r) for r in self._relations]
+            kinds = list_words(self._exact[lang]["visit_kind"])
+            times = list_forms(self._templates[lang].slot_lists["part_of_day"])
+            said = Said.of(self.names.forms, relations, kinds, times)
+            found = [(intent, text) for intent, text in found if said(text)]
         self._intent_sentences[lang] = found
         self._sentences[lang] = sorted({text for _intent, text in found})
         return self._sentences[lang]

@@ -17,7 +17,8 @@ from device.nlu.text import normalize
 
 _WHO_TO_CALL = re.compile(
     r"\b(vem|vilka|vilken|vart|who|whom)\b.*\b(ringa|ringer|ring|kontakta|kontaktar|larma|larmar|"
-    r"hör av mig|höra av mig|vänder mig|vända mig|call|phone|contact|reach|get hold of)\b"
+    r"hör av mig|höra av mig|vänder mig|vända mig|prata med|pratar med|tala med|talar med|fråga|"
+    r"call|phone|contact|reach|get hold of|talk to|speak to|speak with|ask)\b"
 )
 # Words of a health event, Swedish and English (stems: "ramla" finds "ramlat", "ramlar").
 HEALTH_EVENT = re.compile(

@@ -57,18 +57,37 @@ def medicine_list(names: Iterable[str], lang: str) -> TextSlotList:
     )
 
 
-# Everyday words for a recorded relation: "Ainas man" is the relative recorded as "make".
-RELATION_WORDS = {
-    "make": ("man", "mannen", "maken"),
-    "man": ("make", "maken", "mannen"),
-    "fru": ("hustru", "frun", "hustrun"),
-    "hustru": ("fru", "frun"),
-    "sambo": ("sambon", "partner"),
-    "dotter": ("dottern",),
-    "son": ("sonen",),
-    "bror": ("brodern", "brorsan"),
-    "syster": ("systern", "syrran"),
+# Everyday words for a recorded relation, indefinite and definite: "Ainas man" is the relative
+# recorded as "make". A relation not here is said as recorded or in its definite form.
+RELATION_WORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "make": (("man",), ("mannen", "maken")),
+    "man": (("make",), ("maken", "mannen")),
+    "fru": (("hustru",), ("frun", "hustrun")),
+    "hustru": (("fru",), ("frun", "hustrun")),
+    "sambo": (("partner",), ("sambon",)),
+    "bror": ((), ("brodern", "brorsan")),
+    "syster": ((), ("systern", "syrran")),
 }
+
+
+def definite(word: str) -> str:
+    """The definite form of a Swedish relation: "dotter" → "dottern", "son" → "sonen",
+    "fru" → "frun", "barnbarn" → "barnbarnet"."""
+    if word.endswith("barn"):
+        return f"{word}et"
+    if word.endswith(("a", "e", "i", "o", "u", "y", "å", "ä", "ö", "er", "el")):
+        return f"{word}n"
+    return f"{word}en"
+
+
+def relation_words(relation: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """How a recorded relation is said: its indefinite words ("dotter") and its definite
+    ones ("dottern"); no "dotternen", a word of no one's that the spoken grammar would hold."""
+    word = normalize(relation)
+    if not word:
+        return (), ()
+    plain, known = RELATION_WORDS.get(word, ((), (definite(word),)))
+    return (word, *plain), known
 
 
 def relation_list(relations: Iterable[str]) -> TextSlotList:
@@ -76,12 +95,10 @@ def relation_list(relations: Iterable[str]) -> TextSlotList:
     words for them."""
     forms: dict[str, set[str]] = defaultdict(set)
     for relation in relations:
-        word = normalize(relation)
-        if not word:
-            continue
-        for said in (word, *RELATION_WORDS.get(word, ())):
-            for form in (said, genitive(said), f"{said}n", f"{said}ns", f"{said}en", f"{said}ens"):
-                forms[form].add(word)
+        plain, known = relation_words(relation)
+        for said in (*plain, *known):
+            forms[said].add(plain[0])
+            forms[genitive(said)].add(plain[0])
     return TextSlotList.from_tuples(
         ((form, tuple(sorted(words))) for form, words in forms.items()),
         allow_template=False,
