@@ -206,8 +206,8 @@ class Recognizer:
         if lang == "sv":  # only what a worker says: typing's forms crowd the spoken shortlist
             relations = [relation_words(r) for r in self._relations]
             kinds = list_words(self._exact[lang]["visit_kind"])
-            times = list_forms(self._templates[lang].slot_lists["part_of_day"])
-            said = Said.of(self.names.forms, relations, kinds, times)
+            parts = list_forms(self._templates[lang].slot_lists["part_of_day"])
+            said = Said.of(self.names.forms, relations, kinds, parts)
             found = [(intent, text) for intent, text in found if said(text)]
         self._intent_sentences[lang] = found
         self._sentences[lang] = sorted({text for _intent, text in found})
