@@ -287,3 +287,19 @@ def test_questions_the_records_cannot_answer_are_not_answered(
     assistant.use_care(read_bundle(EXAMPLE, 10**7).care)
     turn = assistant.ask(question, now=ELEVEN)
     assert turn.outcome in ("unknown", "clarify", "ambiguous"), turn.answer
+
+
+def test_a_long_day_is_listed_without_dropping_a_visit(
+    settings: Settings, templates: Templates
+) -> None:
+    """Omar's nine visits: eight are named, and the ninth (Leila at 22:30) is said and cited,
+    not dropped unsaid."""
+    care = heldout._cares()["third"]
+    assistant = Assistant(settings.model_copy(update={"worker": "w-omar"}), templates, None)
+    assistant.use_care(care)
+    morning = datetime(2026, 12, 14, 7, 0, tzinfo=TZ)
+    turn = assistant.ask("Vad har jag i dag?", now=morning)
+    assert "nio besök" in turn.answer and "sedan ett besök till" in turn.answer, turn.answer
+    assert "Appointment/t-leila-v2" in turn.sources
+    english = assistant.ask("What do I have today?", now=morning)
+    assert "then one visit more" in english.answer, english.answer

@@ -215,7 +215,12 @@ def schedule(ask: Ask, rec: Recognition) -> Reply:
             item += f" ({say(ask.lang, 'cancelled_mark')})"
         items.append(item)
     count = _count(ask, sum(v.booked for v in visits))
-    text = say(ask.lang, "schedule", period=period, count=count, items=join(ask.lang, items))
+    listed = join(ask.lang, items)
+    unlisted = [v for v in booked[MAX_LISTED:] if v.booked]
+    if unlisted:  # never dropped unsaid: the night visit after eight others is still hers
+        cite.add(*(v.ref for v in unlisted))
+        listed = f"{listed}, {say(ask.lang, 'more_after', count=_count(ask, len(unlisted)))}"
+    text = say(ask.lang, "schedule", period=period, count=count, items=listed)
     return cite.reply(capitalize(past(ask, day, text)))
 
 
@@ -235,6 +240,8 @@ def schedule_count(ask: Ask, rec: Recognition) -> Reply:
                 when=say_time(ask.local(v.start), ask.lang))
             for v in left[:MAX_LISTED]
         ]  # fmt: skip
+        if len(left) > MAX_LISTED:
+            items.append(say(ask.lang, "more_after", count=_count(ask, len(left) - MAX_LISTED)))
         if items:  # the count, then who: a worker asking "how many" wants to know who too
             text = f"{text} {capitalize(join(ask.lang, items))}."
         cite.add(*(v.client for v in left))

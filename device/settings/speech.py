@@ -122,7 +122,7 @@ class SpeechSettings(_Section):
         "transcript a template sentence may be and still be chosen.",
     )
     closed_margin: float = Field(
-        0.5,
+        0.55,
         ge=0,
         description="Whisper: how much likelier than any sentence meaning something else the "
         "chosen sentence must be.",
