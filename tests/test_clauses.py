@@ -17,6 +17,8 @@ from tests.conftest import MORNING
 
 _READ = {
     "vem är nästa": Recognition("next_visit", "sv", {}),
+    "eh okej vart ska jag nu": Recognition("next_visit", "sv", {}),
+    "hur ser det ut hos bertil": Recognition("routine", "sv", {"client": ("Patient/p-bertil",)}),
     "vad ska jag göra hos anna": Recognition("routine", "sv", {"client": ("Patient/p-anna",)}),
     "okej": Recognition("confirm", "sv", {}),
     "ring bertils dotter": Recognition(
@@ -54,6 +56,17 @@ def test_the_question_is_found_among_the_words_around_it() -> None:
         assert found is not None and found[1].intent == "next_visit", text
     found = clause_reading("Hon har bytt kod. Vad ska jag göra hos Anna?", _read, _named)
     assert found is not None and found[1].intent == "routine"
+
+
+def test_a_question_asked_twice_in_other_words_is_one_question() -> None:
+    """A recogniser writes no commas; "asså" ends a clause, and a second ask left out must
+    read the very same ("vart ska jag nu asså vem är nästa")."""
+    found = clause_reading("eh okej vart ska jag nu asså vem är nästa", _read, _named)
+    assert found is not None and found[1].intent == "next_visit"
+    # Two questions about two clients: neither is answered for the other.
+    assert clause_reading("vad ska jag göra hos anna asså hur ser det ut hos bertil", _read,
+                          _named) is None  # fmt: skip
+    assert clause_reading("vem är nästa asså vad ska jag göra hos anna", _read, _named) is None
 
 
 def test_words_that_change_the_question_are_never_left_out() -> None:

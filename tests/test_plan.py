@@ -78,6 +78,7 @@ def test_after_a_client_is_after_her_visit_nearest_now(
     ("question", "hears", "not_said"),
     [
         ("Vad har jag kvar på eftermiddagen?", "Kvar på eftermiddagen: Anna", "Greta"),
+        ("ehm vad har jag kvar på eftermiddan då", "Kvar på eftermiddagen: Anna", "Greta"),
         ("Vilka har jag kvar i kväll?", "Kvar på kvällen: Anna Andersson", "Bertil"),
         ("What do I have left this afternoon?", "Left in the afternoon: Anna", "Greta"),
         ("Who is left tonight?", "Left in the evening: Anna Andersson", "Yusuf"),

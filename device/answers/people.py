@@ -128,10 +128,12 @@ def contact(ask: Ask, rec: Recognition) -> Reply:
         return Reply(say(ask.lang, "which_person", names=names), outcome="ambiguous")
     who, name, phone, cited = people[0]
     cite = Cite()
-    cite.add(*cited)
     if rec.slots.get("who") is True:  # only who they are: a client's fact was asked of them
+        # Their own record says who they are and whose; no client's record is read for it.
+        cite.add(cited[0])
         who_is = capitalize(say(ask.lang, "who_is", who=who, name=name))
         return cite.reply(who_is, outcome="unknown")
+    cite.add(*cited)
     key = "contact" if phone else "contact_no_phone"
     return cite.reply(capitalize(say(ask.lang, key, who=who, name=name, phone=phone or "")))
 

@@ -25,7 +25,8 @@ from device.nlu.text import normalize
 _SUPPORT: dict[str, str] = {
     "next_visit": r"näst|sen\b|sedan|härnäst|efter|vart|vidare|först|next|after|then|where to|"
     r"headed|first",
-    "schedule": r"schema|besök|brukare|kunder|träffa|dag|morgon|förmiddag|eftermiddag|kväll|natt|"
+    "schedule": r"schema|besök|brukare|kunder|träffa|dag|morgon|morron|förmidda|eftermidda|kväll|"
+    r"natt|"
     r"pass|lista|"
     r"schedule|visit|today|morning|afternoon|evening|tonight|plan",
     "schedule_count": r"hur många|antal|hur mycket|how many|number of|count",
@@ -91,11 +92,11 @@ _ROLE_WORDS = {
     "coordinator": r"samordn|koordinat|planer|chef|coordinator|planner|manager",
 }
 PART_WORDS = {
-    "morning": r"\bmorgon|\bi morse",
+    "morning": r"\bmorgon|\bmorron|\bi morse",  # "morron", as it is said
     # English "morning" runs to noon (config/sentences/en.yaml): the forenoon.
-    "forenoon": r"förmiddag|\bfm\b|(före|innan) (lunch|tolv)|before (lunch|twelve)|\bmorning|"
-    r"before noon",
-    "afternoon": r"eftermiddag|\bem\b|afternoon|efter lunch|after lunch",
+    "forenoon": r"förmiddag|förmiddan|\bfm\b|(före|innan) (lunch|tolv)|before (lunch|twelve)|"
+    r"\bmorning|before noon",
+    "afternoon": r"eftermiddag|eftermiddan|\bem\b|afternoon|efter lunch|after lunch",
     "evening": r"kväll|evening|tonight",
 }
 # Intents whose answers depend on the part of the day: a reading of one of them that drops the

@@ -19,9 +19,10 @@ from device.nlu.days import find_day
 from device.nlu.recognizer import Recognition
 from device.nlu.text import normalize
 
-# Sentences, then clauses, split before normalising (it drops the punctuation).
+# Sentences, then clauses, split before normalising (it drops the punctuation). A recogniser
+# writes no commas, but "asså" ends a clause too ("vart ska jag nu asså vem är nästa").
 _SENTENCES = re.compile(r"[.!?]+(?:\s+|$)")
-_CLAUSES = re.compile(r"[;:]\s+|\s+[–—-]\s+|,\s+")
+_CLAUSES = re.compile(r"[;:]\s+|\s+[–—-]\s+|,\s+|\s+(?:asså|alltså|liksom)\s+")
 # Words that change what the rest of the sentence asks when left out of it ("om Greta har
 # feber, vem ringer jag?"); another sentence ("Har inte varit där förut.") is only said beside.
 _CHANGES_MEANING = re.compile(
@@ -93,13 +94,18 @@ def clause_reading(
         if _CHANGES_MEANING.search(left) or _names_a_day(rest):
             continue
         number_ask = _NUMBER_ASK.fullmatch(left) is not None
-        if _ASKS.search(normalize(others) if number_ask else rest):
-            continue  # a second question, or the ask itself ("hur länge … tills nästa besök")
-        reads += 1
+        # A second question, or the ask itself ("hur länge … tills nästa besök"): left out
+        # only when it asks the very same ("vart ska jag nu asså vem är nästa"), read below.
+        again = _ASKS.search(normalize(others) if number_ask else rest) is not None
+        if again and (others or number_ask):
+            continue
+        reads += 1 + again
         if reads > _MAX_TRIES:
             return None
         reading = read(part)
         if reading.intent in _NOT_A_QUESTION:
+            continue
+        if again and not _same(read(left_out), reading):
             continue
         if number_ask and reading.intent not in _GIVES_A_NUMBER:
             continue
@@ -108,6 +114,11 @@ def clause_reading(
             continue  # "Bertils dotter ringde. Vad ska jag göra hos Anna?": Bertil left out
         return part, reading
     return None
+
+
+def _same(one: Recognition, other: Recognition) -> bool:
+    """Do two readings ask the very same (intent and slots)?"""
+    return one.intent == other.intent and dict(one.slots) == dict(other.slots)
 
 
 def _names_a_day(said: str) -> bool:
