@@ -69,6 +69,15 @@ def test_a_question_asked_twice_in_other_words_is_one_question() -> None:
     assert clause_reading("vem är nästa asså vad ska jag göra hos anna", _read, _named) is None
 
 
+def test_the_question_may_come_first_and_an_aside_after() -> None:
+    """A recogniser's run-on text: the part up to a word a question starts with is tried too;
+    "idag" left out changes nothing, another day does."""
+    found = clause_reading("vad ska jag göra hos anna är det nåt extra idag", _read, _named)
+    assert found is not None and found[1].intent == "routine"
+    assert clause_reading("vad ska jag göra hos anna är det samma i morgon", _read, _named) is None
+    assert clause_reading("vad ska jag göra hos anna är det inte bertil", _read, _named) is None
+
+
 def test_words_that_change_the_question_are_never_left_out() -> None:
     for text in (
         "Om Bertil inte öppnar, vem är nästa?",  # a condition in its sentence

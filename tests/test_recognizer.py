@@ -246,3 +246,11 @@ def test_a_word_of_the_records_is_no_surname(assistant: Assistant) -> None:
     # shapes of surnames); the records' own words are known words now.
     turn = assistant.ask("tål bertil penicillin", now=MORNING)
     assert "hittar ingen som heter" not in turn.answer, turn.answer
+
+
+def test_swedish_as_it_is_said_is_read_as_written() -> None:
+    """ "på eftermiddan", "i morron": one written form for every reader (device/nlu/text.py)."""
+    assert normalize("Vad har jag kvar på eftermiddan?") == "vad har jag kvar på eftermiddagen"
+    assert normalize("vem har jag i morron") == "vem har jag i morgon"
+    assert normalize("på förmiddan och på morronen") == "på förmiddagen och på morgonen"
+    assert normalize("Morronrock") == "morronrock"  # whole words only

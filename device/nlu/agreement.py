@@ -25,8 +25,7 @@ from device.nlu.text import normalize
 _SUPPORT: dict[str, str] = {
     "next_visit": r"näst|sen\b|sedan|härnäst|efter|vart|vidare|först|next|after|then|where to|"
     r"headed|first",
-    "schedule": r"schema|besök|brukare|kunder|träffa|dag|morgon|morron|förmidda|eftermidda|kväll|"
-    r"natt|"
+    "schedule": r"schema|besök|brukare|kunder|träffa|dag|morgon|förmiddag|eftermiddag|kväll|natt|"
     r"pass|lista|"
     r"schedule|visit|today|morning|afternoon|evening|tonight|plan",
     "schedule_count": r"hur många|antal|hur mycket|how many|number of|count",
@@ -92,11 +91,11 @@ _ROLE_WORDS = {
     "coordinator": r"samordn|koordinat|planer|chef|coordinator|planner|manager",
 }
 PART_WORDS = {
-    "morning": r"\bmorgon|\bmorron|\bi morse",  # "morron", as it is said
+    "morning": r"\bmorgon|\bi morse",
     # English "morning" runs to noon (config/sentences/en.yaml): the forenoon.
-    "forenoon": r"förmiddag|förmiddan|\bfm\b|(före|innan) (lunch|tolv)|before (lunch|twelve)|"
+    "forenoon": r"förmiddag|\bfm\b|(före|innan) (lunch|tolv)|before (lunch|twelve)|"
     r"\bmorning|before noon",
-    "afternoon": r"eftermiddag|eftermiddan|\bem\b|afternoon|efter lunch|after lunch",
+    "afternoon": r"eftermiddag|\bem\b|afternoon|efter lunch|after lunch",
     "evening": r"kväll|evening|tonight",
 }
 # Intents whose answers depend on the part of the day: a reading of one of them that drops the

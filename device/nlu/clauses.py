@@ -74,7 +74,8 @@ def parts(text: str) -> list[tuple[str, str, str]]:
                     continue
                 left_out = f"{beside} {' '.join(words[:k])}".strip()
                 found.append((part, others, left_out))
-                if k >= _MIN_WORDS and _NUMBER_ASK.fullmatch(normalize(part)):
+                if k >= _MIN_WORDS:
+                    # … and up to it: "vad ska jag göra hos karl på lunchen är det nåt extra"
                     found.append((" ".join(words[:k]), others, f"{beside} {part}".strip()))
     whole = normalize(text)
     found = [f for f in found if normalize(f[0]) != whole]
@@ -122,8 +123,10 @@ def _same(one: Recognition, other: Recognition) -> bool:
 
 
 def _names_a_day(said: str) -> bool:
-    """Does the (normalised) text left out name a day: "i morgon", "tomorrow", "på fredag"?"""
-    return find_day(said)[1] is not None or _TOMORROW.search(said) is not None
+    """Does the (normalised) text left out name a day other than today: "i morgon", "tomorrow",
+    "på fredag"? ("idag" left out changes nothing: a question is about today unless it says.)"""
+    day = find_day(said)[1]
+    return (day is not None and day.offset != 0) or _TOMORROW.search(said) is not None
 
 
 # "klar hos Ahmed, hinner jag äta innan nästa?": the client she has just left is where she was,

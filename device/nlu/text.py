@@ -27,6 +27,18 @@ _EN_WORDS = frozenset(
 )
 
 
+# Swedish as it is said, as it is written: "på eftermiddan", "i morron" (tomorrow), "på
+# morronen". One form for every reader, so no list or template needs both.
+_WRITTEN = {
+    "eftermiddan": "eftermiddagen",
+    "förmiddan": "förmiddagen",
+    "morron": "morgon",
+    "morrn": "morgon",
+    "morronen": "morgonen",
+}
+_SAID = re.compile(r"\b(?:" + "|".join(_WRITTEN) + r")\b")
+
+
 def normalize(text: str) -> str:
     """Lower case, clock times as 14:30, "what's" as "what is", apostrophes folded (Greta's →
     gretas), no punctuation."""
@@ -37,6 +49,7 @@ def normalize(text: str) -> str:
     else:
         text = _UNMARKED_I_AM.sub("i am", _UNMARKED.sub(r"\1 is", text))
     text = _APOSTROPHE.sub(r"\1\2", text)
+    text = _SAID.sub(lambda m: _WRITTEN[m.group(0)], text)
     text = _DROP.sub(" ", text)
     text = text.replace("-", " ").replace("'", " ")
     return _SPACES.sub(" ", text).strip()
