@@ -4,6 +4,7 @@ Each proposes a reading; the assistant decides (device/assistant.py)."""
 
 from __future__ import annotations
 
+import re
 import time
 import weakref
 from dataclasses import replace
@@ -26,6 +27,12 @@ from device.turn import ms_since
 
 # The known words of each snapshot: a Recognizer is built once per snapshot.
 _KNOWN: weakref.WeakKeyDictionary[Recognizer, Known] = weakref.WeakKeyDictionary()
+# What happened at a time gone by ("vad hade Kjell för blodsocker i morse?"): the records hold
+# plans and facts, not what was measured or done, so a sentence of them is never sure for it.
+_WHAT_HAPPENED = re.compile(
+    r"\b(i morse|i går|igår|i förrgår|i går kväll|förra (veckan|gången)|yesterday|"
+    r"last (night|week|time))\b|\b(was|were|did|had)\b.*\bthis morning\b"
+)
 
 
 def recorded(care: CareData) -> list[str]:
@@ -83,6 +90,7 @@ def in_records(
         # A sentence with her own name in it ("Vill bli kallad Gittan") is near any question
         # that names her so: near by the name, not by the meaning.
         sure = sure and clients[0] not in recognizer.names.named_in(" ".join(written))
+        sure = sure and not _WHAT_HAPPENED.search(normalize(text))
     slots = {**reading.slots, "found": tuple(str(i) for i in found)}
     return replace(reading, slots={**slots, "nearest": "sure" if sure else "unsure"})
 

@@ -119,3 +119,22 @@ def test_a_likeness_of_spelling_is_offered_not_answered(
     assistant.use_care(third)
     turn = assistant.ask("har leila några barn", now=MORNING.replace(year=2026, month=12, day=14))
     assert turn.outcome in ("unknown", "clarify", "ambiguous", "no_data"), turn.answer
+
+
+def test_what_happened_is_never_answered_from_the_plan(
+    settings: Settings, templates: Templates, reader: SimilarReader
+) -> None:
+    """ "Vad hade Kjell för blodsocker i morse?" had been answered with his routine "Mät
+    blodsockret före frukost": the records hold plans, not what was measured."""
+    third = parse_bundle((Path(EXAMPLE).parent / "third-bundle.json").read_bytes()).care
+    assistant = Assistant(settings, templates, None, similar=reader)
+    assistant.use_care(third)
+    now = MORNING.replace(year=2026, month=12, day=14, hour=8, minute=30)
+    for question in (
+        "vad hade kjell för blodsocker i morse",
+        "What was Kjell's blood sugar this morning?",
+    ):
+        turn = assistant.ask(question, now=now)
+        assert turn.outcome in ("unknown", "clarify", "ambiguous", "no_data"), turn.answer
+    plan = assistant.ask("vad ska jag mäta hos kjell", now=now)  # the plan itself still is
+    assert plan.outcome == "answered" and "blodsockret" in plan.answer

@@ -89,7 +89,7 @@ def test_for_any_name_the_natural_forms_stay_and_typings_go(name: str, kind: str
 
 def test_the_swedish_grammar_is_what_is_said(templates: Templates) -> None:
     """The example bundle's Swedish grammar holds none of typing's forms, and still the
-    questions of every kind a worker asks; English is left whole."""
+    questions of every kind a worker asks."""
     recognizer = Recognizer(templates, parse_bundle(EXAMPLE.read_bytes()).care, 85)
     swedish = set(recognizer.sentences("sv"))
     for sentence in [
