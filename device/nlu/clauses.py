@@ -123,10 +123,8 @@ def _same(one: Recognition, other: Recognition) -> bool:
 
 
 def _names_a_day(said: str) -> bool:
-    """Does the (normalised) text left out name a day other than today: "i morgon", "tomorrow",
-    "på fredag"? ("idag" left out changes nothing: a question is about today unless it says.)"""
-    day = find_day(said)[1]
-    return (day is not None and day.offset != 0) or _TOMORROW.search(said) is not None
+    """Does the (normalised) text left out name a day: "i morgon", "tomorrow", "på fredag"?"""
+    return find_day(said)[1] is not None or _TOMORROW.search(said) is not None
 
 
 # "klar hos Ahmed, hinner jag äta innan nästa?": the client she has just left is where she was,

@@ -22,7 +22,7 @@ from hassil import (
     WildcardSlotList,
     recognize_all,
 )
-from hassil.expression import Expression, Group, TextChunk
+from hassil.expression import Alternative, Expression, Group, TextChunk
 from hassil.sample import sample_expression, sample_intents, sample_sentence
 
 from device.care.model import CareData
@@ -94,8 +94,16 @@ def list_words(slot_list: SlotList) -> set[str]:
 
 
 def list_forms(slot_list: SlotList) -> set[str]:
-    """Every form a slot list's values can be said in, normalised ("i eftermiddag")."""
-    return {normalize(text) for text in _list_chunks(slot_list)}
+    """Every form a slot list's values can be said in, whole and normalised ("i eftermiddag",
+    not "i" and "eftermiddag")."""
+    if not isinstance(slot_list, TextSlotList):
+        return set()
+    forms = set()
+    for value in slot_list.values:
+        said = value.text_in
+        choices = said.items if isinstance(said, Alternative) else [said]
+        forms |= {normalize("".join(_chunks(choice))) for choice in choices}
+    return forms
 
 
 def _words(texts: list[str]) -> set[str]:
