@@ -99,8 +99,7 @@ def list_forms(slot_list: SlotList) -> set[str]:
     if not isinstance(slot_list, TextSlotList):
         return set()
     forms = set()
-    for value in slot_list.values:
-        said = value.text_in
+    for said in (value.text_in for value in slot_list.values):
         choices = said.items if isinstance(said, Alternative) else [said]
         forms |= {normalize("".join(_chunks(choice))) for choice in choices}
     return forms
@@ -193,8 +192,8 @@ class Recognizer:
     def sentences(self, lang: str, intents: frozenset[str] | None = None) -> list[str]:
         """Every sentence the templates accept with this snapshot's names (normalised, sorted;
         in Swedish those a worker would say, device/nlu/said.py), or those of ``intents``: the
-        closed domain a speech engine may choose from. Clock times
-        are the whole and half hours said in words; other times are left to the free transcript."""
+        closed domain a speech engine may choose from. Clock times are the whole and half hours
+        said in words; other times are left to the free transcript."""
         if intents is not None:
             self.sentences(lang)
             return sorted({t for i, t in self._intent_sentences[lang] if i in intents})
