@@ -223,7 +223,15 @@ def sweep(args: argparse.Namespace) -> None:
                     capped.append((t, m))
             pool = capped
         scored = list({t: m for t, m in pool if t != norm}.items())
-        ask = AskBack(p["ask_slack"], p["ask_margin"], restate, 5)
+        named = names[r["bundle"]]
+        ask = AskBack(
+            p["ask_slack"],
+            p["ask_margin"],
+            restate,
+            5,
+            lambda text: any(word in named for word in text.split()),
+            p.get("short_named", float("inf")),
+        )
         if reading is not None:
             scored = [(norm, run_["free_mean"]), *scored]
             checked = check_heard(norm, scored, meaning, p["heard"], restate)
@@ -283,6 +291,7 @@ def sweep(args: argparse.Namespace) -> None:
         "heard": current.closed_heard_margin,
         "name_heard": current.closed_name_heard,
         "pool": current.closed_pool,
+        "short_named": current.closed_short_named,
     }
     for alpha in [*records[0]["runs"], *(["align"] if "align" in records[0] else [])]:
         print(f"alpha {alpha}, the thresholds before (tuned for align scores):")

@@ -221,6 +221,40 @@ def test_a_short_sentence_is_said_back_rather_than_answered_at_once() -> None:
     assert (long_enough.reason, long_enough.ask) == ("chosen", False)
 
 
+def test_a_short_sentence_naming_a_person_is_answered_when_clearly_ahead() -> None:
+    restate = {"har greta några allergier": "allergier och risker hos Greta"}.get
+    ask = AskBack(1.5, 0.5, restate, 5, lambda text: "greta" in text.split(), 1.0)
+    ahead = [("har greta några allergier", -1.0), ("vem är sjuksköterskan", -2.5)]
+    chosen = decide("har greta några allergier", -1.0, ahead, MEANING.get, 1.5, 0.5, 60, ask)
+    assert (chosen.candidate, chosen.reason, chosen.ask) == (
+        "har greta några allergier",
+        "chosen",
+        False,
+    )
+    # Less than named_margin ahead (though past the margin): said back.
+    near = [("har greta några allergier", -1.0), ("vem är sjuksköterskan", -1.8)]
+    said = decide("har greta några allergier", -1.0, near, MEANING.get, 1.5, 0.5, 60, ask)
+    assert said.ask and said.reason == "asking back: too short to answer at once"
+    # No name in it: said back however far ahead.
+    nameless = replace(ask, names=lambda text: False)
+    kept = decide("har greta några allergier", -1.0, ahead, MEANING.get, 1.5, 0.5, 60, nameless)
+    assert kept.ask and kept.reason == "asking back: too short to answer at once"
+    # A name that was not heard: said back (the name check comes after).
+    unheard = decide(
+        "har greta några allergier",
+        -1.0,
+        ahead,
+        MEANING.get,
+        1.5,
+        0.5,
+        60,
+        ask,
+        None,
+        lambda t: False,
+    )
+    assert unheard.ask and unheard.reason == "asking back: a name in it was not heard"
+
+
 def _same_but_client(first: str, second: str) -> bool:
     a, b = MEANING.get(first), MEANING.get(second)
     return isinstance(a, tuple) and isinstance(b, tuple) and a[0] == b[0] == "tasks" and a != b

@@ -140,20 +140,35 @@ def test_a_transcript_that_only_repeats_the_prompt_is_not_taken_as_heard(
 def test_a_short_reading_is_said_back_and_a_yes_answers_it(
     pipeline: VoicePipeline, espeak: Any
 ) -> None:
-    # Measured 2026-12-02: Whisper wrote "Ring Matilsson."; "ring bertil son" fits the audio best,
-    # but a sentence of three words is at most said back (speech.closed_short).
-    voice = pipeline.turn(spoken(espeak, "Ring Bertils son"), now=MORNING)
+    # Measured 2026-12-06 (bench_spoken.py): "vem står på tur" fits the audio best, about 1.05
+    # ahead of every other meaning, but a sentence of four words with no name in it is at most
+    # said back (speech.closed_short).
+    voice = pipeline.turn(spoken(espeak, "Vem står på tur?"), now=MORNING)
     heard, turn = voice.transcript, voice.turn
     print(f"free {heard.free_text!r} → {heard.text!r} ({heard.decision}, {heard.scores})")
     assert heard.unsure and heard.decision is not None
     assert heard.decision.startswith("asking back")
     assert turn.outcome == "clarify" and turn.sources == ()
-    assert "Menar du numret till Bertil Karlssons son?" in turn.answer
-    assert "070" not in turn.answer  # nothing of the record before the yes
+    assert "Menar du ditt nästa besök?" in turn.answer
+    assert "Anna" not in turn.answer  # nothing of the schedule before the yes
     assert voice.as_dict()["asked_back"] is True
     answered = pipeline.turn(spoken(espeak, "Ja"), now=MORNING).turn
-    assert answered.intent == "relative_phone"
-    assert "RelatedPerson/p-bertil-rel1" in answered.sources
+    assert answered.intent == "next_visit"
+    assert "Appointment/p-anna-v1" in answered.sources
+
+
+def test_a_short_reading_naming_someone_heard_is_answered_when_clearly_ahead(
+    pipeline: VoicePipeline, espeak: Any
+) -> None:
+    # Measured 2026-12-06: Whisper wrote "Ring Matilsson."; "ring bertils son" fits the audio
+    # 1.2 a token ahead of every other meaning, and "bertil" sounds like part of what was
+    # written: answered at once (speech.closed_short_named). Until then it was said back.
+    voice = pipeline.turn(spoken(espeak, "Ring Bertils son"), now=MORNING)
+    heard, turn = voice.transcript, voice.turn
+    print(f"free {heard.free_text!r} → {heard.text!r} ({heard.decision}, {heard.scores})")
+    assert not heard.unsure and heard.decision == "chosen"
+    assert turn.intent == "relative_phone"
+    assert "RelatedPerson/p-bertil-rel1" in turn.sources
 
 
 def test_after_a_say_back_a_no_or_a_new_question_is_not_heard_as_a_yes(
@@ -161,13 +176,13 @@ def test_after_a_say_back_a_no_or_a_new_question_is_not_heard_as_a_yes(
 ) -> None:
     # While a yes or no is awaited the audio is weighed against the answers alone (Whisper wrote
     # "Ja" as "Jag...", 2026-12-05): a "nej" must stay a no, a new question a new question.
-    for reply in ("Nej", "Vem är mitt nästa besök?"):
-        asked = pipeline.turn(spoken(espeak, "Ring Bertils son"), now=MORNING).turn
+    for reply in ("Nej", "Vad ska jag göra hos Greta?"):
+        asked = pipeline.turn(spoken(espeak, "Vem står på tur?"), now=MORNING).turn
         assert asked.outcome == "clarify"
         voice = pipeline.turn(spoken(espeak, reply), now=MORNING)
         print(f"{reply!r}: {voice.transcript.text!r} ({voice.transcript.decision})")
-        assert voice.turn.intent != "relative_phone", reply
-        assert "RelatedPerson/p-bertil-rel1" not in voice.turn.sources
+        assert voice.turn.intent != "next_visit", reply
+        assert "Appointment/p-anna-v1" not in voice.turn.sources
 
 
 def test_ask_wav_with_the_yes_as_a_second_file_answers_what_was_said_back(
@@ -180,15 +195,15 @@ def test_ask_wav_with_the_yes_as_a_second_file_answers_what_was_said_back(
     use_whisper(monkeypatch, "sv")
     assert main(["import-fhir", str(EXAMPLE)]) == 0
     question, yes = tmp_path / "fråga.wav", tmp_path / "ja.wav"
-    write_wav(question, spoken(espeak, "Ring Bertils son"))
+    write_wav(question, spoken(espeak, "Vem står på tur?"))
     write_wav(yes, spoken(espeak, "Ja"))
     capsys.readouterr()
     now = MORNING.isoformat()
     assert main(["ask", "--wav", str(question), str(yes), "--json", "--now", now]) == 0
     first, second = (json.loads(line) for line in capsys.readouterr().out.strip().splitlines())
     assert first["asked_back"] is True and first["outcome"] == "clarify"
-    assert second["intent"] == "relative_phone"
-    assert "RelatedPerson/p-bertil-rel1" in second["sources"]
+    assert second["intent"] == "next_visit"
+    assert "Appointment/p-anna-v1" in second["sources"]
 
 
 def test_the_constrained_transcript_is_written_with_the_given_words_only(

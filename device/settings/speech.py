@@ -171,6 +171,14 @@ class SpeechSettings(_Section):
         "never answered at once (with closed_ask_back; short sentences were most of the wrong "
         "readings).",
     )
+    closed_short_named: float = Field(
+        1.0,
+        ge=0,
+        le=100,
+        description="Whisper: a template sentence shorter than closed_short that names a person "
+        "heard in the transcripts is answered at once when this much likelier (log-probability "
+        "a token) than every other meaning; else it is said back.",
+    )
 
 
 class VoiceSettings(_Section):

@@ -187,12 +187,17 @@ class AskBack:
     Greta's evening are both said back as "vad du ska göra hos Greta": no use asking).
     A sentence of fewer than ``min_words`` words is at most said back, never answered at once: a
     few tokens give the decoder little to tell sentences apart by (short templates such as "vem är
-    det sen" won "Vem är Maria?" and "Vem är sjuksköterskan?" by a clear margin)."""
+    det sen" won "Vem är Maria?" and "Vem är sjuksköterskan?" by a clear margin), unless it
+    ``names`` a person (who must still be heard) and stands ``named_margin`` ahead of every other
+    meaning: a name gives the decoder sounds to tell sentences apart by ("vilka mediciner har
+    kajsa", heard "Vilka med i scenen tolkar Kajsa?", 1.8 ahead)."""
 
     slack: float
     margin: float
     restate: Callable[[str], str | None]
     min_words: int = 0
+    names: Callable[[str], bool] | None = None
+    named_margin: float = float("inf")
     # Are two readings the same question about two clients? Then, too close to tell apart and
     # clear of every other meaning, she is asked which one ("Greta Nilsson eller Bertil …?").
     between: Callable[[str, str], bool] | None = None
@@ -234,7 +239,7 @@ def decide(
         reason = "too close to another meaning"
     elif alike < min_resemblance:
         return replace(refused, reason="unlike the free transcript")
-    elif ask is not None and len(best_text.split()) < ask.min_words:
+    elif ask is not None and _too_short(best_text, _lead(best_score, runner_up), ask):
         reason = "too short to answer at once"
     elif heard_name is not None and not heard_name(best_text):
         reason = NAME_NOT_HEARD
@@ -309,6 +314,17 @@ def check_heard(
         runner_up,
         ask=True,
     )
+
+
+def _lead(best: float, runner_up: float | None) -> float:
+    return float("inf") if runner_up is None else best - runner_up
+
+
+def _too_short(text: str, lead: float, ask: AskBack) -> bool:
+    """Is ``text`` too short to answer at once, ``lead`` ahead of every other meaning?"""
+    if len(text.split()) >= ask.min_words:
+        return False
+    return ask.names is None or not ask.names(text) or lead < ask.named_margin
 
 
 def _which_one(ranked: Sequence[tuple[float, str]], free_score: float, ask: AskBack) -> str | None:

@@ -321,7 +321,13 @@ class VoicePipeline:
             return self.assistant.two_clients(first, second, language)
 
         return AskBack(
-            closed.closed_ask_slack, closed.closed_ask_margin, restate, closed.closed_short, between
+            closed.closed_ask_slack,
+            closed.closed_ask_margin,
+            restate,
+            closed.closed_short,
+            lambda text: any(word in self._names for word in text.split()),
+            closed.closed_short_named,
+            between,
         )
 
     def _sentence(self, text: str) -> str:
