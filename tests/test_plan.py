@@ -304,3 +304,29 @@ def test_a_long_day_is_listed_without_dropping_a_visit(
     assert "Appointment/t-leila-v2" in turn.sources
     english = assistant.ask("What do I have today?", now=morning)
     assert "then one visit more" in english.answer, english.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "lang", "booked", "called_off"),
+    [
+        ("Vilka har jag i kväll?", "sv", "ett besök: Leila Rahimi halv elva.", "Inställt: Olof"),
+        (
+            "who have i got tonight",
+            "en",
+            "one visit: Leila Rahimi at half past ten.",
+            "Cancelled: Olof",
+        ),
+    ],
+)
+def test_a_cancelled_visit_is_said_apart_from_the_count(
+    settings: Settings, templates: Templates, question: str, lang: str, booked: str, called_off: str
+) -> None:
+    """Omar's evening of 15 December: Olof's 19:00 visit is cancelled. It was listed among the
+    booked after "one visit", so the worker heard one and then two names."""
+    assistant = Assistant(settings.model_copy(update={"worker": "w-omar"}), templates, None)
+    assistant.use_care(heldout._cares()["third"])
+    turn = assistant.ask(question, now=datetime(2026, 12, 15, 15, 0, tzinfo=TZ))
+    assert turn.intent == "schedule" and turn.language == lang
+    assert booked in turn.answer and called_off in turn.answer, turn.answer
+    assert turn.answer.index(booked) < turn.answer.index(called_off)
+    assert {"Appointment/t-leila-v3", "Appointment/t-olof-v4"} <= set(turn.sources)

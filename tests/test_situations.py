@@ -45,6 +45,7 @@ def test_a_clients_health_is_the_nurses(question: str) -> None:
         "Vem ringer jag om jag inte hinner till Märta i tid? Jag hinner inte.",
         "stuck in traffic gonna be late to Leila, who do I let know",
         "Who do I call if I'm running late?",
+        "I'm running really late to Leila. Who do I let know?",
     ],
 )
 def test_the_workers_own_illness_or_delay_is_the_coordinators(question: str) -> None:
@@ -91,3 +92,16 @@ def test_no_health_word_no_nurse(text: str) -> None:
         assert any(w in text for w in (*words, *more, *rest, "faint", "confus", "bleed")) or any(
             w in text for w in ("breath", "fever", "hurt", "injur", "vomit", "seizure", "blood")
         ), text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "I'm running really late and won't make it to Leila at three. Who do I let know?",
+        "I can't make it to Olof on time, who do I tell?",
+    ],
+)
+def test_not_making_it_in_time_is_the_coordinators(question: str) -> None:
+    # In English "make it" names no husband (Swedish "make"): read in the question's language.
+    found = whom_to_call(question, "en")
+    assert found is not None and found.slots == {"role": "coordinator"}

@@ -199,29 +199,37 @@ def schedule(ask: Ask, rec: Recognition) -> Reply:
             texts.append(say(ask.lang, "at_time", when=when, name=name, start=start, end=end))
         return cite.reply(capitalize(" ".join(texts)))
     visits, period = day_visits(ask, rec, day)
-    booked = [v for v in visits if v.booked or v.cancelled]
-    if not booked:
+    booked = [v for v in visits if v.booked]
+    # Cancelled visits apart, after the count: "one visit: Leila … Cancelled: Olof …" (listed
+    # among the booked, the count of one was followed by two names).
+    called_off = [v for v in visits if v.cancelled]
+    if not booked and not called_off:
         return cite.reply(capitalize(past(ask, day, say(ask.lang, "schedule_none", period=period))))
     items = []
     for visit in booked[:MAX_LISTED]:
         cite.add(visit.ref, visit.client)
-        item = say(
-            ask.lang,
-            "schedule_item",
-            name=name_of(ask, visit.client),
-            when=say_time(ask.local(visit.start), ask.lang),
-        )
-        if visit.cancelled:
-            item += f" ({say(ask.lang, 'cancelled_mark')})"
-        items.append(item)
-    count = _count(ask, sum(v.booked for v in visits))
-    listed = join(ask.lang, items)
-    unlisted = [v for v in booked[MAX_LISTED:] if v.booked]
-    if unlisted:  # never dropped unsaid: the night visit after eight others is still hers
-        cite.add(*(v.ref for v in unlisted))
-        listed = f"{listed}, {say(ask.lang, 'more_after', count=_count(ask, len(unlisted)))}"
-    text = say(ask.lang, "schedule", period=period, count=count, items=listed)
+        items.append(_item(ask, visit))
+    if booked:
+        listed = join(ask.lang, items)
+        if booked[MAX_LISTED:]:  # never dropped unsaid: the night visit after eight others
+            cite.add(*(v.ref for v in booked[MAX_LISTED:]))
+            more = _count(ask, len(booked[MAX_LISTED:]))
+            listed = f"{listed}, {say(ask.lang, 'more_after', count=more)}"
+        count = _count(ask, len(booked))
+        text = say(ask.lang, "schedule", period=period, count=count, items=listed)
+    else:
+        text = say(ask.lang, "schedule_none", period=period)
+    if called_off:
+        for visit in called_off:
+            cite.add(visit.ref, visit.client)
+        off = join(ask.lang, [_item(ask, v) for v in called_off])
+        text = f"{text} {say(ask.lang, 'cancelled_list', items=off)}"
     return cite.reply(capitalize(past(ask, day, text)))
+
+
+def _item(ask: Ask, visit: Visit) -> str:
+    name, when = name_of(ask, visit.client), say_time(ask.local(visit.start), ask.lang)
+    return say(ask.lang, "schedule_item", name=name, when=when)
 
 
 def schedule_count(ask: Ask, rec: Recognition) -> Reply:

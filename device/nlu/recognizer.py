@@ -227,8 +227,8 @@ class Recognizer:
         extra = [*self._templates[lang].skip_words, *WORDS.get(lang, {})]
         return said | {word for text in extra for word in normalize(text).split()}
 
-    def examples(self, lang: str, per_intent: int) -> list[tuple[str, Recognition]]:
-        """Up to ``per_intent`` sentences of each intent the templates accept, with one client
+    def examples(self, lang: str, per_line: int) -> list[tuple[str, Recognition]]:
+        """Up to ``per_line`` sentences of each template line, with one client
         and one person for every name (so the sentences differ in wording, not in names), spread
         evenly over each intent's sentences, with the reading of each: what a question in other
         words is compared with (device/nlu/similar.py)."""
@@ -268,7 +268,7 @@ class Recognizer:
                     n in data.wildcard_list_names for n in line.list_names(intents.expansion_rules)
                 )
             ]
-            for text in _spread(lines, per_intent):
+            for text in _spread(lines, per_line):
                 rec = self.recognize(text, lang, detect=False)
                 if rec.intent == intent:
                     out.append((text, rec))
@@ -406,15 +406,14 @@ class Recognizer:
         return Recognition(result.intent.name, lang, slots, fuzzy)
 
 
-def _spread(lines: list[list[str]], limit: int) -> list[str]:
-    """Up to ``limit`` of the template lines' sentences, taken from each line in turn, each
-    line's spread over its forms: every wording is in the index, and a line added to the
-    templates does not change which sentences the others give."""
+def _spread(lines: list[list[str]], per_line: int) -> list[str]:
+    """Up to ``per_line`` sentences of each template line, spread over its forms: every wording
+    is in the index, and a line added to the templates does not change which sentences the
+    others give (capped per intent, one added line took examples from all the others, and
+    "anything dangerous at karls place" lost its nearest, 2026-12-06)."""
     picked: dict[str, None] = {}
-    for rank in range(max((len(t) for t in lines), default=0)):
-        for texts in lines:
-            if rank < len(texts):  # a low-discrepancy walk: spread out, the same every time
-                picked.setdefault(texts[int((rank * 0.6180339887) % 1 * len(texts))])
-            if len(picked) >= limit:
-                return list(picked)
+    for texts in lines:
+        for rank in range(min(per_line, len(texts))):
+            # A low-discrepancy walk: spread out, the same every time.
+            picked.setdefault(texts[int((rank * 0.6180339887) % 1 * len(texts))])
     return list(picked)

@@ -192,7 +192,7 @@ class SimilarReader:
         forms, masks = list(recognizer.names.forms), _masks(recognizer, lang)
         examples = [
             Example(mask(text, forms, masks), reading.intent, tuple(reading.slots.items()))
-            for text, reading in recognizer.examples(lang, self._settings.per_intent)
+            for text, reading in recognizer.examples(lang, self._settings.per_line)
             if reading.intent not in NOT_SIMILAR and _plain(reading)
         ]
         index = Index(

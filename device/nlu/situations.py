@@ -45,9 +45,10 @@ _SOMEONE_ELSE = {
 _MYSELF = re.compile(r"\b(om|när|ifall|if|when) (jag|i) (blir|är|mår|känner|get|am|feel)\b")
 # "Jag blir sen till Leila, vem ska jag meddela?": so is her own delay.
 _LATE = re.compile(
-    r"\b(blir|är) (lite |nog )?sen\b|\bkommer (för )?sent\b|\bförsenad|\bhinner inte\b|"
-    r"\b(running|be|am|is) (a bit |so )?late\b|\blate (to|for)\b|\bdelayed\b|\bstuck in traffic\b|"
-    r"\brunning behind\b"
+    r"\b(blir|är) (lite |nog |jätte|väldigt )?sen\b|\bkommer (för )?sent\b|\bförsenad|"
+    r"\bhinner inte\b|\b(running|be|am|is) (a bit |so |really |very |quite |a little |way )?late\b|"
+    r"\blate (to|for)\b|\bdelayed\b|\bstuck in traffic\b|\brunning behind\b|"
+    r"\b(wont|won t|will not|cant|can t|cannot|can not) make it\b"
 )
 _WHO_TO_TELL = re.compile(
     r"\b(vem|vilka|who|whom)\b.*\b(meddela|meddelar|säga till|säger till|informera|"

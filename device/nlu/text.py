@@ -32,11 +32,17 @@ _EN_WORDS = frozenset(
 _WRITTEN = {
     "eftermiddan": "eftermiddagen",
     "förmiddan": "förmiddagen",
-    "morron": "morgon",
-    "morrn": "morgon",
     "morronen": "morgonen",
 }
 _SAID = re.compile(r"\b(?:" + "|".join(_WRITTEN) + r")\b")
+# "i morron" is tomorrow; "Morrn!" alone a greeting, not a day ("Morrn! Vilka ska jag till?").
+_MORROW = re.compile(r"\b(?:(i|på) )?morro?n\b")
+# "Under förmiddagen" is "på förmiddagen"; "på förmiddagen idag" is no other day: one form, so
+# every template with a part of the day reads them ("Vilka har jag på förmiddagen idag?").
+_PARTS = r"förmiddagen|eftermiddagen|kvällen|morgonen|natten|lunchen"
+_DURING = re.compile(rf"\bunder ({_PARTS})\b")
+_PART_SAID = rf"(?:på|i) (?:{_PARTS})|i (?:kväll|förmiddag|eftermiddag|natt|morse)|ikväll"
+_TODAY_TOO = re.compile(rf"\b({_PART_SAID}) (?:idag|i dag)\b|\b(?:idag|i dag) ({_PART_SAID})\b")
 
 
 def normalize(text: str) -> str:
@@ -50,6 +56,12 @@ def normalize(text: str) -> str:
         text = _UNMARKED_I_AM.sub("i am", _UNMARKED.sub(r"\1 is", text))
     text = _APOSTROPHE.sub(r"\1\2", text)
     text = _SAID.sub(lambda m: _WRITTEN[m.group(0)], text)
+    if "morr" in text:
+        text = _MORROW.sub(lambda m: f"{m.group(1)} morgon" if m.group(1) else "god morgon", text)
+    if "under " in text:
+        text = _DURING.sub(r"på \1", text)
+    if "dag" in text:
+        text = _TODAY_TOO.sub(lambda m: m.group(1) or m.group(2), text)
     text = _DROP.sub(" ", text)
     text = text.replace("-", " ").replace("'", " ")
     return _SPACES.sub(" ", text).strip()

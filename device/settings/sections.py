@@ -235,8 +235,12 @@ class SimilarSettings(_Section):
         "meaning (multilingual-e5-small), before the LLM.",
     )
     threads: int = Field(2, ge=1, le=16, description="CPU threads for the sentence encoder.")
-    per_intent: int = Field(
-        150, ge=10, le=2000, description="Template sentences per intent in the index."
+    per_line: int = Field(
+        12,
+        ge=1,
+        le=500,
+        description="Sentences of each template line in the index (per line, not per intent: a "
+        "line added leaves the others' sentences as they were).",
     )
     nearest: int = Field(40, ge=1, le=500, description="Nearest sentences weighed per question.")
     cache_file: Path | None = Field(
