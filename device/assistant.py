@@ -18,7 +18,7 @@ from device.answers.redact import code_tokens, redact
 from device.care.model import CareData
 from device.care.store import CareStore
 from device.nlu.agreement import agrees, answers_what_is_asked
-from device.nlu.clauses import clause_reading, left_behind
+from device.nlu.clauses import asked_alone, clause_reading, left_behind
 from device.nlu.followup import new_question
 from device.nlu.llm import LlmFallback, read_within_budget
 from device.nlu.people import Directory
@@ -202,7 +202,7 @@ class Assistant:
             rec = whom_to_call(text, rec.language) or rec
         if rec.intent == "unknown" and given is None:  # "Okej, klar hos Anna. Vem är nästa?"
             found = clause_reading(text, self._read, self._recognizer.names.named_in)
-            text, rec = found or (text, rec)
+            text, rec = found or (asked_alone(text, self._recognizer.names.named_in) or text, rec)
         if rec.intent == "unknown":  # the nearest template sentences, the records (readers.py)
             rec, said_back = read_unknown(
                 text, rec, self._similar, self._recognizer, self.care, self._settings, llm_ms

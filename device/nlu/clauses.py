@@ -17,6 +17,7 @@ from dataclasses import replace
 
 from device.nlu.days import find_day
 from device.nlu.recognizer import Recognition
+from device.nlu.situations import HEALTH_EVENT
 from device.nlu.text import normalize
 
 # Sentences, then clauses, split before normalising (it drops the punctuation). A recogniser
@@ -158,3 +159,21 @@ def just_left(text: str, named_in: Callable[[str], Sequence[str]]) -> set[str]:
     Anna's")."""
     spans = [m.group("at") or m.group("from") for m in _DONE_AT.finditer(normalize(text))]
     return {ref for span in spans for ref in named_in(span)}
+
+
+_SENTENCE = re.compile(r"[^.!?]+[.!?]*")
+
+
+def asked_alone(text: str, named_in: Callable[[str], Sequence[str]]) -> str | None:
+    """The one sentence of ``text`` that asks, when every other only says something beside it
+    (no question word, no name, no day, no health event): what the readers of meaning and of the
+    records are given. "Vad heter katten hos Kajsa? Vill inte säga fel.": the records have
+    "Katten heter Misse", but no sentence has "vill", "säga" and "fel" too. None when no single
+    sentence asks, or another could change what it asks."""
+    sentences = [m.group(0).strip() for m in _SENTENCE.finditer(text) if m.group(0).strip()]
+    asking = [s for s in sentences if s.endswith("?") or _STARTS.search(normalize(s))]
+    if len(sentences) < 2 or len(asking) != 1:
+        return None
+    beside = normalize(" ".join(s for s in sentences if s is not asking[0]))
+    changes = _ASKS.search(beside) or _names_a_day(beside) or HEALTH_EVENT.search(beside)
+    return None if changes or named_in(beside) else asking[0]
