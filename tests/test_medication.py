@@ -66,3 +66,36 @@ def test_any_flag_is_read_exactly_when_it_names_the_medicine(text: str) -> None:
     named = "insulin" in text
     assert ("Flag/p-yusuf-flag9" in reply.sources) == named
     assert ("Om insulin står det" in reply.text) == named
+
+
+@given(
+    st.sampled_from(
+        ["blodsocker", "blodsockret", "blodsockervärdet", "läkemedel", "läkemedlet", "läkemedlen",
+         "insulinet", "dosen", "tabletterna", "ögondropparna", "inhalatorn", "blodtrycket",
+         "Blood sugar", "eye drops"]
+    ),
+    st.sampled_from(["Mät {} före frukost.", "{}", "Ge {} och skriv in värdet."]),
+)  # fmt: skip
+def test_property_every_form_of_a_health_word_marks_must_verify(word: str, sentence: str) -> None:
+    """A delegated health task in a routine is read as recorded and marked must-verify
+    (care-data.md): "Mät blodsockret före frukost" was not, for "blodsocker" only matched the
+    indefinite form (round10, 2026-12-06)."""
+    from device.answers.ask import HEALTH_WORDS
+
+    assert HEALTH_WORDS.search(sentence.format(word)), word
+
+
+def test_a_routine_with_a_delegated_health_task_is_must_verify() -> None:
+    from bench import heldout
+    from device.assistant import Assistant
+    from device.nlu.recognizer import load_templates
+    from device.settings import CONFIG_DIR, load_settings
+
+    settings = load_settings().model_copy(update={"worker": "w-omar"})
+    assistant = Assistant(settings, load_templates(CONFIG_DIR / "sentences"), None)
+    assistant.use_care(heldout._cares()["third"])
+    turn = assistant.ask(
+        "vad ska jag göra hos kjell på frukosten", now=MORNING.replace(year=2026, month=12, day=15)
+    )
+    assert turn.intent == "routine" and "Mät blodsockret" in turn.answer
+    assert turn.must_verify and turn.outcome == "must_verify", turn.answer

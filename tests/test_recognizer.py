@@ -73,6 +73,10 @@ def test_english_contractions_are_understood(templates: Templates) -> None:
         ("Vilka har jag på förmiddagen idag?", "schedule", {"part_of_day": "forenoon"}),
         ("När är jag klar med sista besöket ikväll?", "day_end", {}),
         ("Vart bor Greta nu igen?", "address", {}),
+        # Worked from round10's misses (2026-12-06).
+        ("Which visits do we have before noon?", "schedule", {"part_of_day": "forenoon"}),
+        ("Hur ser min eftermiddag ut idag?", "schedule", {"part_of_day": "afternoon"}),
+        ("What needs doing at Anna's this morning?", "routine", {"part_of_day": "forenoon"}),
     ],
 )
 def test_words_around_a_question_said_as_workers_say_them(

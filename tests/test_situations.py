@@ -25,6 +25,7 @@ from device.nlu.situations import whom_to_call
         "Vem ska jag höra av mig till om Karl får svårt att andas?",
         "Vem ringer jag om Greta mår dåligt efter frukosten?",  # "frukosten" names no wife
         "Who do I call if Bertil feels sick after the makeup class?",
+        "Gittan verkar inte må bra idag, vem ska jag ringa?",  # round10, 2026-12-06
     ],
 )
 def test_a_clients_health_is_the_nurses(question: str) -> None:

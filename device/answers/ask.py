@@ -16,9 +16,11 @@ from device.nlu.days import DaySpec
 from device.nlu.recognizer import Recognition
 
 # Text about a delegated health task is read as recorded and must be verified (care-data.md).
+# Stems, so every form is found: "blodsocker" missed "Mät blodsockret" and "läkemedel"
+# "läkemedlet" (round10, 2026-12-06).
 HEALTH_WORDS = re.compile(
-    r"medicin|läkemedel|dosett|\bdos|insulin|blodsocker|injektion|tablett|sårvård|"
-    r"medication|medicine|insulin|blood sugar|injection|tablet",
+    r"medicin|läkemed|dosett|\bdos|insulin|blodsock|injektion|tablett|sårvård|ögondropp|inhal|"
+    r"blodtryck|medication|medicine|blood sugar|injection|tablet|eye drop|inhaler|blood pressure",
     re.IGNORECASE,
 )
 # Where a visit's start places it in the day (hours, local time, start ≤ hour < end; care-data.md:

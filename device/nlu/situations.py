@@ -23,8 +23,9 @@ _WHO_TO_CALL = re.compile(
 # Words of a health event, Swedish and English (stems: "ramla" finds "ramlat", "ramlar").
 HEALTH_EVENT = re.compile(
     r"sjuk(?!sköt)|\bdålig|\bont\b|ramla|trilla|\bfall|\bföll|svimm|andfådd|andnöd|andas|förvirr|blöd|"
-    r"kräk|feber|skadat|skadar|medvetslös|blodsocker|insulin|kramp|smärt|halka|snubbl|"
-    r"\bill\b|sick|unwell|pain|\bfell\b|fallen|\bfalls\b|faint|confus|bleed|breath|fever|hurt|"
+    r"kräk|feber|skadat|skadar|medvetslös|blodsock|insulin|kramp|smärt|halka|snubbl|"
+    r"inte må bra|mår inte bra|mår dåligt|\bill\b|sick|unwell|not feeling well|not well|"
+    r"pain|\bfell\b|fallen|\bfalls\b|faint|confus|bleed|breath|fever|hurt|"
     r"injur|vomit|seizure|blood sugar|slipped|tripped|stumbl",
 )
 # "Vilken anhörig ska jag ringa om Greta ramlar?" asks for someone else: not this rule's to answer.
