@@ -136,5 +136,6 @@ def test_what_happened_is_never_answered_from_the_plan(
     ):
         turn = assistant.ask(question, now=now)
         assert turn.outcome in ("unknown", "clarify", "ambiguous", "no_data"), turn.answer
-    plan = assistant.ask("vad ska jag mäta hos kjell", now=now)  # the plan itself still is
-    assert plan.outcome == "answered" and "blodsockret" in plan.answer
+    plan = assistant.ask("vad ska jag mäta hos kjell", now=now)  # the plan itself still is,
+    # marked must-verify: measuring blood sugar is a delegated health task (care-data.md)
+    assert plan.outcome == "must_verify" and "blodsockret" in plan.answer
