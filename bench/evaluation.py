@@ -114,7 +114,8 @@ def _session(
 
 def judge(case: Case, got: Turn, reference: Turn | None) -> str:
     """'right', 'miss' or 'wrong'."""
-    honest = got.outcome in HONEST or got.intent == "unknown"
+    # The gate says no code and asks first: honest whenever it is not what was wanted.
+    honest = got.outcome in HONEST or got.intent == "unknown" or got.gated
     if case.expected == "miss":
         return "right" if honest else "wrong"
     if case.expected.startswith("="):
@@ -213,6 +214,8 @@ class Everyday:
     must_verify: bool = False
     unknown: bool = False
     expect_lang: str | None = None
+    # A door-code question: the confirmation prompt (care-data.md) is its right outcome.
+    gate: bool = False
 
 
 def load_everyday(path: Path | None = None) -> list[Everyday]:
@@ -231,9 +234,10 @@ def load_everyday(path: Path | None = None) -> list[Everyday]:
                 expect_sources=tuple(d.get("expect_sources", ())),
                 forbid_sources=tuple(d.get("forbid_sources", ())),
                 expect_any=tuple(tuple(g) for g in d.get("expect_any", ())),
-                must_verify=bool(d.get("must_verify", False)),
-                unknown=bool(d.get("unknown", False)),
+                must_verify=d.get("must_verify") is True,
+                unknown=d.get("unknown") is True,
                 expect_lang=d.get("expect_lang"),
+                gate=d.get("gate") is True,
             )
         )
     return cases
@@ -244,7 +248,9 @@ def judge_everyday(case: Everyday, got: Turn) -> tuple[str, list[str]]:
     is honest (unknown, ask-back, no data)."""
     problems = []
     sources = set(got.sources)
-    if case.unknown and sources:
+    if case.gate != got.gated:
+        problems.append("door code gate expected" if case.gate else "gated")
+    if case.unknown and sources and not got.gated:
         problems.append("cites records for a question they can't answer")
     problems += [f"missing {s}" for s in case.expect_sources if s not in sources]
     problems += [f"cites forbidden {s}" for s in case.forbid_sources if s in sources]
@@ -258,7 +264,8 @@ def judge_everyday(case: Everyday, got: Turn) -> tuple[str, list[str]]:
         problems.append(f"answered in {got.language}")
     if not problems:
         return "right", []
-    honest = got.outcome in HONEST or got.intent == "unknown"
+    # The gate says no code and asks first: honest whenever it is not what was wanted.
+    honest = got.outcome in HONEST or got.intent == "unknown" or got.gated
     forbidden = any(p.startswith("cites forbidden") for p in problems)
     return ("miss" if honest and not forbidden else "wrong"), problems
 

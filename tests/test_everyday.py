@@ -9,12 +9,13 @@ from datetime import date, datetime
 
 import pytest
 
-from bench.evaluation import evaluate_everyday, load_everyday
+from bench.evaluation import Everyday, evaluate_everyday, judge_everyday, load_everyday
 from device.assistant import Assistant
 from device.care.fhir_import import parse_bundle
 from device.nlu.days import DaySpec, find_day
 from device.nlu.recognizer import Templates
 from device.settings import Settings
+from device.turn import Turn
 from tests.conftest import DATA, TZ
 
 KINDS = ("medication", "round", "visit-kind", "order", "day", "personal", "briefing", "language")
@@ -153,3 +154,19 @@ def test_a_negative_names_what_was_read(
     assert says in turn.answer
     # Every record of hers that could hold it was read, and is cited.
     assert {"CarePlan/t-leila-plan", "MedicationRequest/t-leila-med1"} <= set(turn.sources)
+
+
+def _turn(gated: bool, sources: tuple[str, ...] = ("Patient/p-anna",)) -> Turn:
+    return Turn("q", "sv", "access", {}, "Tryck på knappen …", sources, gated, False, "gated", "t")
+
+
+def test_the_door_code_gate_is_right_where_it_is_wanted_and_honest_elsewhere() -> None:
+    """A held-out set may expect the confirmation prompt (care-data.md) as the right outcome;
+    elsewhere the gate says no code and asks first, so it is an honest miss, not wrong."""
+    gate = Everyday("example", "access", "sv", "portkoden till anna", MONDAY, gate=True)
+    assert judge_everyday(gate, _turn(gated=True))[0] == "right"
+    assert judge_everyday(gate, _turn(gated=False))[0] != "right"
+    plain = Everyday("example", "x", "sv", "q", MONDAY, expect_any=(("Anna",),))
+    assert judge_everyday(plain, _turn(gated=True))[0] == "miss"
+    other = Everyday("example", "x", "sv", "q", MONDAY, forbid_sources=("Patient/p-anna",))
+    assert judge_everyday(other, _turn(gated=True))[0] == "wrong"

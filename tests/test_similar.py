@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from device.assistant import Assistant
 from device.care.fhir_import import parse_bundle
+from device.nlu.encoder import SentenceEncoder
 from device.nlu.recognizer import Templates
 from device.nlu.similar import NAME, Candidate, Example, Index, choose, fill, mask
 from device.nlu.similar_reader import SimilarReader
@@ -311,3 +312,14 @@ def test_a_record_with_the_clients_own_name_is_near_by_the_name_not_the_meaning(
     turn = assistant.ask("anything i should watch out for with gittan", now=MORNING)
     print(turn.outcome, turn.answer)
     assert not (turn.outcome == "answered" and "kallad" in turn.answer)
+
+
+def test_a_question_alone_on_one_thread_is_embedded_as_in_a_batch() -> None:
+    """One question is embedded on one thread (faster for a short sequence), a batch on the
+    setting's threads: the vectors are the same, and the thread count is put back after."""
+    encoder = SentenceEncoder(threads=2)
+    texts = ["har greta några allergier", "what does bertil like to talk about"]
+    together = encoder.embed(texts)
+    for row, text in zip(together, texts, strict=True):
+        assert np.allclose(encoder.embed([text])[0], row, atol=1e-5)
+    assert encoder._model._lib.omp_get_max_threads() == 2

@@ -108,10 +108,16 @@ class SimilarReader:
         candidates: list[Candidate] = []
         seen: set[Any] = set()
 
-        def said(slot: str) -> list[Any]:
-            if slot in SAID_NUMBERS:
-                return minutes_said(said_text, lang)
-            return recognizer.values_in(text, lang, slot)
+        heard: dict[str, list[Any]] = {}
+
+        def said(slot: str) -> list[Any]:  # once per slot, not per example
+            if slot not in heard:
+                heard[slot] = (
+                    minutes_said(said_text, lang)
+                    if slot in SAID_NUMBERS
+                    else recognizer.values_in(text, lang, slot)
+                )
+            return heard[slot]
 
         # The question's ask decides what may answer it ("hur länge …" a length, "vem …" a
         # person): readings of another kind neither win nor stand in the way, nor fill the list.
