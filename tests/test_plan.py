@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from bench import heldout
@@ -42,6 +43,10 @@ ELEVEN = datetime(2026, 11, 24, 11, 0, tzinfo=TZ)
         ("Do I have time for a 10 minute break before my next visit?", "time_left", "Yes"),
         ("Hur lång tid har jag till Bertil?", "time_left", "3 timmar och 30 minuter"),
         ("Vad heter Annas dotter?", "relative_phone", "Karin Andersson"),
+        # Between two named visits: from the end of the one said first (Greta's, 11.50).
+        ("Hur lång tid har jag mellan Greta och Anna?", "time_left", "10 minuter"),
+        ("How much time do I get between Gittan and Anna's lunch visit?", "time_left", "10 min"),
+        ("Hinner jag ta en paus på 20 minuter mellan Greta och Anna?", "time_left", "Nej"),
     ],
 )
 def test_the_plans_facts(assistant: Assistant, question: str, intent: str, hears: str) -> None:
@@ -330,3 +335,35 @@ def test_a_cancelled_visit_is_said_apart_from_the_count(
     assert booked in turn.answer and called_off in turn.answer, turn.answer
     assert turn.answer.index(booked) < turn.answer.index(called_off)
     assert {"Appointment/t-leila-v3", "Appointment/t-olof-v4"} <= set(turn.sources)
+
+
+CLIENTS = ["Anna", "Bertil", "Greta", "Yusuf"]
+
+
+@hypothesis_settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    pair=st.permutations(CLIENTS).map(lambda names: names[:2]),
+    hour=st.integers(6, 21),
+    lang=st.sampled_from(["sv", "en"]),
+)
+def test_property_the_time_between_two_visits_is_from_one_end_to_the_other_start(
+    assistant: Assistant, pair: list[str], hour: int, lang: str
+) -> None:
+    """Whichever two clients and whenever asked: the two visits cited are the two clients',
+    the earlier ends before the later starts, and the length said is the time between."""
+    one, other = pair
+    question = (
+        f"Hur lång tid har jag mellan {one} och {other}?"
+        if lang == "sv"
+        else f"How much time do I have between {one} and {other}?"
+    )
+    turn = assistant.ask(question, now=ELEVEN.replace(hour=hour))
+    assert turn.intent == "time_left", turn.answer
+    visits = [v for v in assistant.care.visits if v.ref in turn.sources]
+    if not visits:
+        return  # no visit today to one of them: said so, nothing cited but the two clients
+    assert len(visits) == 2
+    first, then = sorted(visits, key=lambda v: v.start)
+    names = {assistant.care.client(v.client).full_name.split()[0] for v in visits}  # type: ignore[union-attr]
+    assert names == {one, other} and first.end <= then.start
+    assert minutes(lang, then.start - first.end) in turn.answer

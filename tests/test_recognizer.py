@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from device.assistant import Assistant
 from device.care.fhir_import import parse_bundle
 from device.care.model import CareData, Client, Relative
-from device.nlu.recognizer import Recognizer, Templates, template_words
+from device.nlu.recognizer import Recognizer, Templates
+from device.nlu.template_words import template_words
 from device.nlu.text import guess_language, normalize
 from tests.conftest import EXAMPLE, MORNING
 

@@ -26,6 +26,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "remaining_part": "Kvar {part}: {items}.",
         "no_more_part": "Du har inga fler besök {part}.",
         "time_left": "Du har {length} till nästa besök, hos {name} {when}.",
+        "visit_gap": "Mellan besöket hos {first}, som slutar {end}, och besöket hos {then} {start} "
+        "har du {length}.",
+        "no_gap": "Jag hittar inga besök i dag hos både {one} och {other}.",
         "break_fits": "Ja, du hinner.",
         "break_too_short": "Nej, det räcker inte.",
         "who_do_you_mean": "Vem menar du? Säg namnet.",
@@ -181,6 +184,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "remaining_part": "Left {part}: {items}.",
         "no_more_part": "You have no more visits {part}.",
         "time_left": "You have {length} until your next visit, with {name} at {when}.",
+        "visit_gap": "Between your visit to {first}, ending at {end}, and {then} at {start}, you "
+        "have {length}.",
+        "no_gap": "I can't find visits today to both {one} and {other}.",
         "break_fits": "Yes, you have time.",
         "break_too_short": "No, there is not enough time.",
         "who_do_you_mean": "Who do you mean? Say the name.",

@@ -6,6 +6,7 @@ worker's own booked visits and cite them.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from device.answers.ask import (
@@ -139,6 +140,8 @@ def time_left(ask: Ask, rec: Recognition) -> Reply:
     from now (or the end of the visit in progress) to the next visit's start."""
     mine = my_visits(ask)
     current, upcoming = current_and_next(mine, ask.now)
+    if rec.slots.get("since"):  # "hur lång tid har jag mellan Greta och Anna?"
+        return _between(ask, rec, mine)
     if rec.clients:  # "hinner jag äta lunch innan Greta?": until her visit, not just the next
         client = one_client(ask, rec)
         if isinstance(client, Reply):
@@ -162,8 +165,57 @@ def time_left(ask: Ask, rec: Recognition) -> Reply:
         name=name_of(ask, upcoming.client),
         when=say_time(ask.local(upcoming.start), ask.lang),
     )
+    return cite.reply(_fits(ask, rec, gap, text))
+
+
+def _fits(ask: Ask, rec: Recognition, gap: timedelta, text: str) -> str:
+    """ "Ja, du hinner." or "Nej, det räcker inte." before ``text`` when a break was named."""
     wanted = rec.slots.get("break_minutes")
     if isinstance(wanted, int | float) and 0 < wanted <= 240:  # hassil's range gives a float
         fits = gap >= timedelta(minutes=float(wanted))
-        text = f"{say(ask.lang, 'break_fits' if fits else 'break_too_short')} {text}"
-    return cite.reply(text)
+        return f"{say(ask.lang, 'break_fits' if fits else 'break_too_short')} {text}"
+    return text
+
+
+def _between(ask: Ask, rec: Recognition, mine: list[Visit]) -> Reply:
+    """The time between one client's visit and another's today: from the end of the earlier to
+    the start of the later: the nearest pair not yet over, in the order said if there is one."""
+    client = one_client(ask, rec)
+    since = one_client(ask, Recognition(rec.intent, rec.language, {"client": rec.slots["since"]}))
+    for chosen in (client, since):
+        if isinstance(chosen, Reply):  # "which Karin?": asked again whole, never half-chosen
+            return replace(chosen, outcome="unknown")
+    assert not isinstance(client, Reply) and not isinstance(since, Reply)
+    if client.ref == since.ref:
+        return Reply(say(ask.lang, "unknown"), outcome="unknown")
+    today = [v for v in mine if v.booked and ask.local(v.start).date() == ask.today]
+    kind = rec.slots.get("visit_kind")
+    theirs = [v for v in today if v.client == client.ref]
+    if isinstance(kind, str):
+        theirs = [v for v in theirs if v.kind.casefold() == kind.casefold()] or theirs
+    others = [v for v in today if v.client == since.ref]
+    pairs = [
+        (first, then)
+        for a in theirs
+        for b in others
+        for first, then in ((b, a), (a, b))
+        if first.end <= then.start
+    ]
+    # Not over first, then in the order said ("mellan Anna och Yusuf": Anna's first), nearest.
+    pairs.sort(key=lambda p: (p[1].end <= ask.now, p[0].client != since.ref, p[1].start - p[0].end))
+    cite = Cite()
+    if not pairs:
+        cite.add(client.ref, since.ref)
+        return cite.reply(say(ask.lang, "no_gap", one=client.full_name, other=since.full_name))
+    first, then = pairs[0]
+    cite.add(first.ref, then.ref, first.client, then.client)
+    text = say(
+        ask.lang,
+        "visit_gap",
+        length=minutes(ask.lang, then.start - first.end),
+        first=name_of(ask, first.client),
+        end=say_time(ask.local(first.end), ask.lang),
+        then=name_of(ask, then.client),
+        start=say_time(ask.local(then.start), ask.lang),
+    )
+    return cite.reply(_fits(ask, rec, then.start - first.end, text))

@@ -167,7 +167,8 @@ def _spotter(settings: Settings) -> Any:
     """The wake-phrase spotter: the configured Vosk model with a grammar of just the phrase."""
     from device.models.install import model_path
     from device.models.site import manifest_for
-    from device.nlu.recognizer import load_templates, template_words
+    from device.nlu.recognizer import load_templates
+    from device.nlu.template_words import template_words
     from device.settings import CONFIG_DIR
     from device.speech.stt_vosk import PhraseSpotter, VoskStt
 

@@ -36,8 +36,9 @@ _SUPPORT: dict[str, str] = {
     r"\b(am|do|will) i\b|\bi (get|have)\b",
     "day_end": r"klar|slut|färdig|hur sent|done|finish|end|\bover\b|how late",
     "remaining": r"kvar|återstår|resten|left|remaining|rest of",
-    "time_left": r"hur länge|hur lång|hur mycket tid|hinner|tid för|stund|paus|rast|fika|"
-    r"halvtim|kvart|timm|minut|how long|how much time|time for|until|break|hour|minute|quarter",
+    "time_left": r"hur länge|hur lång|hur mycket tid|hinner|tid för|stund|paus|rast|fika|mellan|"
+    r"halvtim|kvart|timm|minut|how long|how much time|time for|until|break|hour|minute|quarter|"
+    r"between",
     "routine": r"göra|gör|uppgift|rutin|insats|sköta|moment|hjälp|behöv|ska jag|jag ska|fixa|"
     r"städ|tvätt|disk|handla|laga|clean|wash|laundry|shop|cook|"
     r"\bdo\b|task|routine|help|need|chores",
@@ -189,7 +190,7 @@ _NOT_ANSWERS = frozenset(
 # (the whole day's list names visits that are over).
 _LEFT = re.compile(r"\b(kvar|återstår|resten|left|remaining)\b|\bstill (have|got|need|to)\b")
 _WHOLE_DAY = frozenset({"schedule", "schedule_count"})
-_UNTIL = re.compile(r"\b(till|tills|innan|före|until|before|to)\b")
+_UNTIL = re.compile(r"\b(till|tills|innan|före|mellan|until|before|to|between)\b")
 
 
 @dataclass(frozen=True)

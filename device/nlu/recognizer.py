@@ -8,6 +8,7 @@ wildcard snapped to the closest known person (speech-to-text misspells names).
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -22,7 +23,7 @@ from hassil import (
     WildcardSlotList,
     recognize_all,
 )
-from hassil.expression import Alternative, Expression, Group, TextChunk
+from hassil.expression import TextChunk
 from hassil.sample import sample_expression, sample_intents, sample_sentence
 
 from device.care.model import CareData
@@ -32,6 +33,7 @@ from device.nlu.names import NameIndex
 from device.nlu.numbers import EN_HOUR_WORDS, SV_HOUR_WORDS, WORDS
 from device.nlu.said import Said
 from device.nlu.slot_lists import medicine_list, relation_list, relation_words, visit_kind_list
+from device.nlu.template_words import list_forms, list_words, quiet, template_words
 from device.nlu.text import guess_language, normalize
 
 LANGUAGES = ("sv", "en")
@@ -72,57 +74,6 @@ def load_templates(sentences_dir: Path) -> Templates:
     return templates
 
 
-def template_words(intents: Intents) -> set[str]:
-    """The templates' literal words, expansion rules, own lists and skip words, read from hassil's
-    parsed templates without a snapshot's names (a suffix such as "rutiner[na]" counts as two
-    pieces): the words a wake-phrase spotter tells apart from its phrase."""
-    texts: list[str] = list(intents.skip_words)
-    for intent in intents.intents.values():
-        for data in intent.data:
-            for sentence in data.sentences:
-                texts += _chunks(sentence.expression)
-    for rule in intents.expansion_rules.values():
-        texts += _chunks(rule.expression)
-    for slot_list in intents.slot_lists.values():
-        texts += _list_chunks(slot_list)
-    return _words(texts)
-
-
-def list_words(slot_list: SlotList) -> set[str]:
-    """Every word a slot list's values can be said with ("(lunch|lunchen)": both)."""
-    return _words(_list_chunks(slot_list))
-
-
-def list_forms(slot_list: SlotList) -> set[str]:
-    """Every form a slot list's values can be said in, whole and normalised ("i eftermiddag",
-    not "i" and "eftermiddag")."""
-    if not isinstance(slot_list, TextSlotList):
-        return set()
-    forms = set()
-    for said in (value.text_in for value in slot_list.values):
-        choices = said.items if isinstance(said, Alternative) else [said]
-        forms |= {normalize("".join(_chunks(choice))) for choice in choices}
-    return forms
-
-
-def _words(texts: list[str]) -> set[str]:
-    return {word for text in texts for word in normalize(text).split() if word.isalpha()}
-
-
-def _list_chunks(slot_list: SlotList) -> list[str]:
-    if not isinstance(slot_list, TextSlotList):
-        return []
-    return [text for value in slot_list.values for text in _chunks(value.text_in)]
-
-
-def _chunks(expression: Expression) -> list[str]:
-    if isinstance(expression, TextChunk):
-        return [expression.original_text or expression.text]
-    if isinstance(expression, Group):
-        return [text for item in expression.items for text in _chunks(item)]
-    return []
-
-
 SPOKEN_BREAKS = (5, 10, 15, 20, 25, 30, 40, 45, 50, 60, 90)  # minutes, in the spoken grammar
 
 
@@ -160,6 +111,12 @@ class Recognizer:
             },
             "en": {"client": clients, "person": people, "medicine": medicines["en"]},
         }
+        for lists in self._exact.values():  # "mellan Greta och Anna": the visit it starts from
+            lists["since"] = TextSlotList.from_tuples(
+                ((form, refs) for form, refs in self.names.forms.items()),
+                allow_template=False,
+                name="since",
+            )
         kinds = {v.kind for v in care.visits if v.kind}
         kinds |= {a.kind for plan in care.careplans for a in plan.activities if a.kind}
         for lang, lists in self._exact.items():
@@ -208,7 +165,11 @@ class Recognizer:
         spoken = [w for w, n in WORDS[lang].items() if n in SPOKEN_BREAKS]
         breaks = [*map(str, SPOKEN_BREAKS), *spoken]
         lists["break_minutes"] = TextSlotList.from_strings(breaks, name="break_minutes")
-        sampled = sample_intents(self._templates[lang], slot_lists=lists, language=lang)
+        # Not the time between two clients' visits: every pair of names' forms would triple the
+        # grammar (363,580 more Swedish sentences, measured); the free transcript reads it.
+        lists["since"] = TextSlotList.from_strings([], name="since")
+        with quiet(logging.getLogger("hassil.sample")):  # "No values for list: since"
+            sampled = list(sample_intents(self._templates[lang], slot_lists=lists, language=lang))
         found = [(intent, normalize(text)) for intent, text in sampled]
         if lang == "sv":  # only what a worker says: typing's forms crowd the spoken shortlist
             relations = [relation_words(r) for r in self._relations]
@@ -264,8 +225,10 @@ class Recognizer:
                 )
                 for data in intents.intents[intent].data
                 for line in data.sentences
+                # Not the lines naming two clients: an example reads one (device/nlu/similar.py).
                 if not any(
-                    n in data.wildcard_list_names for n in line.list_names(intents.expansion_rules)
+                    n in data.wildcard_list_names or n == "since"
+                    for n in line.list_names(intents.expansion_rules)
                 )
             ]
             for text in _spread(lines, per_line):
@@ -282,7 +245,7 @@ class Recognizer:
             return self._fingerprints[lang]
         parts = [next(iter(self.names.forms), ""), next(iter(self.people.forms), "")]
         for name, slot_list in sorted(self._exact[lang].items()):
-            if name in ("client", "person") or not isinstance(slot_list, TextSlotList):
+            if name in ("client", "person", "since") or not isinstance(slot_list, TextSlotList):
                 continue
             parts += [
                 f"{name}:{v.text_in.text}:{v.value_out!r}"
