@@ -47,6 +47,10 @@ ELEVEN = datetime(2026, 11, 24, 11, 0, tzinfo=TZ)
         ("Hur lång tid har jag mellan Greta och Anna?", "time_left", "10 minuter"),
         ("How much time do I get between Gittan and Anna's lunch visit?", "time_left", "10 min"),
         ("Hinner jag ta en paus på 20 minuter mellan Greta och Anna?", "time_left", "Nej"),
+        # The plan asked after by name, for a part of the day (round10, 2026-12-06); a part
+        # with no visit is said before the routines of the others.
+        ("Vad står det i Annas genomförandeplan för kvällen?", "routine", "kvällstoalett"),
+        ("What does Bertil's care plan say for the evening?", "routine", "no visit to Bertil"),
     ],
 )
 def test_the_plans_facts(assistant: Assistant, question: str, intent: str, hears: str) -> None:
@@ -367,3 +371,27 @@ def test_property_the_time_between_two_visits_is_from_one_end_to_the_other_start
     names = {assistant.care.client(v.client).full_name.split()[0] for v in visits}  # type: ignore[union-attr]
     assert names == {one, other} and first.end <= then.start
     assert minutes(lang, then.start - first.end) in turn.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "lang"),
+    [
+        ("Vad har Maria Svenssons dotter för nummer?", "sv"),
+        ("What is Maria's daughter's phone number?", "en"),
+    ],
+)
+def test_a_relative_not_on_the_list_is_looked_for_in_the_notes(
+    settings: Settings, templates: Templates, question: str, lang: str
+) -> None:
+    """Maria Svensson's relatives list has her sister only; a plan note says "Dottern bor i
+    Helsingfors". "No daughter" would be a claim the records contradict (issue 39): the
+    answer says the list has none, and reads the note."""
+    assistant = Assistant(settings, templates, None)
+    assistant.use_care(heldout._cares()["second"])
+    evening = datetime(2026, 11, 25, 19, 0, tzinfo=TZ)
+    turn = assistant.ask(question, now=evening)
+    assert turn.intent == "relative_phone" and turn.outcome == "unknown", turn.answer
+    assert "Dottern bor i Helsingfors" in turn.answer and "CarePlan/p-maria-plan" in turn.sources
+    assert ("registrerade" if lang == "sv" else "recorded") in turn.answer
+    son = assistant.ask("Vad har Maria Svenssons son för nummer?", now=evening)
+    assert "Helsingfors" not in son.answer  # a note is read only for the relation asked

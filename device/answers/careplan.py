@@ -59,6 +59,7 @@ _TOPIC_WORDS = {
 def routine(ask: Ask, rec: Recognition) -> Reply:
     cite = Cite()
     visit: Visit | None = None
+    missing = ""  # "Du har inget besök hos Bertil på kvällen."
     if rec.slots.get("next"):
         current, upcoming = current_and_next(my_visits(ask), ask.now)
         visit = current or upcoming
@@ -79,6 +80,13 @@ def routine(ask: Ask, rec: Recognition) -> Reply:
         part = rec.slots.get("part_of_day")
         if isinstance(part, str) and part in ask.parts:  # "hos Elsa i kväll": its kind
             theirs = [v for v in theirs if ask.in_part(v, part)]
+            if not theirs:  # said first: the routines read next are for other visits
+                missing = say(
+                    ask.lang,
+                    "no_visit_for_day",
+                    name=client.full_name,
+                    day=say(ask.lang, f"part_{part}"),
+                )
         visit = next((v for v in theirs if v.end > ask.now), theirs[0] if theirs else None)
     kind_slot = rec.slots.get("visit_kind")
     kind = str(kind_slot) if kind_slot else (visit.kind if visit else "")
@@ -111,6 +119,7 @@ def routine(ask: Ask, rec: Recognition) -> Reply:
             for _, a in activities
         ]
         text = say(ask.lang, "routine_all", name=client.full_name, text=sentences(spoken))
+        text = f"{missing} {text}" if missing else text
     if any(HEALTH_WORDS.search(s) for s in spoken):
         return cite.reply(verify(text, ask), must_verify=True, outcome="must_verify")
     return cite.reply(text)

@@ -11,8 +11,10 @@ from device.answers.ask import (
     sentences,
 )
 from device.answers.phrases import capitalize, join, say, term
+from device.answers.records import Hit, client_sentences
 from device.care.model import RoleKind
 from device.nlu.recognizer import Recognition
+from device.nlu.text import normalize
 
 
 def access(ask: Ask, rec: Recognition) -> Reply:
@@ -42,6 +44,13 @@ def address(ask: Ask, rec: Recognition) -> Reply:
     return cite.reply(say(ask.lang, "address", name=client.full_name, address=client.address))
 
 
+def _speaks_of(hit: Hit, relations: set[str]) -> bool:
+    """A plan note naming one of ``relations`` (Swedish words: "dotter" finds "Dottern", "son"
+    "sonens" but not "sondmatning")."""
+    forms = {r + ending for r in relations for ending in ("", "en", "n", "s", "ens", "ns")}
+    return hit.kind == "note" and not forms.isdisjoint(normalize(hit.text).split())
+
+
 def relative_phone(ask: Ask, rec: Recognition) -> Reply:
     client = one_client(ask, rec)
     if isinstance(client, Reply):
@@ -60,6 +69,12 @@ def relative_phone(ask: Ask, rec: Recognition) -> Reply:
             # Not answered: the relation asked for is not recorded (the others are a help).
             listed = say(ask.lang, "relatives_recorded", items=join(ask.lang, others))
             said = f"{text} {listed}" if others else text
+            # Not on the list is not "none": a note may speak of her ("Dottern bor i …").
+            noted = [h for h in client_sentences(client, ask.care) if _speaks_of(h, words)]
+            if noted:
+                cite.add(*(h.ref for h in noted[:2]))
+                quoted = sentences([h.text for h in noted[:2]])
+                said = f"{said} {say(ask.lang, 'relative_in_notes', text=quoted)}"
             return cite.reply(said, outcome="unknown")
         relatives = matching
     if not relatives:
