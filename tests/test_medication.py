@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import datetime
 from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from device.answers.ask import Ask
-from device.answers.medication import medication
+from device.answers.medication import SYMPTOM_WORDS, medication
+from device.answers.phrases import say
+from device.assistant import Assistant
 from device.care.fhir_import import parse_bundle
 from device.care.model import CareData
 from device.nlu.recognizer import Recognition
@@ -99,3 +102,52 @@ def test_a_routine_with_a_delegated_health_task_is_must_verify() -> None:
     )
     assert turn.intent == "routine" and "Mät blodsockret" in turn.answer
     assert turn.must_verify and turn.outcome == "must_verify", turn.answer
+
+
+THIRD = parse_bundle((EXAMPLE.parent / "third-bundle.json").read_bytes()).care
+
+
+@given(
+    client=st.sampled_from(sorted(c.ref for c in THIRD.clients)),
+    symptom=st.sampled_from(sorted(SYMPTOM_WORDS)),
+    lang=st.sampled_from(["sv", "en"]),
+)
+def test_property_a_medicine_for_a_complaint_is_only_ever_read_from_the_list(
+    client: str, symptom: str, lang: str
+) -> None:
+    """Whatever complaint is asked about, for whichever client: must-verify, citing only that
+    client's records, each medicine said is on the client's list with its dosage as recorded;
+    those said to be for the complaint are exactly those whose dosage says so."""
+    ask = Ask(care=THIRD, now=MORNING, tz=TZ, lang=lang)
+    reply = medication(
+        ask, Recognition("medication", lang, {"client": (client,), "symptom": symptom})
+    )
+    meds = THIRD.medications_of(client)
+    assert reply.must_verify
+    theirs = {client, *(m.ref for m in meds)}
+    theirs |= {p.ref for p in THIRD.careplans_of(client)} | {f.ref for f in THIRD.flags_of(client)}
+    assert set(reply.sources) <= theirs
+    cited = [m for m in meds if m.ref in reply.sources]
+    for med in cited:
+        assert med.name in reply.text and all(d in reply.text for d in med.dosage)
+    matching = [m for m in meds if SYMPTOM_WORDS[symptom].search(" ".join([m.name, *m.dosage]))]
+    if matching:
+        assert cited == matching
+    if meds:
+        assert say(lang, f"symptom_{symptom}") in reply.text
+
+
+def test_a_medicine_for_a_complaint_is_the_one_ordered_for_it(
+    assistant: Assistant,
+) -> None:
+    assistant.use_care(THIRD)
+    noon = datetime(2026, 12, 14, 12, 20, tzinfo=TZ)
+    for question in (
+        "Siv says her back hurts, what is she allowed to take?",
+        "vad får siv ta mot smärta",
+    ):
+        turn = assistant.ask(question, now=noon)
+        assert turn.must_verify and "Citodon" in turn.answer and "Trombyl" not in turn.answer
+        assert "MedicationRequest/t-siv-med2" in turn.sources
+    none = assistant.ask("har siv något mot illamående", now=noon)
+    assert "Trombyl" in none.answer and ("inget vid illamående" in none.answer), none.answer

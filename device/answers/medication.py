@@ -29,6 +29,14 @@ _PART_WORDS = {
     "evening": re.compile(r"kväll|middag|sänggående|natt|evening|bedtime|night", re.IGNORECASE),
     "night": re.compile(r"natt|sänggående|night|bedtime", re.IGNORECASE),
 }
+# What a dosage as recorded says it is for ("1-2 tabletter vid smärta"), per complaint asked.
+SYMPTOM_WORDS = {
+    "pain": re.compile(r"smärt|värk|\bont\b|pain|ache", re.IGNORECASE),
+    "sleep": re.compile(r"sömn|insomn|sleep", re.IGNORECASE),
+    "anxiety": re.compile(r"\boro|ångest|anxi|restless", re.IGNORECASE),
+    "nausea": re.compile(r"illamå|nause", re.IGNORECASE),
+    "constipation": re.compile(r"förstopp|obstip|constipat", re.IGNORECASE),
+}
 _ANY_PART = re.compile("|".join(p.pattern for p in _PART_WORDS.values()), re.IGNORECASE)
 
 
@@ -106,6 +114,9 @@ def medication(ask: Ask, rec: Recognition) -> Reply:
                 text = say(ask.lang, "no_such_medication", name=client.full_name, medicine=wanted)
             return cite.reply(verify(text, ask), must_verify=True, outcome="must_verify")
         meds = chosen
+    symptom = rec.slots.get("symptom")
+    if isinstance(symptom, str) and symptom in SYMPTOM_WORDS and meds:
+        return _for_symptom(ask, client.full_name, client.ref, meds, symptom)
     if not meds:
         cite.add(client.ref)
         text = say(ask.lang, "no_medication", name=client.full_name)
@@ -113,4 +124,27 @@ def medication(ask: Ask, rec: Recognition) -> Reply:
         cite.add(*(m.ref for m in meds), client.ref)
         items = [_med_text(m) for m in meds]
         text = say(ask.lang, "medication", name=client.full_name, text=sentences(items))
+    return cite.reply(verify(text, ask), must_verify=True, outcome="must_verify")
+
+
+def _for_symptom(ask: Ask, name: str, ref: str, meds: list[Medication], symptom: str) -> Reply:
+    """ "Vad får Siv ta mot smärta?": the orders whose dosage says they are for it, as recorded;
+    none such, the whole list, said to hold none for it (never a judgement of what may help)."""
+    cite = Cite()
+    chosen = [m for m in meds if SYMPTOM_WORDS[symptom].search(_med_text(m))]
+    said = say(ask.lang, f"symptom_{symptom}")
+    cite.add(*(m.ref for m in chosen or meds), ref)
+    items = sentences([_med_text(m) for m in chosen or meds])
+    key = "medication_for" if chosen else "no_medication_for"
+    text = say(ask.lang, key, name=name, symptom=said, text=items)
+    client = ask.care.client(ref)
+    # The list is not every record: a flag or a note may say what to do ("vid smärta, ring ssk").
+    noted = [
+        hit
+        for hit in (client_sentences(client, ask.care) if client else [])
+        if hit.kind != "medication" and SYMPTOM_WORDS[symptom].search(hit.text)
+    ]
+    if noted:
+        cite.add(*(hit.ref for hit in noted[:2]))
+        text += " " + say(ask.lang, "in_notes", text=sentences([h.text for h in noted[:2]]))
     return cite.reply(verify(text, ask), must_verify=True, outcome="must_verify")

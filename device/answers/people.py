@@ -74,7 +74,7 @@ def relative_phone(ask: Ask, rec: Recognition) -> Reply:
             if noted:
                 cite.add(*(h.ref for h in noted[:2]))
                 quoted = sentences([h.text for h in noted[:2]])
-                said = f"{said} {say(ask.lang, 'relative_in_notes', text=quoted)}"
+                said = f"{said} {say(ask.lang, 'in_notes', text=quoted)}"
             return cite.reply(said, outcome="unknown")
         relatives = matching
     if not relatives:

@@ -75,6 +75,10 @@ def load_templates(sentences_dir: Path) -> Templates:
 
 
 SPOKEN_BREAKS = (5, 10, 15, 20, 25, 30, 40, 45, 50, 60, 90)  # minutes, in the spoken grammar
+SPOKEN_SYMPTOMS = {
+    "sv": [("smärta", "pain"), ("ont", "pain"), ("oro", "anxiety"), ("illamående", "nausea")],
+    "en": [("pain", "pain"), ("anxiety", "anxiety"), ("nausea", "nausea")],
+}
 
 
 class Recognizer:
@@ -168,6 +172,8 @@ class Recognizer:
         # Not the time between two clients' visits: every pair of names' forms would triple the
         # grammar (363,580 more Swedish sentences, measured); the free transcript reads it.
         lists["since"] = TextSlotList.from_strings([], name="since")
+        # A complaint in its plain words only: every form of it ("ont i knät") added a third.
+        lists["symptom"] = TextSlotList.from_tuples(SPOKEN_SYMPTOMS[lang], name="symptom")
         with quiet(logging.getLogger("hassil.sample")):  # "No values for list: since"
             sampled = list(sample_intents(self._templates[lang], slot_lists=lists, language=lang))
         found = [(intent, normalize(text)) for intent, text in sampled]
