@@ -60,7 +60,11 @@ def in_records(
     word in one sentence, or else (with ``similar``) the sentences nearest in meaning, answered
     when sure, offered as the nearest the records come when not."""
     clients = recognizer.names.named_in(text)
-    if len(clients) != 1 or NOT_FOR_RECORDS.search(normalize(text)):
+    if NOT_FOR_RECORDS.search(normalize(text)):
+        return rec
+    if not clients:  # "which of my clients used to be a midwife?": the one whose records say so
+        return across_clients(text, rec, recognizer, care)
+    if len(clients) != 1:
         return rec
     reading = Recognition("records", rec.language, {"client": clients, "about": text})
     client = care.client(clients[0])
@@ -151,3 +155,30 @@ def read_unknown(
     ):
         return reading, True
     return found, False
+
+
+_WHICH_CLIENT = re.compile(
+    r"^(och )?(vem|vilken|vilka|who|which)\b.*\b(brukare\w*|kund\w*|clients?|of them|av dem)\b|"
+    r"^(och )?(vem|who)\b"
+)
+
+
+_ASKING_WHO = re.compile(
+    r"\b(och|vem|vilken|vilka|who|which|av|of|mina|våra|my|our|brukar\w*|kund\w*|clients?|"
+    r"har|hade|has|have|had|used to|is|är|any)\b"
+)
+
+
+def across_clients(
+    text: str, rec: Recognition, recognizer: Recognizer, care: CareData
+) -> Recognition:
+    """A question for the client whose records say something ("vem av brukarna har hund?"): read
+    from the one client whose sentences hold every content word; none or several, not read."""
+    if not _WHICH_CLIENT.search(normalize(text)):
+        return rec
+    names = set(recognizer.names.forms)
+    asked = _ASKING_WHO.sub(" ", normalize(text))  # the words that say what, not who
+    found = [c for c in care.clients if search(care, c, asked, names, rec.language)]
+    if len(found) != 1:
+        return rec
+    return Recognition("records", rec.language, {"client": (found[0].ref,), "about": asked})
