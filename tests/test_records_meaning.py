@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from bench import heldout
 from device.answers.ask import Ask
 from device.answers.careplan import records
-from device.answers.records import NEAR_OFFERED, client_sentences, nearest
+from device.answers.records import _NAMING as _NAMING_WORDS
+from device.answers.records import NEAR_OFFERED, Hit, client_sentences, gives_name, nearest
 from device.assistant import Assistant
 from device.care.fhir_import import parse_bundle
 from device.nlu.recognizer import Recognition, Templates
@@ -71,6 +72,34 @@ def test_the_handler_reads_what_was_chosen_and_says_when_it_is_only_the_nearest(
     assert near.text.startswith("Jag hittar inget säkert svar på det.")
     assert near.outcome == "clarify" and recorded[hearing].ref in near.sources
     assert records(ask, _reading(("999", "x"), "sure")).outcome == "unknown"  # never an index error
+
+
+@pytest.mark.parametrize(
+    ("question", "answered"),
+    [
+        ("Vad heter Bertils hund?", False),  # "Hund i lägenheten, snäll": no name in it
+        ("What is the name of Bertil's dog?", False),
+        ("Har Bertil hund?", True),
+    ],
+)
+def test_a_name_asked_is_not_answered_by_a_sentence_that_gives_none(
+    question: str, answered: bool
+) -> None:
+    """round11 (2026-12-07): the dog's record was read as the answer to its name."""
+    ask = Ask(care=CARE, now=MORNING, tz=TZ, lang="sv")
+    slots = {"client": ("Patient/p-bertil",), "about": question}
+    reply = records(ask, Recognition("records", "sv", slots))
+    assert "Hund i lägenheten" in reply.text
+    assert (reply.outcome != "clarify") is answered
+
+
+LOWER = st.text(st.characters(categories=["L", "Zs"]), max_size=60).map(str.lower)
+
+
+@given(sentence=LOWER.filter(lambda t: not any(c.isupper() for c in t)))
+def test_property_a_sentence_without_a_capital_or_naming_word_gives_no_name(sentence: str) -> None:
+    hit = Hit(sentence, "Flag/x", "flag")
+    assert gives_name(hit) is bool(_NAMING_WORDS.search(hit.text))
 
 
 @pytest.fixture(scope="module")

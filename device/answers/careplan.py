@@ -19,7 +19,7 @@ from device.answers.ask import (
     verify,
 )
 from device.answers.phrases import LANGUAGE_NAMES, capitalize, join, say, term
-from device.answers.records import client_sentences, search
+from device.answers.records import NAME_ASKED, client_sentences, gives_name, search
 from device.care.model import Client, Visit
 from device.nlu.names import genitive
 from device.nlu.recognizer import Recognition
@@ -262,7 +262,10 @@ def records(ask: Ask, rec: Recognition) -> Reply:
         return Reply(say(ask.lang, "unknown"), outcome="unknown")
     cite = Cite()
     cite.add(*(h.ref for h in hits), client.ref)
-    if rec.slots.get("nearest") == "unsure":  # the nearest the records come, not an answer
+    # "Vad heter Bertils hund?" is not answered by "Hund i lägenheten, snäll": no name in it.
+    unsure = rec.slots.get("nearest") == "unsure"
+    unsure = unsure or (NAME_ASKED.search(normalize(question)) and not any(map(gives_name, hits)))
+    if unsure:  # the nearest the records come, not an answer
         text = say(
             ask.lang, "records_near", name=client.full_name, text=sentences([h.text for h in hits])
         )

@@ -227,6 +227,16 @@ def _holds(one: str, other: str) -> bool:
     return long.endswith(short) or (long.startswith(short) and len(long) - len(short) <= 3)
 
 
+NAME_ASKED = re.compile(r"\bvad heter\b|\bvem heter\b|\bnamn(et)?\b|\bname\b|\bcalled\b")
+_NAMING = re.compile(r"\b(heter|kallas|kallad|kallar|named|called|name)\b", re.IGNORECASE)
+
+
+def gives_name(hit: Hit) -> bool:
+    """Does the recorded sentence give someone's or something's name ("Katten heter Misse",
+    "Hunden Rex kan morra"): a naming word, or a capitalised word after the first?"""
+    return bool(_NAMING.search(hit.text)) or any(w[:1].isupper() for w in hit.text.split()[1:])
+
+
 def client_sentences(client: Client, care: CareData) -> list[Hit]:
     """Every recorded sentence about ``client``: plan notes and routines, flags, medication."""
     return _sentences(client, care)
