@@ -51,6 +51,10 @@ ELEVEN = datetime(2026, 11, 24, 11, 0, tzinfo=TZ)
         # with no visit is said before the routines of the others.
         ("Vad står det i Annas genomförandeplan för kvällen?", "routine", "kvällstoalett"),
         ("What does Bertil's care plan say for the evening?", "routine", "no visit to Bertil"),
+        # How a client walks, asked in everyday words: her flag (round10, round11).
+        ("Kan Anna gå själv?", "flags", "rollator"),
+        ("Can Anna walk on her own?", "flags", "rollator"),
+        ("What's the code for the key box at Anna's?", "access", "confirm"),
     ],
 )
 def test_the_plans_facts(assistant: Assistant, question: str, intent: str, hears: str) -> None:

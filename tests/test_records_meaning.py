@@ -102,6 +102,22 @@ def test_property_a_sentence_without_a_capital_or_naming_word_gives_no_name(sent
     assert gives_name(hit) is bool(_NAMING_WORDS.search(hit.text))
 
 
+@pytest.mark.parametrize(
+    ("question", "heard"),
+    [
+        ("Can Bertil hear well?", "Hör dåligt"),
+        ("does bertil hear ok", "Hör dåligt"),
+    ],
+)
+def test_an_english_question_finds_the_swedish_record(
+    assistant: Assistant, question: str, heard: str
+) -> None:
+    """round11 (2026-12-07): English words for what a Swedish record says, and the words around
+    them that say nothing ("well", "ok", "before") not required of the sentence."""
+    turn = assistant.ask(question, now=MORNING)
+    assert turn.intent == "records" and heard in turn.answer, turn.answer
+
+
 @pytest.fixture(scope="module")
 def reader(tmp_path_factory: pytest.TempPathFactory) -> SimilarReader:
     return SimilarReader(SimilarSettings(), wait=True, cache=tmp_path_factory.mktemp("s") / "v.npz")

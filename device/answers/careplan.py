@@ -48,6 +48,12 @@ _TOPIC_WORDS = {
         re.IGNORECASE,
     ),
     "risk": re.compile(r"risk|fara|varning|hazard|danger", re.IGNORECASE),
+    # How the client walks and moves ("kan Anna gå själv?": "Fallrisk, använder rollator").
+    "mobility": re.compile(
+        r"\bfall|rollator|rullstol|lyft|gåstol|kryck|käpp|\bgår\b|\bgå\b|förflytt|"
+        r"walker|wheelchair|hoist|crutch|\bcane\b|\bwalk",
+        re.IGNORECASE,
+    ),
     "clinical": re.compile(
         r"diabetes|demens|hjärt|kol\b|astma|epilepsi|parkinson|stroke|cancer|sjukdom|diagnos|"
         r"disease|diagnos",

@@ -38,7 +38,7 @@ _STOP = frozenset(
     ligga ligger stå står sitta sitter förut tidigare innan förr anything something
     håller hålla håll hålls pågår håller_på
     what who which where when why how is are was were do does did can could should would
-    name called
+    name called before earlier used well okay ok
     will shall must may i you he she it they we me him her his its their my your our a an
     and or but to of in on at for with from by about any some there tell say know please
     """.split()
@@ -135,6 +135,11 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "speak": ("talar", "pratar"),
     "speaks": ("talar", "pratar"),
     "hearing": ("hör", "öra"),
+    "hear": ("hör", "öra", "hörsel"),
+    "see": ("ser", "syn", "glasögon"),
+    "midwife": ("barnmorska",),
+    "nurse": ("sjuksköterska",),
+    "teacher": ("lärare", "lärarinna"),
     "newspaper": ("tidning",),
     "nuts": ("nötter", "jordnötter"),
     "peanuts": ("jordnötter",),

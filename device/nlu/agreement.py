@@ -47,8 +47,9 @@ _SUPPORT: dict[str, str] = {
     r"like|prefer|note|know|wish|important|tell me about|language|worked|work as|job|music|"
     r"living|retired|career|pension",
     "flags": r"allerg|tål|tåla|risk|fara|faror|farlig|husdjur|hund|katt|djur|fågel|rollator|"
-    r"hjälpmedel|rullstol|lyft|överkänslig|nöt|gluten|laktos|fall|varning|"
-    r"allergic|pet|dog|cat|bird|animal|walker|wheelchair|hoist|hazard|danger|tolerate|nut|warning",
+    r"hjälpmedel|rullstol|lyft|överkänslig|nöt|gluten|laktos|fall|varning|\bgå\b|\bgår\b|stött|"
+    r"allergic|pet|dog|cat|bird|animal|walker|wheelchair|hoist|hazard|danger|tolerate|nut|warning|"
+    r"\bwalk|steady",
     "medication": r"medicin|tablett|läkemedel|piller|dos|insulin|sprut|medic|\bmeds?\b|drug|pill|"
     r"tablet|"
     r"dose",
