@@ -161,6 +161,10 @@ def main(argv: list[str]) -> int:
         # the bundles alone; round7 was measured once, at the end of the work (2026-12-06).
         _print("round6.jsonl", round3(settings, templates, reader, "round6.jsonl"))
         _print("round7.jsonl", round3(settings, templates, reader, "round7.jsonl"))
+        # Written before the night's work of 2026-12-06 and of 2026-12-07, each measured once
+        # at its end, then worked from (docs/understanding.md, rounds 8 and 9).
+        for name in ("round10.jsonl", "round11.jsonl"):
+            _print(name, round3(settings, templates, reader, name))
     return 0
 
 
