@@ -26,9 +26,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "remaining_part": "Kvar {part}: {items}.",
         "no_more_part": "Du har inga fler besök {part}.",
         "time_left": "Du har {length} till nästa besök, hos {name} {when}.",
-        "visit_gap": "Mellan besöket hos {first}, som slutar {end}, och besöket hos {then} {start} "
-        "har du {length}.",
-        "no_gap": "Jag hittar inga besök i dag hos både {one} och {other}.",
+        "visit_gap": "Från besöket hos {first} (slut {end}) till {then} {start} har du {length}.",
         "break_fits": "Ja, du hinner.",
         "break_too_short": "Nej, det räcker inte.",
         "who_do_you_mean": "Vem menar du? Säg namnet.",
@@ -156,8 +154,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "no_relative": "Jag hittar ingen {relation} bland anhöriga registrerade för {client}.",
         "in_notes": "I anteckningarna står: {text}",
         "medication_for": "Ordinerat vid {symptom} för {name}: {text}",
-        "no_medication_for": "I läkemedelslistan för {name} står inget vid {symptom}. "
-        "Ordinerat: {text}",
+        "no_medication_for": "Listan för {name} har inget vid {symptom}. Ordinerat: {text}",
         "symptom_pain": "smärta",
         "symptom_sleep": "sömnsvårigheter",
         "symptom_anxiety": "oro",
@@ -194,9 +191,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "remaining_part": "Left {part}: {items}.",
         "no_more_part": "You have no more visits {part}.",
         "time_left": "You have {length} until your next visit, with {name} at {when}.",
-        "visit_gap": "Between your visit to {first}, ending at {end}, and {then} at {start}, you "
-        "have {length}.",
-        "no_gap": "I can't find visits today to both {one} and {other}.",
+        "visit_gap": "From {first} (ending at {end}) to {then} at {start} you have {length}.",
         "break_fits": "Yes, you have time.",
         "break_too_short": "No, there is not enough time.",
         "who_do_you_mean": "Who do you mean? Say the name.",
@@ -325,8 +320,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "no_relative": "There is no {relation} among the relatives recorded for {client}.",
         "in_notes": "The notes say: {text}",
         "medication_for": "Ordered for {symptom} for {name}: {text}",
-        "no_medication_for": "Nothing on {name}'s medication list is for {symptom}. "
-        "Ordered: {text}",
+        "no_medication_for": "{name}'s medication list has nothing for {symptom}. Ordered: {text}",
         "symptom_pain": "pain",
         "symptom_sleep": "trouble sleeping",
         "symptom_anxiety": "anxiety",

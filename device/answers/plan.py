@@ -204,9 +204,13 @@ def _between(ask: Ask, rec: Recognition, mine: list[Visit]) -> Reply:
     # Not over first, then in the order said ("mellan Anna och Yusuf": Anna's first), nearest.
     pairs.sort(key=lambda p: (p[1].end <= ask.now, p[0].client != since.ref, p[1].start - p[0].end))
     cite = Cite()
-    if not pairs:
-        cite.add(client.ref, since.ref)
-        return cite.reply(say(ask.lang, "no_gap", one=client.full_name, other=since.full_name))
+    if not pairs:  # one of them has no visit today (or the two overlap: no time between)
+        missing = next((c for c, v in ((client, theirs), (since, others)) if not v), None)
+        if missing is None:
+            return Reply(say(ask.lang, "unknown"), outcome="unknown")
+        cite.add(missing.ref)
+        day = say(ask.lang, "period_today")
+        return cite.reply(say(ask.lang, "no_visit_for_day", name=missing.full_name, day=day))
     first, then = pairs[0]
     cite.add(first.ref, then.ref, first.client, then.client)
     text = say(
