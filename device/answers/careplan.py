@@ -19,8 +19,9 @@ from device.answers.ask import (
     verify,
 )
 from device.answers.phrases import LANGUAGE_NAMES, capitalize, join, say, term
-from device.answers.records import NAME_ASKED, client_sentences, gives_name, search
+from device.answers.records import client_sentences, gives_name, search
 from device.care.model import Client, Visit
+from device.nlu.agreement import NAME_ASKED
 from device.nlu.names import genitive
 from device.nlu.recognizer import Recognition
 from device.nlu.text import normalize

@@ -18,7 +18,7 @@ from device.answers.ask import (
 from device.answers.phrases import capitalize, say
 from device.answers.records import client_sentences
 from device.answers.schedule import day_visits
-from device.care.model import Medication
+from device.care.model import Client, Medication
 from device.nlu.recognizer import Recognition
 from device.nlu.text import normalize
 
@@ -116,7 +116,7 @@ def medication(ask: Ask, rec: Recognition) -> Reply:
         meds = chosen
     symptom = rec.slots.get("symptom")
     if isinstance(symptom, str) and symptom in SYMPTOM_WORDS and meds:
-        return _for_symptom(ask, client.full_name, client.ref, meds, symptom)
+        return _for_symptom(ask, client, meds, symptom)
     if not meds:
         cite.add(client.ref)
         text = say(ask.lang, "no_medication", name=client.full_name)
@@ -127,21 +127,20 @@ def medication(ask: Ask, rec: Recognition) -> Reply:
     return cite.reply(verify(text, ask), must_verify=True, outcome="must_verify")
 
 
-def _for_symptom(ask: Ask, name: str, ref: str, meds: list[Medication], symptom: str) -> Reply:
+def _for_symptom(ask: Ask, client: Client, meds: list[Medication], symptom: str) -> Reply:
     """ "Vad får Siv ta mot smärta?": the orders whose dosage says they are for it, as recorded;
     none such, the whole list, said to hold none for it (never a judgement of what may help)."""
     cite = Cite()
     chosen = [m for m in meds if SYMPTOM_WORDS[symptom].search(_med_text(m))]
     said = say(ask.lang, f"symptom_{symptom}")
-    cite.add(*(m.ref for m in chosen or meds), ref)
+    cite.add(*(m.ref for m in chosen or meds), client.ref)
     items = sentences([_med_text(m) for m in chosen or meds])
     key = "medication_for" if chosen else "no_medication_for"
-    text = say(ask.lang, key, name=name, symptom=said, text=items)
-    client = ask.care.client(ref)
+    text = say(ask.lang, key, name=client.full_name, symptom=said, text=items)
     # The list is not every record: a flag or a note may say what to do ("vid smärta, ring ssk").
     noted = [
         hit
-        for hit in (client_sentences(client, ask.care) if client else [])
+        for hit in client_sentences(client, ask.care)
         if hit.kind != "medication" and SYMPTOM_WORDS[symptom].search(hit.text)
     ]
     if noted:

@@ -232,7 +232,6 @@ def _holds(one: str, other: str) -> bool:
     return long.endswith(short) or (long.startswith(short) and len(long) - len(short) <= 3)
 
 
-NAME_ASKED = re.compile(r"\bvad heter\b|\bvem heter\b|\bnamn(et)?\b|\bname\b|\bcalled\b")
 _NAMING = re.compile(r"\b(heter|kallas|kallad|kallar|named|called|name)\b", re.IGNORECASE)
 
 

@@ -257,7 +257,7 @@ def says_only_known(intent: str, text: str, known: Known) -> bool:
     return all(pattern is not None and re.search(pattern, w) for w in unheard(text, known))
 
 
-_NAME_ASKED = re.compile(r"\bvad heter\b|\bvem heter\b|\bnamn(et)?\b|\bname\b|\bcalled\b")
+NAME_ASKED = re.compile(r"\bvad heter\b|\bvem heter\b|\bnamn(et)?\b|\bname\b|\bcalled\b")
 _GIVES_NAMES = frozenset({"escalation", "contact", "next_visit", "schedule"})
 
 
@@ -268,7 +268,7 @@ def asks_a_name_it_lacks(reading: Recognition, text: str) -> bool:
     gives = reading.intent in _GIVES_NAMES or (
         reading.intent == "relative_phone" and reading.slots.get("relation", "any") != "any"
     )
-    return not gives and _NAME_ASKED.search(normalize(text)) is not None
+    return not gives and NAME_ASKED.search(normalize(text)) is not None
 
 
 def without_tomorrow(normalized: str) -> str:
