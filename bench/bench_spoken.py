@@ -37,7 +37,8 @@ from device.assistant import Assistant
 from device.care.fhir_import import parse_bundle
 from device.care.model import CareData
 from device.nlu.recognizer import load_templates
-from device.settings import CONFIG_DIR, load_settings
+from device.nlu.similar_reader import SimilarReader
+from device.settings import CONFIG_DIR, SimilarSettings, load_settings
 from device.speech.audio import AudioChunk, join, read_wav, write_wav
 from device.speech.factory import whisper_examples
 from device.speech.pipeline import VoicePipeline
@@ -149,7 +150,8 @@ def main() -> None:
         f"{os.cpu_count()} cores, "
         f"Python {platform.python_version()}; faster-whisper {version('faster-whisper')}, "
         f"ctranslate2 {version('ctranslate2')}, hassil {version('hassil')}, "
-        f"rapidfuzz {version('rapidfuzz')}; whisper-base int8, 2 threads; no LLM"
+        f"rapidfuzz {version('rapidfuzz')}; whisper-base int8, 2 threads; "
+        "the similar reader; no LLM"
     )
     # The two bundles the spoken figures have been measured on since the start (comparable runs).
     held_out = [c for c in load_cases() if c.lang == language and c.bundle in SPOKEN]
@@ -175,9 +177,13 @@ def main() -> None:
         cares = {bundle: parse_bundle(path.read_bytes()).care for bundle, (path, _) in SETS.items()}
         speakers = {voice: speaker(language, voice) for voice in voice_names}
 
+        # The similar reader reads a free transcript no template reads, as on a device
+        # (device/commands/common.py); until 2026-12-07 the bench ran without it.
+        similar = SimilarReader(SimilarSettings(), wait=True, cache=Path(tmp) / "vectors.npz")
+
         def fresh(bundle: str) -> Assistant:
             """A new session on the bundle's one care snapshot (built once, as on a device)."""
-            assistant = Assistant(settings, templates, None)
+            assistant = Assistant(settings, templates, None, similar=similar)
             assistant.use_care(cares[bundle])
             return assistant
 

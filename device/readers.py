@@ -159,26 +159,32 @@ def read_unknown(
 
 _WHICH_CLIENT = re.compile(
     r"^(och )?(vem|vilken|vilka|who|which)\b.*\b(brukare\w*|kund\w*|clients?|of them|av dem)\b|"
-    r"^(och )?(vem|who)\b"
+    r"^(och )?(vem|who|vilka har|vilka av|which of)\b|"
+    r"^(och )?(har|is|does|do) (någon|nån|anyone|any of|someone)\b"
 )
 
 
+# More clients than this whose records hold the words: the words tell too little to read out.
+MOST_ACROSS = 4
 _ASKING_WHO = re.compile(
     r"\b(och|vem|vilken|vilka|who|which|av|of|mina|våra|my|our|brukar\w*|kund\w*|clients?|"
-    r"har|hade|has|have|had|used to|is|är|any)\b"
+    r"har|hade|has|have|had|used to|is|är|any|någon|nån|anyone|someone|does|do|tar|ta|"
+    r"takes?|taking|on)\b"
 )
 
 
 def across_clients(
     text: str, rec: Recognition, recognizer: Recognizer, care: CareData
 ) -> Recognition:
-    """A question for the client whose records say something ("vem av brukarna har hund?"): read
-    from the one client whose sentences hold every content word; none or several, not read."""
+    """A question for the clients whose records say something ("vem av brukarna har hund?",
+    "vilka har allergier?"): read from each client whose own sentences hold every content word,
+    up to ``MOST_ACROSS`` of them; none, or more (a word too common to tell), not read."""
     if not _WHICH_CLIENT.search(normalize(text)):
         return rec
     names = set(recognizer.names.forms)
     asked = _ASKING_WHO.sub(" ", normalize(text))  # the words that say what, not who
     found = [c for c in care.clients if search(care, c, asked, names, rec.language)]
-    if len(found) != 1:
+    if not found or len(found) > MOST_ACROSS:
         return rec
-    return Recognition("records", rec.language, {"client": (found[0].ref,), "about": asked})
+    refs = tuple(c.ref for c in found)
+    return Recognition("records", rec.language, {"client": refs, "about": asked, "across": True})

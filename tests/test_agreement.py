@@ -43,6 +43,10 @@ def _reading(intent: str, client: str | None = None, **slots: object) -> Recogni
         ("What does Greta do for a hobby?", _reading("routine", "Patient/p-greta")),
         ("Vad jobbade Bertil med?", _reading("routine", "Patient/p-bertil")),
         ("Vilket språk pratar Yusuf?", _reading("visit_time", "Patient/p-yusuf")),
+        # An allergy or a pet is in the records, not in the day's list (2026-12-07: the similar
+        # reader read this as the schedule and answered it).
+        ("vilka av mina brukare har allergier", _reading("schedule")),
+        ("Which of my clients have pets?", _reading("schedule")),
         # The part of the day dropped: asked at noon, the evening visit's length would be said.
         ("How long is my morning visit at Anna's?", _reading("visit_length", "Patient/p-anna")),
         (

@@ -253,6 +253,8 @@ def _no_flag_of_topic(ask: Ask, client: Client, topic: str) -> Reply:
 
 def records(ask: Ask, rec: Recognition) -> Reply:
     """Sentences of one client's records that answer the question, read as recorded."""
+    if rec.slots.get("across") is True and len(rec.clients) > 1:
+        return _across(ask, rec)
     client = one_client(ask, rec)
     if isinstance(client, Reply):
         return client
@@ -281,3 +283,22 @@ def records(ask: Ask, rec: Recognition) -> Reply:
     if any(h.clinical or HEALTH_WORDS.search(h.text) for h in hits):
         return cite.reply(verify(text, ask), must_verify=True, outcome="must_verify")
     return cite.reply(text)
+
+
+def _across(ask: Ask, rec: Recognition) -> Reply:
+    """A question asked of every client ("vilka av brukarna har husdjur?"): what each one's own
+    records say of it, read as recorded, client by client (device/readers.across_clients)."""
+    question = str(rec.slots.get("about", ""))
+    cite, parts, clinical = Cite(), [], False
+    for client in (c for c in map(ask.care.client, rec.clients) if c is not None):
+        hits = search(ask.care, client, question, set(), ask.lang)
+        if hits:
+            cite.add(*(h.ref for h in hits), client.ref)
+            text = sentences([h.text for h in hits])
+            parts.append(say(ask.lang, "records", name=client.full_name, text=text))
+            clinical = clinical or any(h.clinical or HEALTH_WORDS.search(h.text) for h in hits)
+    if not parts:
+        return Reply(say(ask.lang, "unknown"), outcome="unknown")
+    if clinical:
+        return cite.reply(verify(" ".join(parts), ask), must_verify=True, outcome="must_verify")
+    return cite.reply(" ".join(parts))

@@ -69,7 +69,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "djur": ("hund", "katt", "fågel", "kanin", "undulat"),
     "fågel": ("undulat", "papegoja", "kanariefågel", "fåglar"),
     "lag": ("fotboll", "hockey", "klubb", "håller på"),
-    "pet": ("dog", "cat", "bird", "hund", "katt", "fågel"),
+    "pet": ("dog", "cat", "bird", "hund", "katt", "fågel", "undulat", "husdjur"),
+    "pets": ("dog", "cat", "bird", "hund", "katt", "fågel", "undulat", "husdjur"),
     "mat": ("äta", "frukost", "lunch", "middag", "mellanmål", "kost", "gröt", "matlåda"),
     "äta": ("mat", "frukost", "lunch", "middag", "mellanmål", "kost"),
     "äter": ("äta", "mat", "frukost", "lunch", "middag", "mellanmål", "kost"),
@@ -117,6 +118,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "trillar": ("fall", "fallrisk", "ramlar"),
     "ramlar": ("fall", "fallrisk"),
     "diabetic": ("diabetes", "insulin"),
+    "diabetes": ("diabetes", "insulin", "blodsocker"),
     # English questions about Swedish records: the words workers ask about most.
     "cat": ("katt",),
     "dog": ("hund",),

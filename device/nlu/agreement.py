@@ -82,6 +82,12 @@ _DEMANDS: tuple[tuple[str, frozenset[str]], ...] = (
         r"music|interests?)\b",
         frozenset({"notes", "records", "flags"}),
     ),
+    # An allergy or a pet is in the flags or the notes: "vilka av mina brukare har allergier?"
+    # is not the day's list of clients.
+    (
+        r"\b(allergi\w*|allergisk\w*|överkänslig\w*|husdjur\w*|allerg(y|ies|ic)|pets?)\b",
+        frozenset({"flags", "records", "notes"}),
+    ),
 )
 # A meal is a visit's routine or a record: "what does Märta like for lunch?" is not all her notes.
 _MEAL = re.compile(
