@@ -296,6 +296,21 @@ CASES = [
     ),
     Case("Har Bertil husdjur?", "flags", ["Flag/p-bertil-flag2", BERTIL], ["Hund i lägenheten"]),
     Case("Vilka hjälpmedel har Anna?", "flags", ["Flag/p-anna-flag1", ANNA], ["rollator"]),
+    # Cooking for a client: what the records say of food and drink, flags first (issue 39).
+    Case(
+        "What should I keep in mind when I cook for Yusuf?",
+        "flags",
+        ["CarePlan/p-yusuf-plan", YUSUF],
+        ["Halal kost", "dricka vatten"],
+        language="en",
+    ),
+    Case(
+        "Vad får Greta inte äta?",
+        "flags",
+        ["Flag/p-greta-flag1", "CarePlan/p-greta-plan", GRETA],
+        ["Diabetes typ 2", "diabeteskost"],
+        must_verify=True,
+    ),
     Case(
         "Does Bertil have any pets?",
         "flags",

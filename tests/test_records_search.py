@@ -111,3 +111,12 @@ def test_no_occupation_no_answer_about_work(notes: list[str]) -> None:
         assert any(w.endswith(tuple(OCCUPATIONS)) for w in words) or any(
             "jobb" in w or "arbet" in w or "yrk" in w for w in words
         ), text
+
+
+def test_fire_where_there_is_oxygen_is_found_by_smoking_or_a_candle() -> None:
+    care = _care(("Syrgas i hemmet, ingen öppen eld.", "Gillar ljusa kläder.", "Tänd lampan."))
+    fire = ["Syrgas i hemmet, ingen öppen eld."]
+    assert _found(care, "Får jag röka hos Elsa?") == fire
+    assert _found(care, "Kan man tända ljus hos Elsa?") == fire
+    assert _found(care, "Can I light a candle at Elsa's?", "en") == fire
+    assert _found(care, "Does Elsa have oxygen?", "en") == fire

@@ -55,6 +55,14 @@ _TOPIC_WORDS = {
         r"walker|wheelchair|hoist|crutch|\bcane\b|\bwalk",
         re.IGNORECASE,
     ),
+    # What a worker keeps in mind when she cooks: allergies, a diet, food and drink.
+    "diet": re.compile(
+        r"allerg|överkänslig|kost\b|halal|koscher|diet|laktos|gluten|socker|diabet|svälj|"
+        r"konsistens|vegetari|\bnöt|\bmat\b|matlåd|\bät|\bdrick|dryck|vatten|frukost|lunch|"
+        r"middag|kvällsmat|mellanmål|gröt|\bfil\b|müsli|smörgås|soppa|potatis|kaffe|\bte\b|"
+        r"allergy|allergic|lactose|sugar|swallow|food|drink|meal",
+        re.IGNORECASE,
+    ),
     "clinical": re.compile(
         r"diabetes|demens|hjärt|kol\b|astma|epilepsi|parkinson|stroke|cancer|sjukdom|diagnos|"
         r"disease|diagnos",
@@ -213,6 +221,8 @@ def flags(ask: Ask, rec: Recognition) -> Reply:
             for f in found
             if f.category.lower() == "safety" or _TOPIC_WORDS["risk"].search(f.text)
         ]
+    elif topic == "diet":
+        return _diet(ask, client)
     elif topic == "clinical":  # "har Gunnel någon sjukdom": the clinical flags
         found = [f for f in found if f.clinical]
     elif topic in _TOPIC_WORDS:
@@ -302,3 +312,31 @@ def _across(ask: Ask, rec: Recognition) -> Reply:
     if clinical:
         return cite.reply(verify(" ".join(parts), ask), must_verify=True, outcome="must_verify")
     return cite.reply(" ".join(parts))
+
+
+def _diet(ask: Ask, client: Client) -> Reply:
+    """ "Vad ska jag tänka på när jag lagar mat åt Karin?": what her flags, notes and routines
+    say of food and drink (a pet's food is not hers), read as recorded, flags first; medication
+    is asked for on its own. Nothing recorded: said so, as for any flag (never that she may eat
+    anything)."""
+    pet = _TOPIC_WORDS["pet"]
+    found = [
+        h
+        for h in client_sentences(client, ask.care)
+        if h.kind != "medication" and _TOPIC_WORDS["diet"].search(h.text) and not pet.search(h.text)
+    ]
+    order = {"flag": 0, "note": 1, "routine": 2}
+    hits = sorted(found, key=lambda h: order.get(h.kind, 3))[:_BRIEFING_MOST]
+    if not hits:
+        return _no_flag_of_topic(ask, client, "any")
+    cite = Cite()
+    cite.add(*(h.ref for h in hits), client.ref)
+    spoken, said = [], ""
+    for hit in hits:  # a routine's visit said once before its sentences ("Frukost: fil …")
+        visit = capitalize(term(ask.lang, hit.visit)) if hit.kind == "routine" else ""
+        spoken.append(f"{visit}: {hit.text}" if visit and visit != said else hit.text)
+        said = visit
+    text = say(ask.lang, "flags", name=client.full_name, text=sentences(spoken))
+    if any(h.clinical for h in hits):
+        return cite.reply(verify(text, ask), must_verify=True, outcome="must_verify")
+    return cite.reply(text)

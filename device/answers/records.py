@@ -38,7 +38,7 @@ _STOP = frozenset(
     ligga ligger stå står sitta sitter förut tidigare innan förr anything something
     håller hålla håll hålls pågår håller_på
     what who which where when why how is are was were do does did can could should would
-    name called before earlier used well okay ok
+    name called before earlier used well okay ok have has
     will shall must may i you he she it they we me him her his its their my your our a an
     and or but to of in on at for with from by about any some there tell say know please
     """.split()
@@ -72,13 +72,14 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "pet": ("dog", "cat", "bird", "hund", "katt", "fågel", "undulat", "husdjur"),
     "pets": ("dog", "cat", "bird", "hund", "katt", "fågel", "undulat", "husdjur"),
     "mat": ("äta", "frukost", "lunch", "middag", "mellanmål", "kost", "gröt", "matlåda"),
-    "äta": ("mat", "frukost", "lunch", "middag", "mellanmål", "kost"),
-    "äter": ("äta", "mat", "frukost", "lunch", "middag", "mellanmål", "kost"),
+    # "Kan Karin äta jordnötter?" is answered by "Allergi mot jordnötter".
+    "äta": ("mat", "frukost", "lunch", "middag", "mellanmål", "kost", "allergi", "allergisk"),
+    "äter": ("äta", "mat", "frukost", "lunch", "middag", "mellanmål", "kost", "allergi"),
     "tål": ("allergi", "allergisk", "överkänslig"),
     "tåla": ("allergi", "allergisk", "överkänslig"),
     "dricka": ("vatten", "kaffe", "te", "dryck", "juice"),
     "food": ("eat", "breakfast", "lunch", "dinner", "snack", "diet", "mat", "kost"),
-    "eat": ("food", "breakfast", "lunch", "dinner", "mat", "kost"),
+    "eat": ("food", "breakfast", "lunch", "dinner", "mat", "kost", "allergi", "allergic"),
     "jobb": ("arbetade", "jobbade", "yrke", "arbete"),
     "arbete": ("arbetade", "jobbade", "yrke", "jobb"),
     "yrke": ("arbetade", "jobbade", "arbete", "jobb"),
@@ -119,6 +120,17 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "ramlar": ("fall", "fallrisk"),
     "diabetic": ("diabetes", "insulin"),
     "diabetes": ("diabetes", "insulin", "blodsocker"),
+    "diabetiker": ("diabetes", "insulin", "blodsocker"),
+    # Fire where there is oxygen: "får jag röka hos Karl?" finds "Syrgas i hemmet, ingen öppen eld".
+    "röka": ("eld", "syrgas", "rök"),
+    "röker": ("eld", "syrgas", "rök"),
+    "tända": ("eld", "tänd"),
+    "ljus": ("eld", "ljus"),
+    "smoke": ("eld", "syrgas"),
+    "candle": ("eld",),
+    "light": ("eld", "tänd", "lampa", "ljus"),
+    "candles": ("eld",),
+    "oxygen": ("syrgas",),
     # English questions about Swedish records: the words workers ask about most.
     "cat": ("katt",),
     "dog": ("hund",),

@@ -49,7 +49,7 @@ _SUPPORT: dict[str, str] = {
     "flags": r"allerg|tål|tåla|risk|fara|faror|farlig|husdjur|hund|katt|djur|fågel|rollator|"
     r"hjälpmedel|rullstol|lyft|överkänslig|nöt|gluten|laktos|fall|varning|\bgå\b|\bgår\b|stött|"
     r"allergic|pet|dog|cat|bird|animal|walker|wheelchair|hoist|hazard|danger|tolerate|nut|warning|"
-    r"\bwalk|steady",
+    r"\bwalk|steady|kost|diet|lagar mat|laga mat|inte äta|cook|can't eat",
     "medication": r"medicin|tablett|läkemedel|piller|dos|insulin|sprut|medic|\bmeds?\b|drug|pill|"
     r"tablet|"
     r"dose",
