@@ -6,6 +6,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from device.care.fhir_import import parse_bundle
 from device.nlu.agreement import agrees, asks_a_name_it_lacks
@@ -47,6 +49,9 @@ def _reading(intent: str, client: str | None = None, **slots: object) -> Recogni
         # reader read this as the schedule and answered it).
         ("vilka av mina brukare har allergier", _reading("schedule")),
         ("Which of my clients have pets?", _reading("schedule")),
+        # What comes after a client's visit is not her routine (2026-12-07: it was answered).
+        ("vad gör jag efter Greta", _reading("routine", "Patient/p-greta")),
+        ("What do I have after Anna?", _reading("visit_time", "Patient/p-anna")),
         # The part of the day dropped: asked at noon, the evening visit's length would be said.
         ("How long is my morning visit at Anna's?", _reading("visit_length", "Patient/p-anna")),
         (
@@ -78,10 +83,31 @@ def test_readings_that_answer_another_question_are_refused(
             _reading("visit_length", "Patient/p-anna", visit_kind="Kväll"),
         ),
         ("Vad har jag på schemat i morgon?", _reading("schedule", day=1)),
+        ("Vem kommer efter Greta?", _reading("next_visit", "Patient/p-greta")),
+        ("Vad ska jag göra hos Anna efter Bertil?", _reading("routine", "Patient/p-anna")),
     ],
 )
 def test_readings_that_fit_are_used(question: str, reading: Recognition) -> None:
     assert agrees(reading, question, NAMES, 80)
+
+
+CLIENT_INTENTS = ["routine", "notes", "flags", "medication", "visit_time", "address", "access"]
+
+
+@given(
+    client=st.sampled_from(sorted({ref for refs in NAMES.forms.values() for ref in refs})),
+    intent=st.sampled_from(CLIENT_INTENTS),
+    opening=st.sampled_from(["vad gör jag efter", "vad har jag efter", "what do i do after"]),
+)
+def test_property_what_follows_a_client_is_never_her_own_answer(
+    client: str, intent: str, opening: str
+) -> None:
+    """Whatever client and whatever answer about her: "… efter <her name>" is not answered by
+    it (what follows her visit was asked)."""
+    forms = [form for form, refs in NAMES.forms.items() if tuple(refs) == (client,)]
+    assert forms
+    for form in forms:
+        assert not agrees(_reading(intent, client), f"{opening} {form}", NAMES, 80)
 
 
 class _Reads:

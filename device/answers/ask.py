@@ -4,12 +4,13 @@ sources) and the lookups they share: the device's visits, the one client asked a
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from device.answers.phrases import join, say
+from device.answers.records import Hit, client_sentences
 from device.answers.saytime import say_day, say_time
 from device.care.model import CareData, Client, Visit
 from device.nlu.days import DaySpec
@@ -90,6 +91,19 @@ class Cite:
 
     def reply(self, text: str, **kwargs: bool | str) -> Reply:
         return Reply(text, tuple(self.refs), **kwargs)  # type: ignore[arg-type]
+
+
+def in_notes(
+    ask: Ask, client: Client, keep: Callable[[Hit], bool], cite: Cite, most: int = 2
+) -> str:
+    """What else the client's records say of it, beside an answer ("I anteckningarna står:
+    Dottern bor i Helsingfors."): the first ``most`` sentences ``keep`` picks, cited; "" when
+    none does. A negative about one list is still a claim: the other records are read too."""
+    hits = [hit for hit in client_sentences(client, ask.care) if keep(hit)][:most]
+    if not hits:
+        return ""
+    cite.add(*(hit.ref for hit in hits))
+    return say(ask.lang, "in_notes", text=sentences([hit.text for hit in hits]))
 
 
 def my_visits(ask: Ask) -> list[Visit]:

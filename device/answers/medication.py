@@ -9,6 +9,7 @@ from device.answers.ask import (
     Ask,
     Cite,
     Reply,
+    in_notes,
     name_of,
     one_client,
     schedule_day,
@@ -138,12 +139,9 @@ def _for_symptom(ask: Ask, client: Client, meds: list[Medication], symptom: str)
     key = "medication_for" if chosen else "no_medication_for"
     text = say(ask.lang, key, name=client.full_name, symptom=said, text=items)
     # The list is not every record: a flag or a note may say what to do ("vid smärta, ring ssk").
-    noted = [
-        hit
-        for hit in client_sentences(client, ask.care)
-        if hit.kind != "medication" and SYMPTOM_WORDS[symptom].search(hit.text)
-    ]
-    if noted:
-        cite.add(*(hit.ref for hit in noted[:2]))
-        text += " " + say(ask.lang, "in_notes", text=sentences([h.text for h in noted[:2]]))
+    pattern = SYMPTOM_WORDS[symptom]
+    noted = in_notes(
+        ask, client, lambda hit: hit.kind != "medication" and bool(pattern.search(hit.text)), cite
+    )
+    text = f"{text} {noted}".strip()
     return cite.reply(verify(text, ask), must_verify=True, outcome="must_verify")

@@ -7,11 +7,12 @@ from device.answers.ask import (
     Ask,
     Cite,
     Reply,
+    in_notes,
     one_client,
     sentences,
 )
 from device.answers.phrases import capitalize, join, say, term
-from device.answers.records import Hit, client_sentences
+from device.answers.records import Hit
 from device.care.model import RoleKind
 from device.nlu.recognizer import Recognition
 from device.nlu.text import normalize
@@ -70,12 +71,8 @@ def relative_phone(ask: Ask, rec: Recognition) -> Reply:
             listed = say(ask.lang, "relatives_recorded", items=join(ask.lang, others))
             said = f"{text} {listed}" if others else text
             # Not on the list is not "none": a note may speak of her ("Dottern bor i …").
-            noted = [h for h in client_sentences(client, ask.care) if _speaks_of(h, words)]
-            if noted:
-                cite.add(*(h.ref for h in noted[:2]))
-                quoted = sentences([h.text for h in noted[:2]])
-                said = f"{said} {say(ask.lang, 'in_notes', text=quoted)}"
-            return cite.reply(said, outcome="unknown")
+            noted = in_notes(ask, client, lambda hit: _speaks_of(hit, words), cite)
+            return cite.reply(f"{said} {noted}".strip(), outcome="unknown")
         relatives = matching
     if not relatives:
         cite.add(client.ref)

@@ -187,6 +187,11 @@ _ASKS: tuple[tuple[str, str, frozenset[str]], ...] = (
         ),
     ),
 )
+# "… efter Greta", "… after Greta": what follows her visit, answered only by the day's plan.
+_AFTER = re.compile(r"\b(?:efter|after)\s+(\w+(?:\s\w+)?)")
+_WHAT_FOLLOWS = frozenset(
+    {"next_visit", "schedule", "schedule_count", "remaining", "time_left", "day_end"}
+)
 # Readings that answer nothing of their own (a "ja", "stopp", not understood): never refused.
 _NOT_ANSWERS = frozenset(
     {"unknown", "confirm", "deny", "repeat", "stop", "feedback", "help", "new_question"}
@@ -333,4 +338,10 @@ def agrees(reading: Recognition, text: str, names: NameIndex, threshold: float) 
     clients = reading.clients
     if reading.intent in _NEEDS_CLIENT and not clients:
         return False
+    if reading.intent not in _WHAT_FOLLOWS and any(
+        names_client(after.group(1), ref, names, threshold)
+        for after in _AFTER.finditer(normalized)
+        for ref in clients
+    ):
+        return False  # "vad gör jag efter Greta?" asks what comes after her, not her routine
     return all(names_client(text, ref, names, threshold) for ref in clients)
