@@ -18,6 +18,7 @@ from device.nlu.agreement import (
     says_only_known,
     supported_beyond_time,
 )
+from device.nlu.between import between_reading
 from device.nlu.known import Known, unheard
 from device.nlu.recognizer import Recognition, Recognizer
 from device.nlu.similar_reader import SimilarReader
@@ -144,6 +145,9 @@ def read_unknown(
     of the nearest template sentences first; the records' own sentences next ("vad för tabletter
     står Olof på?" found "Ge förmiddagens tabletter ur dosetten" in a routine); then the nearest
     template reading said back for a yes or no, before the nearest the records come."""
+    joined = between_reading(text, rec.language, recognizer.names.named_in)
+    if joined is not None:  # "hinner jag en halvtimmes rast mellan Gittan och Anna?"
+        return joined, False
     reading, sure = read_similar(text, rec, similar, recognizer, care, settings, timings)
     if reading is not None and sure:
         return reading, False

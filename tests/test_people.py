@@ -298,3 +298,21 @@ def test_held_out_people_questions_never_get_another_persons_facts(
     print(f"people.jsonl: right {counts['right']}, miss {counts['miss']}, wrong {counts['wrong']}")
     assert counts["wrong"] == 0, [k for k in counts if k.startswith("wrong:")]
     assert counts["right"] >= 40  # of 47: measured 47 when written
+
+
+@pytest.mark.parametrize(
+    ("question", "intent", "verdict"),
+    [
+        # Hodan (Yusuf's daughter) is the one coming: the visit's time would answer another
+        # question (round12: "Vilken tid kommer Omar till Ahmed idag?" got Ahmed's visit).
+        ("Vilken tid kommer Hodan till Yusuf idag?", "visit_time", "say_back"),
+        ("How long is Hodan staying with Yusuf?", "visit_length", "say_back"),
+        ("När är besöket hos Yusuf?", "visit_time", "ok"),
+        ("Vad har Yusufs dotter Hodan för nummer?", "relative_phone", "ok"),
+    ],
+)
+def test_someone_else_named_in_a_question_of_my_visit_is_said_back(
+    directory: Directory, question: str, intent: str, verdict: str
+) -> None:
+    mentions = directory.mentions(question)
+    assert vet(intent, ("Patient/p-yusuf",), mentions, directory).verdict == verdict

@@ -47,6 +47,10 @@ ELEVEN = datetime(2026, 11, 24, 11, 0, tzinfo=TZ)
         ("Hur lång tid har jag mellan Greta och Anna?", "time_left", "10 minuter"),
         ("How much time do I get between Gittan and Anna's lunch visit?", "time_left", "10 min"),
         ("Hinner jag ta en paus på 20 minuter mellan Greta och Anna?", "time_left", "Nej"),
+        # Said in other words, and a visit in the gap is said (Anna's lunch between the two).
+        ("hinner jag ta en halvtimmes rast mellan gittan och anna", "time_left", "Nej"),
+        ("How much time is there after Greta before Bertil?", "time_left", "Anna Andersson"),
+        ("Hinner jag en paus på 150 minuter mellan Greta och Bertil?", "time_left", "Nej"),
         # The plan asked after by name, for a part of the day (round10, 2026-12-06); a part
         # with no visit is said before the routines of the others.
         ("Vad står det i Annas genomförandeplan för kvällen?", "routine", "kvällstoalett"),
@@ -370,8 +374,9 @@ CLIENTS = ["Anna", "Bertil", "Greta", "Yusuf"]
 def test_property_the_time_between_two_visits_is_from_one_end_to_the_other_start(
     assistant: Assistant, pair: list[str], hour: int, lang: str
 ) -> None:
-    """Whichever two clients and whenever asked: the two visits cited are the two clients',
-    the earlier ends before the later starts, and the length said is the time between."""
+    """Whichever two clients and whenever asked: the two visits cited first are the two
+    clients', the earlier ends before the later starts, the length said is the time between,
+    and any other visit cited lies between them and is said."""
     one, other = pair
     question = (
         f"Hur lång tid har jag mellan {one} och {other}?"
@@ -380,14 +385,18 @@ def test_property_the_time_between_two_visits_is_from_one_end_to_the_other_start
     )
     turn = assistant.ask(question, now=ELEVEN.replace(hour=hour))
     assert turn.intent == "time_left", turn.answer
-    visits = [v for v in assistant.care.visits if v.ref in turn.sources]
-    if not visits:
+    cited = [s for s in turn.sources if s.startswith("Appointment/")]
+    if not cited:
         return  # no visit today to one of them: said so, nothing cited but the two clients
-    assert len(visits) == 2
-    first, then = sorted(visits, key=lambda v: v.start)
-    names = {assistant.care.client(v.client).full_name.split()[0] for v in visits}  # type: ignore[union-attr]
+    visits = {v.ref: v for v in assistant.care.visits}
+    first, then = sorted((visits[ref] for ref in cited[:2]), key=lambda v: v.start)
+    names = {assistant.care.client(v.client).full_name.split()[0] for v in (first, then)}  # type: ignore[union-attr]
     assert names == {one, other} and first.end <= then.start
     assert minutes(lang, then.start - first.end) in turn.answer
+    for ref in cited[2:]:  # a visit in the gap: inside it, and named
+        inside = visits[ref]
+        assert first.end <= inside.start and inside.end <= then.start
+        assert assistant.care.client(inside.client).full_name in turn.answer  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(

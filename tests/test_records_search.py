@@ -120,3 +120,17 @@ def test_fire_where_there_is_oxygen_is_found_by_smoking_or_a_candle() -> None:
     assert _found(care, "Kan man tända ljus hos Elsa?") == fire
     assert _found(care, "Can I light a candle at Elsa's?", "en") == fire
     assert _found(care, "Does Elsa have oxygen?", "en") == fire
+
+
+def test_a_part_of_the_day_alone_is_not_what_a_question_asks_the_records() -> None:
+    care = _care(("Kan bli förvirrad på kvällen.",), (Activity("Kväll", "Hjälp med kvällsmat."),))
+    assert _found(care, "ska jag till Elsa ikväll") == []
+    assert _found(care, "har jag besök hos Elsa i kväll") == []
+    assert _found(care, "Am I going to Elsa tonight?", "en") == []
+    assert _found(care, "Vad behöver Elsa hjälp med på kvällen?") == ["Hjälp med kvällsmat."]
+
+
+@given(part=st.sampled_from(["ikväll", "i kväll", "i morse", "på förmiddagen", "i natt", "idag"]))
+def test_property_no_record_answers_a_question_of_only_a_time(part: str) -> None:
+    care = _care(("Förvirrad på kvällen, lugn i natt, pigg på förmiddagen och i morse.",))
+    assert _found(care, f"ska jag till Elsa {part}") == []

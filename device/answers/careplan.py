@@ -18,8 +18,9 @@ from device.answers.ask import (
     sentences,
     verify,
 )
-from device.answers.phrases import LANGUAGE_NAMES, capitalize, join, say, term
+from device.answers.phrases import capitalize, join, say, term
 from device.answers.records import client_sentences, gives_name, search
+from device.answers.words import LANGUAGE_NAMES
 from device.care.model import Client, Visit
 from device.nlu.agreement import NAME_ASKED
 from device.nlu.names import genitive

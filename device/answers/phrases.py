@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from device.answers.words import EN_TERMS
+
 PHRASES: dict[str, dict[str, str]] = {
     "sv": {
         "disclosure": "Det här är en automatisk assistent.",
@@ -27,6 +29,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "no_more_part": "Du har inga fler besök {part}.",
         "time_left": "Du har {length} till nästa besök, hos {name} {when}.",
         "visit_gap": "Från besöket hos {first} (slut {end}) till {then} {start} har du {length}.",
+        "visits_between": "Emellan har du besök hos {visits}.",
+        "visit_at": "{name} {time}",
         "break_fits": "Ja, du hinner.",
         "break_too_short": "Nej, det räcker inte.",
         "who_do_you_mean": "Vem menar du? Säg namnet.",
@@ -192,6 +196,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "no_more_part": "You have no more visits {part}.",
         "time_left": "You have {length} until your next visit, with {name} at {when}.",
         "visit_gap": "From {first} (ending at {end}) to {then} at {start} you have {length}.",
+        "visits_between": "In between you have visits to {visits}.",
+        "visit_at": "{name} at {time}",
         "break_fits": "Yes, you have time.",
         "break_too_short": "No, there is not enough time.",
         "who_do_you_mean": "Who do you mean? Say the name.",
@@ -334,66 +340,6 @@ PHRASES: dict[str, dict[str, str]] = {
         "emergency_first": "If it is an emergency, call 112.",
         "no_role_coordinator": "No coordinator is recorded.",
         "and": "and",
-    },
-}
-
-# Visit kinds and relations are recorded in Swedish; English answers translate the usual ones.
-EN_TERMS = {
-    "morgon": "morning",
-    "lunch": "lunch",
-    "förmiddag": "late morning",
-    "eftermiddag": "afternoon",
-    "kväll": "evening",
-    "natt": "night",
-    "dotter": "daughter",
-    "son": "son",
-    "fru": "wife",
-    "make": "husband",
-    "man": "husband",
-    "systerdotter": "niece",
-    "brorsdotter": "niece",
-    "systerson": "nephew",
-    "brorson": "nephew",
-    "syster": "sister",
-    "bror": "brother",
-    "barnbarn": "grandchild",
-    "sambo": "partner",
-    "sjuksköterska": "nurse",
-    "samordnare": "coordinator",
-    "anhörig": "relative",
-}
-LANGUAGE_NAMES = {
-    "sv": {
-        "so": "somaliska",
-        "fa": "persiska",
-        "ar": "arabiska",
-        "fi": "finska",
-        "en": "engelska",
-        "sv": "svenska",
-        "es": "spanska",
-        "pl": "polska",
-        "tr": "turkiska",
-        "ti": "tigrinja",
-        "bs": "bosniska",
-        "de": "tyska",
-        "ru": "ryska",
-        "uk": "ukrainska",
-    },
-    "en": {
-        "so": "Somali",
-        "fa": "Persian",
-        "ar": "Arabic",
-        "fi": "Finnish",
-        "en": "English",
-        "sv": "Swedish",
-        "es": "Spanish",
-        "pl": "Polish",
-        "tr": "Turkish",
-        "ti": "Tigrinya",
-        "bs": "Bosnian",
-        "de": "German",
-        "ru": "Russian",
-        "uk": "Ukrainian",
     },
 }
 

@@ -222,4 +222,25 @@ def _between(ask: Ask, rec: Recognition, mine: list[Visit]) -> Reply:
         then=name_of(ask, then.client),
         start=say_time(ask.local(then.start), ask.lang),
     )
-    return cite.reply(_fits(ask, rec, then.start - first.end, text))
+    # Other visits in the gap are said, and a break must fit between them: "mellan Greta och
+    # Bertil" is not two hours free when Anna's lunch is in it.
+    inside = sorted(
+        (v for v in today if first.end <= v.start and v.end <= then.start),
+        key=lambda v: v.start,
+    )
+    if not inside:
+        return cite.reply(_fits(ask, rec, then.start - first.end, text))
+    cite.add(*(v.ref for v in inside))
+    said = [
+        say(
+            ask.lang,
+            "visit_at",
+            name=name_of(ask, v.client),
+            time=say_time(ask.local(v.start), ask.lang),
+        )
+        for v in inside
+    ]
+    text = f"{text} {say(ask.lang, 'visits_between', visits=join(ask.lang, said))}"
+    edges = [first.end, *(t for v in inside for t in (v.start, v.end)), then.start]
+    free = max(edges[i + 1] - edges[i] for i in range(0, len(edges), 2))
+    return cite.reply(_fits(ask, rec, free, text))

@@ -199,6 +199,21 @@ class Concept:
     phrase: re.Pattern[str] | None = None  # when set, found only by this in the written text
 
 
+# A part of the day or a day: never the whole of what a question asks the records.
+_TIME_WORDS = re.compile(
+    r"i?kväll\w*|morgon\w*|i?morse|förmiddag\w*|eftermiddag\w*|i?natt\w*|idag|imorgon|"
+    r"tonight|morning|afternoon|evening|night|today|tomorrow"
+)
+
+
+def _content_words(question: str, names: set[str]) -> list[str]:
+    return [
+        w
+        for w in _TALK_ABOUT.sub(" ", normalize(question)).split()
+        if w not in _STOP and w not in names and len(w) >= 3 and not w.isdigit()
+    ]
+
+
 def question_concepts(question: str, names: set[str], lang: str) -> list[Concept]:
     """One concept per content word of the question (the word, its stems, its synonyms)."""
     concepts = []
@@ -296,8 +311,9 @@ def search(
     sentence holding only some of them would answer another question ("Kan Anna äta allt eller
     finns allergier?" must not be answered with what she eats for breakfast)."""
     concepts = question_concepts(question, names, lang)
-    if not concepts:
-        return []
+    said = _content_words(question, names)
+    if not concepts or (said and all(_TIME_WORDS.fullmatch(w) for w in said)):
+        return []  # "ska jag till Olle ikväll?" asks of a visit, not what is written of evenings
     scored = []
     amount = _AMOUNT.search(normalize(question)) is not None
     for hit in _sentences(client, care):

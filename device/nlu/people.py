@@ -249,6 +249,9 @@ CLIENT_FACTS = frozenset(
     }
 )
 GATED = frozenset({"access"})  # door codes, key boxes, alarm codes: all in the access text
+# Answers about the worker's own visits: "Vilken tid kommer Omar till Ahmed?" (Omar is his son)
+# asks when Omar comes, which no record says; the visit's time would answer another question.
+MY_VISITS = frozenset({"visit_time", "visit_length", "next_visit", "time_left", "routine"})
 
 
 @dataclass(frozen=True)
@@ -278,7 +281,10 @@ def vet(
     if clients and all(c in named for c in clients):
         supporting = [m for m in mentions if any(c in m.refs for c in clients)]
         weak = all(m.part == "family" for m in supporting)  # "portkoden till Nilsson"
-        return Vetting("say_back" if weak and intent in GATED else "ok")
+        someone = intent in MY_VISITS and any(
+            not m.nobody and not any(directory.is_client(r) for r in m.refs) for m in mentions
+        )
+        return Vetting("say_back" if (weak and intent in GATED) or someone else "ok")
     nobody = next((m for m in mentions if m.nobody), None)
     if nobody is not None and clients and _sounds_like(nobody.said, clients, directory):
         return Vetting("say_back")  # "Greta Nielsen": misheard, said back in full before use
