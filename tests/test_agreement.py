@@ -51,6 +51,7 @@ def _reading(intent: str, client: str | None = None, **slots: object) -> Recogni
         ("Which of my clients have pets?", _reading("schedule")),
         # What comes after a client's visit is not her routine (2026-12-07: it was answered).
         ("vad gör jag efter Greta", _reading("routine", "Patient/p-greta")),
+        ("Vad ska Anna äta till frukost?", _reading("flags", "Patient/p-anna", flag_topic="diet")),
         ("What do I have after Anna?", _reading("visit_time", "Patient/p-anna")),
         # The part of the day dropped: asked at noon, the evening visit's length would be said.
         ("How long is my morning visit at Anna's?", _reading("visit_length", "Patient/p-anna")),

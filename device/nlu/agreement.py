@@ -321,6 +321,8 @@ def agrees(reading: Recognition, text: str, names: NameIndex, threshold: float) 
             return False
     if reading.intent == "notes" and _MEAL.search(normalized):
         return False
+    if reading.slots.get("flag_topic") == "diet" and _MEAL.search(normalized):
+        return False  # "vad ska Anna äta till frukost?" is that meal, not all she eats
     role = reading.slots.get("role")
     if reading.intent == "escalation" and role in _ROLE_WORDS:
         asked = {r for r, pattern in _ROLE_WORDS.items() if re.search(pattern, normalized)}
