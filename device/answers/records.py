@@ -207,6 +207,7 @@ _TIME_WORDS = re.compile(
 
 
 def _content_words(question: str, names: set[str]) -> list[str]:
+    """The question's words that say what is asked: no stop word, name, number or "talk about"."""
     return [
         w
         for w in _TALK_ABOUT.sub(" ", normalize(question)).split()
@@ -217,13 +218,9 @@ def _content_words(question: str, names: set[str]) -> list[str]:
 def question_concepts(question: str, names: set[str], lang: str) -> list[Concept]:
     """One concept per content word of the question (the word, its stems, its synonyms)."""
     concepts = []
-    text = normalize(question)
-    if _TALK_ABOUT.search(text):
+    if _TALK_ABOUT.search(normalize(question)):
         concepts.append(Concept(frozenset(), phrase=_TOPIC))
-        text = _TALK_ABOUT.sub(" ", text)
-    for word in text.split():
-        if word in _STOP or word in names or len(word) < 3 or word.isdigit():
-            continue
+    for word in _content_words(question, names):
         forms = {word, *SYNONYMS.get(word, ())}
         stem = stemmer(lang).stemWord(word)
         forms |= set(SYNONYMS.get(stem, ()))
