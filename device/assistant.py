@@ -22,6 +22,7 @@ from device.nlu.clauses import asked_alone, clause_reading, left_behind
 from device.nlu.followup import new_question
 from device.nlu.llm import LlmFallback, read_within_budget
 from device.nlu.people import Directory
+from device.nlu.question import read_question
 from device.nlu.recognizer import Recognition, Recognizer, Templates
 from device.nlu.similar_reader import SimilarReader
 from device.nlu.situations import whom_to_call
@@ -36,6 +37,10 @@ log = logging.getLogger("hemassist.assistant")
 
 # A spoken "ja" releases an access code only right after the question.
 CONFIRM_WINDOW = timedelta(seconds=60)
+
+
+def _but_client(rec: Recognition) -> dict[str, object]:
+    return {k: v for k, v in rec.slots.items() if k != "client"}
 
 
 @dataclass
@@ -126,13 +131,9 @@ class Assistant:
         self.refresh()
         a = self._recognizer.recognize(first, language, detect=False)
         b = self._recognizer.recognize(second, language, detect=False)
-        if a.intent != b.intent or a.intent == "unknown" or len(a.clients) != 1:
+        if a.intent != b.intent or a.intent == "unknown" or a.clients == b.clients:
             return None
-        if len(b.clients) != 1 or a.clients == b.clients:
-            return None
-        if {k: v for k, v in a.slots.items() if k != "client"} != {
-            k: v for k, v in b.slots.items() if k != "client"
-        }:
+        if len(a.clients) != 1 or len(b.clients) != 1 or _but_client(a) != _but_client(b):
             return None
         return replace(a, slots={**a.slots, "client": (*a.clients, *b.clients)})
 
@@ -155,18 +156,7 @@ class Assistant:
         except Exception as exc:
             log.error("a question could not be answered: %s", type(exc).__name__)
             lang = self._settings.language
-            return Turn(
-                text=text,
-                language=lang,
-                intent="unknown",
-                slots={},
-                answer=say(lang, "error"),
-                sources=(),
-                gated=False,
-                must_verify=False,
-                outcome="error",
-                path="none",
-            )
+            return Turn.failed(text, lang, say(lang, "error"))
 
     def _ask(
         self,
@@ -203,9 +193,11 @@ class Assistant:
         if rec.intent == "unknown" and given is None:  # "Okej, klar hos Anna. Vem är nästa?"
             found = clause_reading(text, self._read, self._recognizer.names.named_in)
             text, rec = found or (asked_alone(text, self._recognizer.names.named_in) or text, rec)
+        # Read once: its words, the clients it names, what it asks for (device/nlu/question.py).
+        question = read_question(text, rec.language, self._recognizer.names.named_in)
         if rec.intent == "unknown":  # the nearest template sentences, the records (readers.py)
             rec, said_back = read_unknown(
-                text, rec, self._similar, self._recognizer, self.care, self._settings, llm_ms
+                question, rec, self._similar, self._recognizer, self.care, self._settings, llm_ms
             )
             ask_back = ask_back or said_back
         offered = rec if rec.slots.get("nearest") == "unsure" else None  # the LLM goes first
@@ -218,8 +210,8 @@ class Assistant:
             llm_ms.update(llm_timings)
             if day is not None and "day" not in rec.slots:  # the LLM reads no days: keep it
                 rec = replace(rec, slots={**rec.slots, "day": day})
-            threshold = self._settings.answers.name_match_threshold
-            ask_back = rec.via == "llm" and not agrees(rec, text, self._recognizer.names, threshold)
+            names, threshold = self._recognizer.names, self._settings.answers.name_match_threshold
+            ask_back = rec.via == "llm" and not agrees(rec, question, names, threshold)
         elif unsure and rec.via != "similar":  # a reading of speech, not sure enough to answer
             ask_back = can_restate(rec.language, rec.intent)
         note = None
@@ -228,7 +220,7 @@ class Assistant:
             rec = left_behind(text, rec, self._recognizer.names.named_in)
             rec, old_focus = self._conversation.complete(text, rec, now, self._people)
             ask_back = (
-                ask_back or old_focus or not answers_what_is_asked(rec.intent, text, rec.slots)
+                ask_back or old_focus or not answers_what_is_asked(rec.intent, question, rec.slots)
             )
             if ask_back and not can_restate(rec.language, rec.intent):  # say back, or not at all
                 rec, ask_back = Recognition("unknown", rec.language), False

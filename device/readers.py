@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 import time
 import weakref
-from dataclasses import replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from device.answers.handlers import can_restate
 from device.answers.records import NOT_FOR_RECORDS, client_sentences, nearest, search
@@ -20,6 +21,7 @@ from device.nlu.agreement import (
 )
 from device.nlu.between import between_reading
 from device.nlu.known import Known, unheard
+from device.nlu.question import Question
 from device.nlu.recognizer import Recognition, Recognizer
 from device.nlu.similar_reader import SimilarReader
 from device.nlu.text import normalize
@@ -50,7 +52,7 @@ def known_words(recognizer: Recognizer, care: CareData) -> Known:
 
 
 def in_records(
-    text: str,
+    question: Question,
     rec: Recognition,
     recognizer: Recognizer,
     care: CareData,
@@ -60,11 +62,11 @@ def in_records(
     """A question naming one client, about something written in their records: every content
     word in one sentence, or else (with ``similar``) the sentences nearest in meaning, answered
     when sure, offered as the nearest the records come when not."""
-    clients = recognizer.names.named_in(text)
-    if NOT_FOR_RECORDS.search(normalize(text)):
+    text, clients = question.said, question.clients
+    if NOT_FOR_RECORDS.search(question.plain):
         return rec
     if not clients:  # "which of my clients used to be a midwife?": the one whose records say so
-        return across_clients(text, rec, recognizer, care)
+        return across_clients(question, rec, recognizer, care)
     if len(clients) != 1:
         return rec
     reading = Recognition("records", rec.language, {"client": clients, "about": text})
@@ -95,13 +97,13 @@ def in_records(
         # A sentence with her own name in it ("Vill bli kallad Gittan") is near any question
         # that names her so: near by the name, not by the meaning.
         sure = sure and clients[0] not in recognizer.names.named_in(" ".join(written))
-        sure = sure and not _WHAT_HAPPENED.search(normalize(text))
+        sure = sure and not _WHAT_HAPPENED.search(question.plain)
     slots = {**reading.slots, "found": tuple(str(i) for i in found)}
     return replace(reading, slots={**slots, "nearest": "sure" if sure else "unsure"})
 
 
 def read_similar(
-    text: str,
+    question: Question,
     rec: Recognition,
     similar: SimilarReader | None,
     recognizer: Recognizer,
@@ -116,24 +118,56 @@ def read_similar(
     if similar is None or not care.clients:
         return None, False
     started = time.perf_counter()
-    found = similar.read(text, rec, recognizer)
+    found = similar.read(question, rec, recognizer)
     timings["similar"] = ms_since(started)
     if found is None:
         return None, False
     reading, clear = found
     threshold = settings.answers.name_match_threshold
-    fits = agrees(reading, text, recognizer.names, threshold)
-    sure = clear and fits and supported_beyond_time(reading.intent, text)
-    sure = sure and not asks_a_name_it_lacks(reading, text)
+    fits = agrees(reading, question, recognizer.names, threshold)
+    sure = clear and fits and supported_beyond_time(reading.intent, question)
+    sure = sure and not asks_a_name_it_lacks(reading, question)
     # A word nothing here knows may be what is asked ("när fyller Anna år?"): say it back.
-    sure = sure and says_only_known(reading.intent, text, known_words(recognizer, care))
+    sure = sure and says_only_known(reading.intent, question, known_words(recognizer, care))
     if not sure and not can_restate(reading.language, reading.intent):
         return None, False
     return reading, sure
 
 
+@dataclass(frozen=True)
+class Proposal:
+    """One reader's reading of a question, and whether it is sure enough to answer at once."""
+
+    reader: str  # "between", "similar" or "records"
+    reading: Recognition
+    sure: bool
+
+
+# The order of evidence when more than one reader is sure: two clients joined by "mellan …
+# och", the templates' nearest sentences, the records' own sentences.
+_EVIDENCE = ("between", "similar", "records")
+
+
+def decide(proposals: Sequence[Proposal], rec: Recognition) -> tuple[Recognition, bool]:
+    """The one decision over every reader's reading, and whether it is to be said back: a sure
+    reading is answered (by the order of evidence); else the templates' nearest reading is said
+    back for a yes or no; else the nearest the records come is offered as that; else ``rec``
+    (nothing read)."""
+    order = {name: i for i, name in enumerate(_EVIDENCE)}
+    ranked = sorted(proposals, key=lambda p: order[p.reader])
+    for proposal in ranked:
+        if proposal.sure:
+            return proposal.reading, False
+    for proposal in ranked:
+        if proposal.reader == "similar":
+            return proposal.reading, True
+    if ranked:  # only the records' nearest is left: offered as the nearest they come
+        return ranked[0].reading, False
+    return rec, False
+
+
 def read_unknown(
-    text: str,
+    question: Question,
     rec: Recognition,
     similar: SimilarReader | None,
     recognizer: Recognizer,
@@ -141,24 +175,26 @@ def read_unknown(
     settings: Settings,
     timings: dict[str, float],
 ) -> tuple[Recognition, bool]:
-    """A question no template reads, and whether its reading is to be said back: a clear reading
-    of the nearest template sentences first; the records' own sentences next ("vad för tabletter
-    står Olof på?" found "Ge förmiddagens tabletter ur dosetten" in a routine); then the nearest
-    template reading said back for a yes or no, before the nearest the records come."""
-    joined = between_reading(text, rec.language, recognizer.names.named_in)
+    """A question no template reads: every reader's reading (the time between two named
+    clients, the nearest template sentences, the records' own sentences: "vad för tabletter
+    står Olof på?" found "Ge förmiddagens tabletter ur dosetten" in a routine), then one
+    decision. A reader runs only while no reader before it in the order of evidence is sure:
+    its reading could not change the decision."""
+    proposals: list[Proposal] = []
+    joined = between_reading(question, recognizer.names.named_in)
     if joined is not None:  # "hinner jag en halvtimmes rast mellan Gittan och Anna?"
-        return joined, False
-    reading, sure = read_similar(text, rec, similar, recognizer, care, settings, timings)
-    if reading is not None and sure:
-        return reading, False
-    started = time.perf_counter()
-    found = in_records(text, rec, recognizer, care, similar, settings.similar)
-    timings["records"] = ms_since(started)
-    if reading is not None and (
-        found.intent == "unknown" or found.slots.get("nearest") == "unsure"
-    ):
-        return reading, True
-    return found, False
+        proposals.append(Proposal("between", joined, True))
+    if not proposals:
+        reading, sure = read_similar(question, rec, similar, recognizer, care, settings, timings)
+        if reading is not None:
+            proposals.append(Proposal("similar", reading, sure))
+    if not any(p.sure for p in proposals):
+        started = time.perf_counter()
+        found = in_records(question, rec, recognizer, care, similar, settings.similar)
+        timings["records"] = ms_since(started)
+        if found.intent != "unknown":
+            proposals.append(Proposal("records", found, found.slots.get("nearest") != "unsure"))
+    return decide(proposals, rec)
 
 
 _WHICH_CLIENT = re.compile(
@@ -178,15 +214,15 @@ _ASKING_WHO = re.compile(
 
 
 def across_clients(
-    text: str, rec: Recognition, recognizer: Recognizer, care: CareData
+    question: Question, rec: Recognition, recognizer: Recognizer, care: CareData
 ) -> Recognition:
     """A question for the clients whose records say something ("vem av brukarna har hund?",
     "vilka har allergier?"): read from each client whose own sentences hold every content word,
     up to ``MOST_ACROSS`` of them; none, or more (a word too common to tell), not read."""
-    if not _WHICH_CLIENT.search(normalize(text)):
+    if not _WHICH_CLIENT.search(question.plain):
         return rec
     names = set(recognizer.names.forms)
-    asked = _ASKING_WHO.sub(" ", normalize(text))  # the words that say what, not who
+    asked = _ASKING_WHO.sub(" ", question.plain)  # the words that say what, not who
     found = [c for c in care.clients if search(care, c, asked, names, rec.language)]
     if not found or len(found) > MOST_ACROSS:
         return rec

@@ -32,6 +32,11 @@ class Turn:
     # What this turn says about an earlier answer: "fel"/"bra" or a repeated question.
     signal: Signal | None = None
 
+    @classmethod
+    def failed(cls, text: str, language: str, answer: str) -> Turn:
+        """A question that could not be answered: a short apology, nothing read."""
+        return cls(text, language, "unknown", {}, answer, (), False, False, "error", "none")
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "text": self.text,

@@ -15,6 +15,7 @@ from device.answers.ask import Ask, Reply
 from device.answers.careplan import records
 from device.answers.records import client_sentences, search
 from device.care.fhir_import import parse_bundle
+from device.nlu.question import read_question
 from device.nlu.recognizer import Recognition, Recognizer, load_templates
 from device.nlu.text import normalize
 from device.readers import _ASKING_WHO, MOST_ACROSS, across_clients
@@ -48,13 +49,16 @@ WORDS = sorted(
     ],
 )
 def test_the_one_client_whose_records_say_it(question: str, lang: str, client: str) -> None:
-    reading = across_clients(question, UNKNOWN[lang], RECOGNIZER, CARE)
+    reading = across_clients(read_question(question, lang), UNKNOWN[lang], RECOGNIZER, CARE)
     assert reading.intent == "records" and reading.clients == (client,)
 
 
 def test_nothing_is_read_without_a_who_or_when_no_record_says_it() -> None:
     for question in ("har hund", "Vem har en papegoja?", "vem har en häst"):
-        assert across_clients(question, UNKNOWN["sv"], RECOGNIZER, CARE).intent == "unknown"
+        assert (
+            across_clients(read_question(question, "sv"), UNKNOWN["sv"], RECOGNIZER, CARE).intent
+            == "unknown"
+        )
 
 
 @given(word=st.sampled_from(WORDS), lang=st.sampled_from(["sv", "en"]))
@@ -64,7 +68,7 @@ def test_property_clients_are_chosen_only_when_their_own_records_say_it(
     """Whatever recorded word is asked after: a reading names exactly the clients whose own
     sentences hold the word, one to MOST_ACROSS of them, and no other."""
     question = f"vem har {word}" if lang == "sv" else f"who has {word}"
-    reading = across_clients(question, UNKNOWN[lang], RECOGNIZER, CARE)
+    reading = across_clients(read_question(question, lang), UNKNOWN[lang], RECOGNIZER, CARE)
     names = set(RECOGNIZER.names.forms)
     asked = _ASKING_WHO.sub(" ", normalize(question))
     holding = [c.ref for c in CARE.clients if search(CARE, c, asked, names, lang)]
@@ -75,7 +79,7 @@ def test_property_clients_are_chosen_only_when_their_own_records_say_it(
 
 
 def _answer(question: str, lang: str = "sv") -> Reply:
-    reading = across_clients(question, UNKNOWN[lang], RECOGNIZER, CARE)
+    reading = across_clients(read_question(question, lang), UNKNOWN[lang], RECOGNIZER, CARE)
     now = datetime(2026, 12, 14, 9, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
     return records(Ask(care=CARE, now=now, tz=ZoneInfo("Europe/Stockholm"), lang=lang), reading)
 

@@ -12,10 +12,15 @@ from hypothesis import strategies as st
 from device.care.fhir_import import parse_bundle
 from device.nlu.agreement import agrees, asks_a_name_it_lacks
 from device.nlu.names import NameIndex
+from device.nlu.question import Question, read_question
 from device.nlu.recognizer import Recognition
 from tests.conftest import EXAMPLE
 
 NAMES = NameIndex.of_clients(parse_bundle(Path(EXAMPLE).read_bytes()).care)
+
+
+def _q(text: str) -> Question:
+    return read_question(text, "sv")
 
 
 def _reading(intent: str, client: str | None = None, **slots: object) -> Recognition:
@@ -64,7 +69,7 @@ def _reading(intent: str, client: str | None = None, **slots: object) -> Recogni
 def test_readings_that_answer_another_question_are_refused(
     question: str, reading: Recognition
 ) -> None:
-    assert not agrees(reading, question, NAMES, 80)
+    assert not agrees(reading, read_question(question, "sv"), NAMES, 80)
 
 
 @pytest.mark.parametrize(
@@ -89,7 +94,7 @@ def test_readings_that_answer_another_question_are_refused(
     ],
 )
 def test_readings_that_fit_are_used(question: str, reading: Recognition) -> None:
-    assert agrees(reading, question, NAMES, 80)
+    assert agrees(reading, read_question(question, "sv"), NAMES, 80)
 
 
 CLIENT_INTENTS = ["routine", "notes", "flags", "medication", "visit_time", "address", "access"]
@@ -108,7 +113,9 @@ def test_property_what_follows_a_client_is_never_her_own_answer(
     forms = [form for form, refs in NAMES.forms.items() if tuple(refs) == (client,)]
     assert forms
     for form in forms:
-        assert not agrees(_reading(intent, client), f"{opening} {form}", NAMES, 80)
+        assert not agrees(
+            _reading(intent, client), read_question(f"{opening} {form}", "sv"), NAMES, 80
+        )
 
 
 class _Reads:
@@ -214,8 +221,8 @@ def test_a_name_is_asked_of_a_relative_named_by_relation_only() -> None:
     """ "Vad heter Annas dotter?" is answered with her name; "vad heter Annas katt?" is not
     answered with all her relatives, nor with her flags."""
     daughter = _reading("relative_phone", "Patient/p-anna", relation=("dotter",))
-    assert not asks_a_name_it_lacks(daughter, "Annas dotter, vad heter hon nu igen?")
+    assert not asks_a_name_it_lacks(daughter, _q("Annas dotter, vad heter hon nu igen?"))
     anyone = _reading("relative_phone", "Patient/p-anna", relation="any")
-    assert asks_a_name_it_lacks(anyone, "Vad heter Annas katt?")
-    assert asks_a_name_it_lacks(_reading("flags", "Patient/p-anna"), "Vad heter Annas katt?")
-    assert not asks_a_name_it_lacks(_reading("flags", "Patient/p-anna"), "Har Anna en katt?")
+    assert asks_a_name_it_lacks(anyone, _q("Vad heter Annas katt?"))
+    assert asks_a_name_it_lacks(_reading("flags", "Patient/p-anna"), _q("Vad heter Annas katt?"))
+    assert not asks_a_name_it_lacks(_reading("flags", "Patient/p-anna"), _q("Har Anna en katt?"))

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from device.care.fhir_import import parse_bundle
 from device.nlu.between import between_reading
 from device.nlu.names import NameIndex
+from device.nlu.question import read_question
 from tests.conftest import EXAMPLE
 
 NAMES = NameIndex.of_clients(parse_bundle(EXAMPLE.read_bytes()).care)
@@ -36,7 +37,7 @@ GRETA, ANNA, BERTIL = "Patient/p-greta", "Patient/p-anna", "Patient/p-bertil"
 def test_two_clients_joined_by_their_words(
     question: str, lang: str, since: str, client: str, minutes: int | None
 ) -> None:
-    reading = between_reading(question, lang, NAMES.named_in)
+    reading = between_reading(read_question(question, lang), NAMES.named_in)
     assert reading is not None and reading.intent == "time_left"
     assert reading.slots["since"] == (since,) and reading.slots["client"] == (client,)
     assert reading.slots.get("break_minutes") == minutes
@@ -52,7 +53,7 @@ def test_two_clients_joined_by_their_words(
     ],
 )
 def test_nothing_read_without_two_clients_and_a_time(question: str) -> None:
-    assert between_reading(question, "sv", NAMES.named_in) is None
+    assert between_reading(read_question(question, "sv"), NAMES.named_in) is None
 
 
 @given(
@@ -65,7 +66,7 @@ def test_property_the_clients_are_those_said_in_the_order_said(
     first: str, then: str, opening: str, joint: tuple[str, str]
 ) -> None:
     question = f"{opening} {joint[0]} {first} {joint[1]} {then}"
-    reading = between_reading(question, "sv", NAMES.named_in)
+    reading = between_reading(read_question(question, "sv"), NAMES.named_in)
     if first == then:
         assert reading is None
         return

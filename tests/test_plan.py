@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 from bench import heldout
 from device.answers.plan import minutes
 from device.assistant import Assistant
-from device.nlu.agreement import answer_kind, answers_what_is_asked
+from device.nlu.agreement import answers_what_is_asked
 from device.nlu.numbers import minutes_said
+from device.nlu.question import answer_kind, read_question
 from device.nlu.recognizer import Templates
 from device.nlu.similar_reader import SimilarReader
 from device.nlu.text import normalize
@@ -152,7 +153,7 @@ def test_property_an_answer_is_of_the_kind_asked(ask: str, rest: str, intent: st
     question = f"{ask} {rest}"
     kind = answer_kind(question)
     assert kind is not None
-    ok = answers_what_is_asked(intent, question)
+    ok = answers_what_is_asked(intent, read_question(question, "sv"))
     if kind == "length":
         assert ok == (intent in ("visit_length", "time_left"))
     if intent in ("access", "address", "flags"):
@@ -176,8 +177,8 @@ def test_a_visits_length_is_of_the_part_of_the_day_asked(assistant: Assistant) -
 )
 def test_the_time_until_the_next_visit_is_not_a_visits_length(question: str) -> None:
     assert answer_kind(question) == "until"
-    assert answers_what_is_asked("time_left", question)
-    assert not answers_what_is_asked("visit_length", question)
+    assert answers_what_is_asked("time_left", read_question(question, "sv"))
+    assert not answers_what_is_asked("visit_length", read_question(question, "sv"))
 
 
 @pytest.mark.parametrize(
@@ -190,11 +191,13 @@ def test_the_time_until_the_next_visit_is_not_a_visits_length(question: str) -> 
 )
 def test_when_it_ends_is_not_when_it_starts(question: str) -> None:
     assert answer_kind(question) == "end"
-    assert answers_what_is_asked("day_end", question)
-    assert answers_what_is_asked("visit_time", question, {"boundary": "end"})
-    assert not answers_what_is_asked("visit_time", question, {"boundary": "start"})
-    assert not answers_what_is_asked("schedule", question)
-    assert not answers_what_is_asked("next_visit", question)
+    assert answers_what_is_asked("day_end", read_question(question, "sv"))
+    assert answers_what_is_asked("visit_time", read_question(question, "sv"), {"boundary": "end"})
+    assert not answers_what_is_asked(
+        "visit_time", read_question(question, "sv"), {"boundary": "start"}
+    )
+    assert not answers_what_is_asked("schedule", read_question(question, "sv"))
+    assert not answers_what_is_asked("next_visit", read_question(question, "sv"))
 
 
 @given(
@@ -210,9 +213,11 @@ def test_property_what_is_left_is_never_the_whole_day(
     """A question about what is left is never answered with the whole day's list or count
     (it names visits that are over); the count of what is left is."""
     question = f"{before} {left} {after}"
-    assert not answers_what_is_asked(intent, question, part)
+    assert not answers_what_is_asked(intent, read_question(question, "sv"), part)
     if intent == "schedule_count" and answer_kind(question) in (None, "number"):
-        assert answers_what_is_asked(intent, question, {**part, "remaining": True})
+        assert answers_what_is_asked(
+            intent, read_question(question, "sv"), {**part, "remaining": True}
+        )
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from device.assistant import Assistant
 from device.care.fhir_import import parse_bundle
 from device.nlu.encoder import SentenceEncoder
+from device.nlu.question import read_question
 from device.nlu.recognizer import Templates
 from device.nlu.similar import NAME, Candidate, Example, Index, choose, fill, mask
 from device.nlu.similar_reader import SimilarReader
@@ -280,7 +281,7 @@ def test_the_cache_holds_vectors_only_and_is_reused(reader: SimilarReader, omar:
     again._load = counting  # type: ignore[method-assign]
     assert (
         again.read(
-            "Vilken medicin ska Kjell ha?",
+            read_question("Vilken medicin ska Kjell ha?", "sv", omar._recognizer.names.named_in),
             omar._recognizer.recognize("x", "sv", False),
             omar._recognizer,
         )
@@ -294,7 +295,8 @@ def test_a_broken_cache_is_rebuilt(tmp_path: Path, omar: Assistant) -> None:
     cache.write_bytes(b"not a numpy file")
     reader = SimilarReader(SimilarSettings(), wait=True, cache=cache)
     rec = omar._recognizer.recognize("Vilken medicin ska Kjell ha?", "sv", False)
-    assert reader.read("Vilken medicin ska Kjell ha?", rec, omar._recognizer) is not None
+    question = read_question("Vilken medicin ska Kjell ha?", "sv", omar._recognizer.names.named_in)
+    assert reader.read(question, rec, omar._recognizer) is not None
     assert cache.stat().st_size > 1000
 
 

@@ -11,15 +11,14 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from rapidfuzz import fuzz
 
 from device.nlu.known import Known, unheard
 from device.nlu.names import NameIndex
+from device.nlu.question import Question
 from device.nlu.recognizer import Recognition
-from device.nlu.text import normalize
 
 # Word stems that must appear for an intent (Swedish and English, normalised text).
 _SUPPORT: dict[str, str] = {
@@ -117,169 +116,46 @@ _NEEDS_CLIENT = frozenset(
 )
 
 
-# What kind of answer a question asks for, and the intents whose answers are of that kind: a
-# length is answered by a length ("hur länge är jag hos Anna?" is not when the visit ends), a
-# person by a person, a number by a number, a time by a time. First match wins.
-_ASKS: tuple[tuple[str, str, frozenset[str]], ...] = (
-    (
-        "fits",
-        r"\bhinner (jag|vi)\b|\bhar (jag|vi) tid\b|\bdo i have time\b|\bis there time\b",
-        frozenset({"time_left"}),
-    ),
-    (  # "hur lång tid har jag till nästa?" is the time until it, not the length of a visit
-        "until",
-        r"\bhur (länge|lång tid|lång stund|mycket tid)\b.*\b(till|tills|innan|före)\b.*\bnästa\b|"
-        r"\bhow (long|much time)\b.*\b(till|until|before)\b.*\bnext\b",
-        frozenset({"time_left"}),
-    ),
-    (
-        "length",
-        r"\bhur (länge|lång tid|långt|mycket tid)\b|\bhur många minuter\b|\bhow long\b|"
-        r"\bhow (many minutes|much time)\b",
-        frozenset({"visit_length", "time_left"}),
-    ),
-    (  # "när är jag färdig?" is when a visit or the day ends, not when the next one starts
-        "end",
-        r"^(och )?(när|vilken tid|hur dags|what time|when)\b.*\b(färdig\w*|klar|slut\w*|done|"
-        r"finish\w*|over|ends?)\b|\bhur sent (jobbar|arbetar|slutar|håller|är)\b|"
-        r"\bhow late\b.*\b(work\w*|finish\w*)\b",
-        frozenset({"day_end", "visit_time"}),
-    ),
-    (
-        "number",
-        r"\bhur många\b|\bhow many\b",
-        frozenset({"schedule_count", "medication", "records", "notes", "routine", "remaining"}),
-    ),
-    (
-        "person",
-        r"^(och )?(vem|who|whom)\b",  # not "vilka": "vilka mediciner" asks for medicines
-        frozenset(
-            {
-                "next_visit",
-                "schedule",
-                "escalation",
-                "contact",
-                "relative_phone",
-                "records",
-                "notes",
-                "remaining",
-                "choose_client",
-                "medication",  # "vem ska ha medicin i kväll?": the round names the clients
-            }
-        ),
-    ),
-    (
-        "time",
-        r"^(och )?(när|vilken tid|hur dags|what time|when)\b",
-        frozenset(
-            {
-                "visit_time",
-                "next_visit",
-                "day_end",
-                "schedule",
-                "medication",
-                "routine",
-                "records",
-                "notes",
-                "time_left",
-                "remaining",
-            }
-        ),
-    ),
-)
 # "… efter Greta", "… after Greta": what follows her visit, answered only by the day's plan.
 _AFTER = re.compile(r"\b(?:efter|after)\s+(\w+(?:\s\w+)?)")
 _WHAT_FOLLOWS = frozenset(
     {"next_visit", "schedule", "schedule_count", "remaining", "time_left", "day_end"}
 )
-# Readings that answer nothing of their own (a "ja", "stopp", not understood): never refused.
-_NOT_ANSWERS = frozenset(
-    {"unknown", "confirm", "deny", "repeat", "stop", "feedback", "help", "new_question"}
-)
 
 
-# "Vem har jag kvar?", "who do I still have to see?": what is left of the day, never all of it
-# (the whole day's list names visits that are over).
-_LEFT = re.compile(r"\b(kvar|återstår|resten|left|remaining)\b|\bstill (have|got|need|to)\b")
-_WHOLE_DAY = frozenset({"schedule", "schedule_count"})
-_UNTIL = re.compile(r"\b(till|tills|innan|före|mellan|until|before|to|between)\b")
-
-
-@dataclass(frozen=True)
-class Asked:
-    """What a question asks for, read once: the kind of answer (``_ASKS``) and whether it asks
-    for what is left of the day."""
-
-    kind: str | None
-    intents: frozenset[str] | None  # the intents whose answers are of that kind
-    left: bool
-    until: bool = True  # says "till", "innan", "before": a time until a client's visit may be asked
-
-    def allows(self, intent: str, slots: Mapping[str, Any] = {}) -> bool:
-        """Is an answer of ``intent`` with ``slots`` the kind of answer asked for?"""
-        if intent in _NOT_ANSWERS:
-            return True
-        if self.intents is not None and intent not in self.intents:
-            return False
-        if self.kind == "end" and slots.get("boundary") == "start":
-            return False  # when the visit starts is not when it ends
-        if self.kind == "until" and slots.get("client"):
-            return False  # "klar hos Bertil, hur lång tid till nästa?": not until Bertil's
-        if intent == "time_left" and slots.get("client") and not self.until:
-            return False  # "hur lång tid har jag hos Greta?" is her visit's length
-        if self.left and intent == "next_visit":
-            return False  # "vad har jag kvar efter Märta?" asks for all that is left, not one
-        return not (self.left and intent in _WHOLE_DAY and slots.get("remaining") is not True)
-
-
-def asked(text: str) -> Asked:
-    """The question's ask (``text`` as said, normalised here)."""
-    said = normalize(text)
-    left, until = _LEFT.search(said) is not None, _UNTIL.search(said) is not None
-    for kind, pattern, intents in _ASKS:
-        if re.search(pattern, said):
-            return Asked(kind, intents, left, until)
-    return Asked(None, None, left, until)
-
-
-def answer_kind(text: str) -> str | None:
-    """ "fits", "until", "length", "end", "number", "person", "time" or None: what the question
-    asks for."""
-    return asked(text).kind
-
-
-def answers_what_is_asked(intent: str, text: str, slots: Mapping[str, Any] = {}) -> bool:
+def answers_what_is_asked(intent: str, question: Question, slots: Mapping[str, Any] = {}) -> bool:
     """Is an answer of ``intent`` (with ``slots``) the kind of answer the question asks for?
     (Any path's reading is checked: a reading that answers another question is said back, never
     answered.)"""
-    return asked(text).allows(intent, slots)
+    return question.asked.allows(intent, slots)
 
 
-def supported(intent: str, text: str) -> bool:
-    """The question has words that belong to ``intent``."""
+def supported(intent: str, plain: str) -> bool:
+    """The question (``plain``: normalised) has words that belong to ``intent``."""
     pattern = _SUPPORT.get(intent)
-    return pattern is not None and re.search(pattern, normalize(text)) is not None
+    return pattern is not None and re.search(pattern, plain) is not None
 
 
-def says_only_known(intent: str, text: str, known: Known) -> bool:
+def says_only_known(intent: str, question: Question, known: Known) -> bool:
     """Is every word of the question one the assistant knows, or one of ``intent``'s own words?
     ("Vilken färg tycker Bertil bäst om?" is not a question about his notes.)"""
     pattern = _SUPPORT.get(intent)
-    return all(pattern is not None and re.search(pattern, w) for w in unheard(text, known))
+    unknown = unheard(question.said, known)
+    return all(pattern is not None and re.search(pattern, w) for w in unknown)
 
 
 NAME_ASKED = re.compile(r"\bvad heter\b|\bvem heter\b|\bnamn(et)?\b|\bname\b|\bcalled\b")
 _GIVES_NAMES = frozenset({"escalation", "contact", "next_visit", "schedule"})
 
 
-def asks_a_name_it_lacks(reading: Recognition, text: str) -> bool:
+def asks_a_name_it_lacks(reading: Recognition, question: Question) -> bool:
     """Does the question ask for a name ("vad heter Karins katt?") that the answer of
     ``reading`` does not give? The pet's record is not its name; a relative named by relation
     ("vad heter Annas dotter?") is answered with the name, all of a client's relatives are not."""
     gives = reading.intent in _GIVES_NAMES or (
         reading.intent == "relative_phone" and reading.slots.get("relation", "any") != "any"
     )
-    return not gives and NAME_ASKED.search(normalize(text)) is not None
+    return not gives and NAME_ASKED.search(question.plain) is not None
 
 
 def without_tomorrow(normalized: str) -> str:
@@ -293,29 +169,29 @@ def parts_said(normalized: str) -> set[str]:
     return {part for part, pattern in PART_WORDS.items() if re.search(pattern, said)}
 
 
-def supported_beyond_time(intent: str, text: str) -> bool:
+def supported_beyond_time(intent: str, question: Question) -> bool:
     """Supported by a word other than a day or a part of it: a reading not taken from a template
     of the question ("hur blir vädret i eftermiddag?" has no word of a schedule in it)."""
     times = "|".join([*PART_WORDS.values(), r"\bnatt\w*", r"\bi ?dag\b", r"\bdagen\b", r"today"])
-    return supported(intent, re.sub(times, " ", normalize(text)))
+    return supported(intent, re.sub(times, " ", question.plain))
 
 
-def names_client(text: str, client_ref: str, names: NameIndex, threshold: float) -> bool:
-    """Some word (or two) of the question is one of this client's names, give or take a
-    misheard letter."""
+def names_client(plain: str, client_ref: str, names: NameIndex, threshold: float) -> bool:
+    """Some word (or two) of ``plain`` (normalised) is one of this client's names, give or take
+    a misheard letter."""
     forms = [form for form, refs in names.forms.items() if client_ref in refs]
-    words = normalize(text).split()
+    words = plain.split()
     spans = words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
     return any(fuzz.ratio(span, form) >= threshold for span in spans for form in forms)
 
 
-def agrees(reading: Recognition, text: str, names: NameIndex, threshold: float) -> bool:
+def agrees(reading: Recognition, question: Question, names: NameIndex, threshold: float) -> bool:
     """Use this reading as it is? False: ask the worker back instead."""
     if reading.intent == "unknown":
         return True  # nothing will be answered from it
-    if not supported(reading.intent, text):
+    normalized = question.plain
+    if not supported(reading.intent, normalized):
         return False
-    normalized = normalize(text)
     for pattern, intents in _DEMANDS:
         if re.search(pattern, normalized) and reading.intent not in intents:
             return False
@@ -346,4 +222,4 @@ def agrees(reading: Recognition, text: str, names: NameIndex, threshold: float) 
         for ref in clients
     ):
         return False  # "vad gör jag efter Greta?" asks what comes after her, not her routine
-    return all(names_client(text, ref, names, threshold) for ref in clients)
+    return all(names_client(normalized, ref, names, threshold) for ref in clients)

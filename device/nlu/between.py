@@ -2,7 +2,7 @@
 rast mellan Gittan och Anna?", "a twenty minute coffee break after Anna's lunch, does that fit
 before Bertil?". The templates hold a few wordings (a second client slot, ``since``, kept out of
 the similar reader's examples); this reads the two clients from the words that join them and
-the break's length when one is named. Pure: text and the names' reader in, a reading out."""
+the break's length when one is named. Pure: the question and the names' reader in, a reading out."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import re
 from collections.abc import Callable
 
 from device.nlu.numbers import minutes_said
+from device.nlu.question import Question
 from device.nlu.recognizer import Recognition
-from device.nlu.text import normalize
 
 # The words that join the earlier client and the later ("mellan Greta och Anna").
 _JOINED = (
@@ -28,11 +28,11 @@ _TIME_ASKED = re.compile(
 
 
 def between_reading(
-    text: str, language: str, named_in: Callable[[str], tuple[str, ...]]
+    question: Question, named_in: Callable[[str], tuple[str, ...]]
 ) -> Recognition | None:
     """``time_left`` from one named client's visit to another's (``since`` the first), with the
     break asked about; None when the question joins no two clients or asks no time."""
-    said = normalize(text)
+    said, language = question.plain, question.language
     if not _TIME_ASKED.search(said):
         return None
     for pattern in _JOINED:

@@ -23,11 +23,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from device.nlu.agreement import asked, supported
+from device.nlu.agreement import supported
 from device.nlu.clauses import just_left
 from device.nlu.clock import ClockTime
 from device.nlu.encoder import EncoderError, SentenceEncoder
 from device.nlu.numbers import minutes_said
+from device.nlu.question import Question
 from device.nlu.recognizer import LANGUAGES, Recognition, Recognizer
 from device.nlu.similar import (
     NOT_SIMILAR,
@@ -39,7 +40,6 @@ from device.nlu.similar import (
     fill,
     mask,
 )
-from device.nlu.text import normalize
 from device.settings import SimilarSettings
 
 log = logging.getLogger("hemassist.similar")
@@ -85,9 +85,9 @@ class SimilarReader:
         threading.Thread(target=build, name="similar-index", daemon=True).start()
 
     def read(
-        self, text: str, rec: Recognition, recognizer: Recognizer
+        self, question: Question, rec: Recognition, recognizer: Recognizer
     ) -> tuple[Recognition, bool] | None:
-        """The reading of ``text`` (``rec``: the templates' unknown, with its language and day)
+        """The reading of ``question`` (``rec``: the templates' unknown, with its language and day)
         and whether it is clear enough to answer at once; None: no reading near enough, or the
         index is not ready."""
         lang = rec.language
@@ -98,10 +98,9 @@ class SimilarReader:
         if index is None or encoder is None:
             return None
         names = recognizer.names
-        question = mask(text, list(names.forms), _masks(recognizer, lang))
-        said_text = normalize(text)
-        vector = encoder.embed([question])[0]
-        clients = names.named_in(text)
+        text, said_text = question.said, question.plain
+        vector = encoder.embed([mask(text, list(names.forms), _masks(recognizer, lang))])[0]
+        clients = question.clients
         if len(clients) > 1:  # "klar hos Ahmed, hur länge till Karls lunch?": Karl's
             clients = tuple(c for c in clients if c not in just_left(text, names.named_in))
         extra = {k: v for k, v in rec.slots.items() if k == "day"}
@@ -121,7 +120,7 @@ class SimilarReader:
 
         # The question's ask decides what may answer it ("hur länge …" a length, "vem …" a
         # person): readings of another kind neither win nor stand in the way, nor fill the list.
-        ask = asked(text)
+        ask = question.asked
         if ask.kind == "until":  # "klar hos Bertil nu, hur lång tid till nästa?": not Bertil's
             clients = ()
         lengths = said("break_minutes") if ask.kind == "fits" else []  # read once, not per example
@@ -137,7 +136,7 @@ class SimilarReader:
             # A reading no word of the question speaks for ("kan Karin äta nötter?" as her
             # medication) is never chosen, but still stands in the way of one that is.
             if example.intent not in supports:  # once per intent, not per example
-                supports[example.intent] = supported(example.intent, text)
+                supports[example.intent] = supported(example.intent, said_text)
             candidate = Candidate(score, example.intent, slots, supports[example.intent])
             if candidate.key() not in seen:
                 seen.add(candidate.key())
