@@ -151,3 +151,59 @@ def test_a_medicine_for_a_complaint_is_the_one_ordered_for_it(
         assert "MedicationRequest/t-siv-med2" in turn.sources
     none = assistant.ask("har siv något mot illamående", now=noon)
     assert "Trombyl" in none.answer and ("inget vid illamående" in none.answer), none.answer
+
+
+def test_a_part_of_the_day_reads_the_orders_for_it_or_the_whole_list() -> None:
+    """ "Vad ska Kjell ha för medicin ikväll?": the orders whose dosage names that part of the
+    day (or none); none for it, the whole list, each with its time as recorded: never an empty
+    answer that sounds like "none"."""
+    ask = Ask(care=THIRD, now=MORNING, tz=TZ, lang="sv")
+
+    def said(part: str) -> str:
+        slots = {"client": ("Patient/t-kjell",), "part_of_day": part}
+        reply = medication(ask, Recognition("medication", "sv", slots))
+        assert reply.must_verify
+        return reply.text
+
+    # Novorapid "till frukost och … till middagen", Omeprazol "på morgonen".
+    assert "Novorapid" in said("morning") and "Omeprazol" in said("morning")
+    assert "Novorapid" in said("evening") and "Omeprazol" not in said("evening")
+    assert "Novorapid" in said("night") and "Omeprazol" in said("night")  # none for the night
+
+
+@given(
+    client=st.sampled_from(sorted(c.ref for c in THIRD.clients)),
+    part=st.sampled_from(["morning", "forenoon", "afternoon", "evening", "night"]),
+    lang=st.sampled_from(["sv", "en"]),
+)
+def test_property_a_part_of_the_day_never_drops_a_whole_list(
+    client: str, part: str, lang: str
+) -> None:
+    """Whichever client and part of the day: must-verify, only her records cited, and every
+    order left out names another part of the day in its dosage as recorded."""
+    ask = Ask(care=THIRD, now=MORNING, tz=TZ, lang=lang)
+    slots = {"client": (client,), "part_of_day": part}
+    reply = medication(ask, Recognition("medication", lang, slots))
+    meds = THIRD.medications_of(client)
+    assert reply.must_verify
+    assert set(reply.sources) <= {client, *(m.ref for m in meds)}
+    said = [m for m in meds if m.ref in reply.sources]
+    if meds:
+        assert said
+    for med in meds:
+        if med not in said:
+            assert any(med.dosage) and all(m.name in reply.text for m in said)
+
+
+def test_a_stomach_complaint_reads_the_list_and_says_none_is_ordered_for_it(
+    assistant: Assistant,
+) -> None:
+    """Omeprazol's order says "20 mg på morgonen", not what it is for: the list is read, said
+    to hold nothing for the stomach (never a judgement of which medicine is for what)."""
+    assistant.use_care(THIRD)
+    for question, words in (
+        ("Does Kjell take anything for his stomach?", "nothing for stomach trouble"),
+        ("tar kjell något mot magen", "inget vid magbesvär"),
+    ):
+        turn = assistant.ask(question, now=datetime(2026, 12, 14, 7, 35, tzinfo=TZ))
+        assert turn.must_verify and "Omeprazol" in turn.answer and words in turn.answer

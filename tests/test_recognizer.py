@@ -78,6 +78,16 @@ def test_english_contractions_are_understood(templates: Templates) -> None:
         ("Which visits do we have before noon?", "schedule", {"part_of_day": "forenoon"}),
         ("Hur ser min eftermiddag ut idag?", "schedule", {"part_of_day": "afternoon"}),
         ("What needs doing at Anna's this morning?", "routine", {"part_of_day": "forenoon"}),
+        # Worked from round13 (2026-12-07, morning): the time of the last visit, what to check,
+        # a medicine with "nån", a part of the day with the medicines, a possessive relation.
+        ("When's my last visit tonight?", "next_visit", {"order": "last"}),
+        ("när är mitt sista besök ikväll", "next_visit", {"order": "last"}),
+        ("vad ska jag kolla hos greta på kvällen", "routine", {"visit_kind": "Kväll"}),
+        ("ska bertil ha nån waran", "medication", {"medicine": "waran"}),
+        ("How many units of insulin does Greta get?", "medication", {"medicine": "insulin"}),
+        ("vad ska anna ha för medicin ikväll", "medication", {"part_of_day": "evening"}),
+        ("tar greta något mot magen", "medication", {"symptom": "stomach"}),
+        ("What's Anna's daughter's phone number?", "relative_phone", {}),
     ],
 )
 def test_words_around_a_question_said_as_workers_say_them(
@@ -284,6 +294,9 @@ def test_swedish_as_it_is_said_is_read_as_written() -> None:
     assert normalize("vem har jag i morron") == "vem har jag i morgon"
     assert normalize("på förmiddan och på morronen") == "på förmiddagen och på morgonen"
     assert normalize("Morronrock") == "morronrock"  # whole words only
+    assert normalize("har märta nån katt") == "har märta någon katt"
+    assert normalize("ska bertil ha nåt mot nåra besvär") == "ska bertil ha något mot några besvär"
+    assert normalize("Nånstans") == "någonstans" and normalize("månad") == "månad"
     # "Morrn!" alone is a greeting, not tomorrow; "under" a part of the day is "på" it, and
     # "idag" beside a part of the day names no other day.
     assert normalize("Morrn! Vilka har jag?") == "god morgon vilka har jag"

@@ -122,6 +122,17 @@ def test_fire_where_there_is_oxygen_is_found_by_smoking_or_a_candle() -> None:
     assert _found(care, "Does Elsa have oxygen?", "en") == fire
 
 
+def test_memory_is_found_in_what_the_records_say_of_dementia() -> None:
+    """ "hur är Elsa med minnet?" finds "Demens, kan bli förvirrad" (a nurse should review
+    these words: records.SYNONYMS)."""
+    care = _care(("Demens, kan bli förvirrad på kvällen.", "Vill bli kallad Elsa."))
+    dementia = ["Demens, kan bli förvirrad på kvällen."]
+    assert _found(care, "hur är Elsa med minnet") == dementia
+    assert _found(care, "How is Elsa with her memory?", "en") == dementia
+    assert _found(care, "Is Elsa forgetful?", "en") == dementia
+    assert _found(_care(("Gillar att lösa korsord.",)), "hur är Elsa med minnet") == []
+
+
 def test_a_part_of_the_day_alone_is_not_what_a_question_asks_the_records() -> None:
     care = _care(("Kan bli förvirrad på kvällen.",), (Activity("Kväll", "Hjälp med kvällsmat."),))
     assert _found(care, "ska jag till Elsa ikväll") == []

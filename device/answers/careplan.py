@@ -36,6 +36,12 @@ _COMMUNICATION = re.compile(
     re.IGNORECASE,
 )
 _BRIEFING_MOST = 4  # sentences: what a worker holds in mind at the door
+# One animal asked after ("har Olle nån katt?"): a record of another animal does not answer it.
+_ANIMALS = {
+    "dog": re.compile(r"hund|\bdogs?\b", re.IGNORECASE),
+    "cat": re.compile(r"katt|\bcats?\b", re.IGNORECASE),
+    "bird": re.compile(r"fågel|fåglar|undulat|papegoja|kanarie|\bbirds?\b", re.IGNORECASE),
+}
 
 # What a flag or note is about, for "does she have any …?" questions.
 _TOPIC_WORDS = {
@@ -228,6 +234,9 @@ def flags(ask: Ask, rec: Recognition) -> Reply:
         found = [f for f in found if f.clinical]
     elif topic in _TOPIC_WORDS:
         found = [f for f in found if _TOPIC_WORDS[topic].search(f.text)]
+    animal = rec.slots.get("animal")
+    if topic == "pet" and isinstance(animal, str) and animal in _ANIMALS:
+        return _animal(ask, client, animal)
     if not found:
         return _no_flag_of_topic(ask, client, topic)
     cite.add(*(f.ref for f in found), client.ref)
@@ -235,6 +244,21 @@ def flags(ask: Ask, rec: Recognition) -> Reply:
     if any(f.clinical for f in found):
         return cite.reply(verify(text, ask), must_verify=True, outcome="must_verify")
     return cite.reply(text)
+
+
+def _animal(ask: Ask, client: Client, animal: str) -> Reply:
+    """ "Har Olle nån katt?": the records of that animal, as for any pet; none, but another
+    animal recorded ("Hunden Rex kan morra"), that is said as what the records hold of animals,
+    and the cat as not found: an honest "I don't know", never "no cat"."""
+    pets = [h for h in client_sentences(client, ask.care) if _TOPIC_WORDS["pet"].search(h.text)]
+    if not pets or any(_ANIMALS[animal].search(h.text) for h in pets):
+        return _no_flag_of_topic(ask, client, "pet")  # that animal's records, or none at all
+    cite = Cite()
+    cite.add(*(h.ref for h in pets[:3]), client.ref)
+    said = sentences([h.text for h in pets[:3]])
+    what = {"dog": "hund", "cat": "katt", "bird": "fågel"}[animal] if ask.lang == "sv" else animal
+    text = say(ask.lang, "no_such_animal", name=client.full_name, animal=what, text=said)
+    return cite.reply(text, outcome="unknown")
 
 
 def _no_flag_of_topic(ask: Ask, client: Client, topic: str) -> Reply:

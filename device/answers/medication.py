@@ -37,12 +37,25 @@ SYMPTOM_WORDS = {
     "anxiety": re.compile(r"\boro|ångest|anxi|restless", re.IGNORECASE),
     "nausea": re.compile(r"illamå|nause", re.IGNORECASE),
     "constipation": re.compile(r"förstopp|obstip|constipat", re.IGNORECASE),
+    "stomach": re.compile(
+        r"\bmag(e|en|besvär|syra|sår|skydd)\b|halsbränn|reflux|heartburn|stomach", re.IGNORECASE
+    ),
 }
 _ANY_PART = re.compile("|".join(p.pattern for p in _PART_WORDS.values()), re.IGNORECASE)
 
 
 def _med_text(med: Medication) -> str:
     return f"{med.name}: {'; '.join(med.dosage)}" if med.dosage else med.name
+
+
+def _at_part(meds: list[Medication], part: str) -> list[Medication]:
+    """The orders whose dosage names ``part`` of the day, or names no part (the worker checks
+    those)."""
+    return [
+        m
+        for m in meds
+        if _PART_WORDS[part].search(" ".join(m.dosage)) or not _ANY_PART.search(" ".join(m.dosage))
+    ]
 
 
 def _medication_round(ask: Ask, rec: Recognition) -> Reply:
@@ -66,12 +79,7 @@ def _medication_round(ask: Ask, rec: Recognition) -> Reply:
         if isinstance(wanted, str):
             meds = [m for m in meds if wanted.casefold() in normalize(m.name)]
         if isinstance(part, str) and part in _PART_WORDS:
-            meds = [
-                m
-                for m in meds
-                if _PART_WORDS[part].search(" ".join(m.dosage))
-                or not _ANY_PART.search(" ".join(m.dosage))
-            ]
+            meds = _at_part(meds, part)
         if meds:
             cite.add(visit.ref, visit.client, *(m.ref for m in meds))
             texts = sentences([_med_text(m) for m in meds])
@@ -115,6 +123,9 @@ def medication(ask: Ask, rec: Recognition) -> Reply:
                 text = say(ask.lang, "no_such_medication", name=client.full_name, medicine=wanted)
             return cite.reply(verify(text, ask), must_verify=True, outcome="must_verify")
         meds = chosen
+    part = rec.slots.get("part_of_day")
+    if isinstance(part, str) and part in _PART_WORDS:  # "vad ska Olle ha för medicin ikväll?"
+        meds = _at_part(meds, part) or meds  # none for it: the whole list, each with its time
     symptom = rec.slots.get("symptom")
     if isinstance(symptom, str) and symptom in SYMPTOM_WORDS and meds:
         return _for_symptom(ask, client, meds, symptom)

@@ -126,6 +126,8 @@ PHRASES: dict[str, dict[str, str]] = {
         ),
         "no_flags_risk": "Jag hittar inga risker i anteckningarna om {name}.",
         "no_flags_pet": "Jag hittar inget om husdjur i anteckningarna om {name}.",
+        "no_such_animal": "Jag hittar ingen {animal} i anteckningarna om {name}. Om djur står: "
+        "{text}",
         "no_flags_equipment": "Jag hittar inget om hjälpmedel i anteckningarna om {name}.",
         "no_flags_mobility": "Jag hittar inget om hur {name} går i anteckningarna.",
         "no_flags_any": "Jag hittar inget särskilt att tänka på i anteckningarna om {name}.",
@@ -164,6 +166,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "symptom_anxiety": "oro",
         "symptom_nausea": "illamående",
         "symptom_constipation": "förstoppning",
+        "symptom_stomach": "magbesvär",
         "no_relatives": "Det finns inga anhöriga registrerade för {client}.",
         "relatives_recorded": "Registrerade anhöriga: {items}.",
         "role": "{title} är {name}, telefon {phone}.",
@@ -294,6 +297,8 @@ PHRASES: dict[str, dict[str, str]] = {
         ),
         "no_flags_risk": "I don't find any risks in {name}'s records.",
         "no_flags_pet": "I don't find anything about pets in {name}'s records.",
+        "no_such_animal": "I don't find a {animal} in {name}'s records. About animals they say: "
+        "{text}",
         "no_flags_equipment": "I don't find anything about equipment in {name}'s records.",
         "no_flags_mobility": "I don't find anything about how {name} walks in the records.",
         "no_flags_any": "I don't find anything special in {name}'s records.",
@@ -332,6 +337,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "symptom_anxiety": "anxiety",
         "symptom_nausea": "nausea",
         "symptom_constipation": "constipation",
+        "symptom_stomach": "stomach trouble",
         "no_relatives": "No relatives are recorded for {client}.",
         "relatives_recorded": "Recorded relatives: {items}.",
         "role": "The {title} is {name}, phone {phone}.",

@@ -33,6 +33,12 @@ _WRITTEN = {
     "eftermiddan": "eftermiddagen",
     "förmiddan": "förmiddagen",
     "morronen": "morgonen",
+    # "har Märta nån katt?", "ska Bertil ha nåt Waran?": spoken forms of "någon", "något".
+    "nån": "någon",
+    "nåt": "något",
+    "nåra": "några",
+    "nånting": "någonting",
+    "nånstans": "någonstans",
 }
 _SAID = re.compile(r"\b(?:" + "|".join(_WRITTEN) + r")\b")
 # "i morron" is tomorrow; "Morrn!" alone a greeting, not a day ("Morrn! Vilka ska jag till?").
