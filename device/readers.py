@@ -125,8 +125,9 @@ def read_similar(
     reading, clear = found
     threshold = settings.answers.name_match_threshold
     fits = agrees(reading, question, recognizer.names, threshold)
+    if asks_a_name_it_lacks(reading, question):  # a "ja" would not get the name asked for
+        return None, False
     sure = clear and fits and supported_beyond_time(reading.intent, question)
-    sure = sure and not asks_a_name_it_lacks(reading, question)
     # A word nothing here knows may be what is asked ("när fyller Anna år?"): say it back.
     sure = sure and says_only_known(reading.intent, question, known_words(recognizer, care))
     if not sure and not can_restate(reading.language, reading.intent):

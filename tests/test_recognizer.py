@@ -82,7 +82,7 @@ def test_english_contractions_are_understood(templates: Templates) -> None:
         # a medicine with "nån", a part of the day with the medicines, a possessive relation.
         ("When's my last visit tonight?", "next_visit", {"order": "last"}),
         ("när är mitt sista besök ikväll", "next_visit", {"order": "last"}),
-        ("vad ska jag kolla hos greta på kvällen", "routine", {"visit_kind": "Kväll"}),
+        ("vad ska jag kolla hos greta på kvällen", "routine", {"part_of_day": "evening"}),
         ("ska bertil ha nån waran", "medication", {"medicine": "waran"}),
         ("How many units of insulin does Greta get?", "medication", {"medicine": "insulin"}),
         ("vad ska anna ha för medicin ikväll", "medication", {"part_of_day": "evening"}),
