@@ -52,6 +52,8 @@ def vet_reading(
     if vetting.verdict == "other_client":
         return unknown, False, None
     mention = vetting.mention
+    if vetting.verdict == "colleague" and mention is not None:  # her visit, not mine
+        return replace(rec, slots={**rec.slots, "by": mention.refs[0]}), ask_back, None
     if vetting.verdict == "nobody" and mention is not None:
         return unknown, False, Note("nobody_named", mention.said.title())
     if vetting.verdict == "person" and mention is not None:

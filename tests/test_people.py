@@ -7,6 +7,7 @@ questions written from the care data alone (tests/data/eval/people.jsonl)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -16,13 +17,13 @@ from hypothesis import strategies as st
 
 from bench import heldout
 from device.assistant import Assistant
-from device.care.fhir_import import read_bundle
+from device.care.fhir_import import parse_bundle, read_bundle
 from device.care.model import CareData, Client, Practitioner, Relative
 from device.nlu.people import CLIENT_FACTS, EVERYDAY, Directory, vet
 from device.nlu.recognizer import Templates
 from device.nlu.similar_reader import SimilarReader
 from device.settings import Settings, SimilarSettings
-from tests.conftest import EXAMPLE, MORNING
+from tests.conftest import EXAMPLE, MORNING, TZ
 
 DATA = Path(__file__).parent / "data"
 SLOW_FIXTURES = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
@@ -309,6 +310,10 @@ def test_held_out_people_questions_never_get_another_persons_facts(
         ("How long is Hodan staying with Yusuf?", "visit_length", "say_back"),
         ("När är besöket hos Yusuf?", "visit_time", "ok"),
         ("Vad har Yusufs dotter Hodan för nummer?", "relative_phone", "ok"),
+        # A colleague's visit is hers to look up by time (tests/test_colleague.py); its length
+        # or routine is still said back.
+        ("När kommer Lina till Yusuf?", "visit_time", "colleague"),
+        ("How long is Lina staying with Yusuf?", "visit_length", "say_back"),
     ],
 )
 def test_someone_else_named_in_a_question_of_my_visit_is_said_back(
@@ -316,3 +321,19 @@ def test_someone_else_named_in_a_question_of_my_visit_is_said_back(
 ) -> None:
     mentions = directory.mentions(question)
     assert vet(intent, ("Patient/p-yusuf",), mentions, directory).verdict == verdict
+
+
+def test_a_colleagues_visit_is_read_by_who_makes_it(
+    settings: Settings, templates: Templates, reader: SimilarReader
+) -> None:
+    second = parse_bundle((EXAMPLE.parent / "second-bundle.json").read_bytes()).care
+    assistant = _assistant(settings, templates, reader, second)
+    morning = datetime(2026, 11, 25, 10, 30, tzinfo=TZ)
+    for question in ("hur dags ska jonas till ahmed", "När kommer Jonas till Ahmed?"):
+        turn = assistant.ask(question, now=morning)
+        assert "Jonas Berg" in turn.answer and "klockan ett" in turn.answer, turn.answer
+        assert "Appointment/p-ahmed-v2" in turn.sources and "Practitioner/w-jonas" in turn.sources
+        assert "Appointment/p-ahmed-v1" not in turn.sources
+    none = assistant.ask("när kommer jonas till karl", now=morning)
+    assert none.outcome == "unknown" and "Jonas Berg" in none.answer
+    assert not any(s.startswith("Appointment/") for s in none.sources)

@@ -21,7 +21,7 @@ from device.answers.ask import (
 )
 from device.answers.phrases import capitalize, join, say, term
 from device.answers.saytime import say_day, say_time
-from device.care.model import Visit
+from device.care.model import Client, Visit
 from device.nlu.numbers import EN_HOUR_WORDS, SV_HOUR_WORDS
 from device.nlu.recognizer import Recognition
 
@@ -264,6 +264,9 @@ def visit_time(ask: Ask, rec: Recognition) -> Reply:
     if isinstance(client, Reply):
         return client
     cite = Cite()
+    by = rec.slots.get("by")  # "När kommer Jonas till Ahmed?": Jonas's visit, not mine
+    if isinstance(by, str):
+        return _colleague_visit(ask, rec, client, by)
     visits = [v for v in my_visits(ask) if v.client == client.ref and v.booked]
     called_off = _called_off(ask, rec, client.ref)
     if called_off is not None:  # "Is Maria's afternoon visit still on?": it is cancelled
@@ -312,6 +315,36 @@ def visit_time(ask: Ask, rec: Recognition) -> Reply:
         return cite.reply(say(ask.lang, "ends", name=client.full_name, end=end, day=said_day))
     start = say_time(local_start, ask.lang)
     return cite.reply(say(ask.lang, "starts", name=client.full_name, start=start, day=said_day))
+
+
+def _colleague_visit(ask: Ask, rec: Recognition, client: Client, by: str) -> Reply:
+    """A colleague's visit to a client that day (or the day asked): its time, citing the
+    visit; none in the schedule, said so as what the schedule holds."""
+    worker = ask.care.practitioner(by)
+    day = schedule_day(ask, rec) if "day" in rec.slots else ask.today
+    if worker is None or isinstance(day, Reply):
+        return Reply(say(ask.lang, "unknown"), outcome="unknown")
+    theirs = [v for v in ask.care.visits if v.client == client.ref and by in v.practitioners]
+    visits = [v for v in on_day(ask, theirs, day) if v.booked]
+    cite = Cite()
+    name = worker.full_name
+    if not visits:
+        cite.add(client.ref, by)
+        text = say(ask.lang, "no_colleague_visit", worker=name, name=client.full_name)
+        return cite.reply(text, outcome="unknown")
+    visit = next((v for v in visits if v.end > ask.now), visits[-1])
+    cite.add(visit.ref, client.ref, by)
+    start = say_time(ask.local(visit.start), ask.lang)
+    said_day = say_day(day, ask.today, ask.lang)
+    text = say(
+        ask.lang,
+        "colleague_visit",
+        worker=name,
+        name=client.full_name,
+        start=start,
+        day=f" {said_day}" if said_day else "",
+    )
+    return cite.reply(text)
 
 
 def _called_off(ask: Ask, rec: Recognition, client: str) -> Visit | None:

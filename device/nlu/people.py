@@ -216,7 +216,7 @@ def _forms(name: str) -> set[str]:
     return {name, genitive(name)}
 
 
-Verdict = Literal["ok", "say_back", "person", "nobody", "other_client"]
+Verdict = Literal["ok", "say_back", "person", "nobody", "other_client", "colleague"]
 
 # Intents that are about a person by their own slot, or about no one: not vetted here.
 NOT_ABOUT_A_CLIENT = frozenset(
@@ -281,9 +281,15 @@ def vet(
     if clients and all(c in named for c in clients):
         supporting = [m for m in mentions if any(c in m.refs for c in clients)]
         weak = all(m.part == "family" for m in supporting)  # "portkoden till Nilsson"
-        someone = intent in MY_VISITS and any(
-            not m.nobody and not any(directory.is_client(r) for r in m.refs) for m in mentions
-        )
+        others = [
+            m for m in mentions if not m.nobody and not any(directory.is_client(r) for r in m.refs)
+        ]
+        # "När kommer Jonas till Ahmed?": a colleague's visit, read as hers (one worker named).
+        colleague = [m for m in others if all(directory.kinds.get(r) == "worker" for r in m.refs)]
+        one = len(others) == 1 == len(colleague) and len(colleague[0].refs) == 1
+        if intent == "visit_time" and one and len(clients) == 1:
+            return Vetting("colleague", colleague[0])
+        someone = intent in MY_VISITS and bool(others)
         return Vetting("say_back" if (weak and intent in GATED) or someone else "ok")
     nobody = next((m for m in mentions if m.nobody), None)
     if nobody is not None and clients and _sounds_like(nobody.said, clients, directory):
