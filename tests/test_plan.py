@@ -274,9 +274,11 @@ def reader(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimilarReader]:
 # birthday as the visit's time, a favourite colour as the briefing): now said back, because
 # their words ("fyller", "färg") are in no template and no record (device/nlu/known.py).
 NOT_IN_THE_RECORDS = ("När fyller Anna år?", "Vilken färg tycker Bertil bäst om?")
-# Wrong by round3's scorer, and why: none since a visit's part of the day goes by its hour
-# (care-data.md), so Kjell's "Kvällsmat" of 17:00 is no longer "i kväll".
-KNOWN_WRONG: set[str] = set()
+# Wrong by round3's scorer, and why. "Vad har jag kvar idag?" at 14:00: the answer is "Kvar i
+# dag: Maria Svensson klockan sju. Inställt: Maria Svensson klockan tre." Since 2026-12-07 a
+# cancelled visit not yet over is said as cancelled after what is left (care-data.md; round14's
+# writer asked for it), and round3's writer forbade citing that visit at all.
+KNOWN_WRONG: set[str] = {"Vad har jag kvar idag?"}
 
 
 def test_held_out_plan_and_records_questions(
@@ -365,6 +367,29 @@ def test_a_cancelled_visit_is_said_apart_from_the_count(
     assert booked in turn.answer and called_off in turn.answer, turn.answer
     assert turn.answer.index(booked) < turn.answer.index(called_off)
     assert {"Appointment/t-leila-v3", "Appointment/t-olof-v4"} <= set(turn.sources)
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("How many visits have I got left today?", "schedule_count"),
+        ("vad har jag kvar idag", "remaining"),
+        ("vad har jag kvar ikväll", "remaining"),
+    ],
+)
+def test_a_cancelled_visit_later_today_is_said_with_what_is_left(
+    settings: Settings, templates: Templates, question: str, intent: str
+) -> None:
+    """round14: "How many visits have I got left today?" at 14:00 said Leila only; Olof's 19:00
+    visit is cancelled, and is now said so after what is left, with its source."""
+    assistant = Assistant(settings.model_copy(update={"worker": "w-omar"}), templates, None)
+    assistant.use_care(heldout._cares()["third"])
+    turn = assistant.ask(question, now=datetime(2026, 12, 15, 14, 0, tzinfo=TZ))
+    assert turn.intent == intent, turn
+    assert "Leila" in turn.answer and turn.answer.index("Leila") < turn.answer.index("Olof")
+    assert {"Appointment/t-leila-v3", "Appointment/t-olof-v4"} <= set(turn.sources)
+    late = assistant.ask(question, now=datetime(2026, 12, 15, 19, 40, tzinfo=TZ))
+    assert "Olof" not in late.answer  # over: not said
 
 
 CLIENTS = ["Anna", "Bertil", "Greta", "Yusuf"]

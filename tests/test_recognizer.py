@@ -88,6 +88,13 @@ def test_english_contractions_are_understood(templates: Templates) -> None:
         ("vad ska anna ha för medicin ikväll", "medication", {"part_of_day": "evening"}),
         ("tar greta något mot magen", "medication", {"symptom": "stomach"}),
         ("What's Anna's daughter's phone number?", "relative_phone", {}),
+        # round14 (2026-12-07, morning).
+        ("vad är det jag ska hjälpa anna med ikväll", "routine", {"part_of_day": "evening"}),
+        ("Vem har jag precis före Greta i eftermiddag?", "next_visit", {"order": "before"}),
+        ("Is there an animal in Bertil's flat?", "flags", {"flag_topic": "pet"}),
+        ("How much insulin does Greta get in the morning?", "medication", {"medicine": "insulin"}),
+        ("Hur mycket Waran ska Anna ha till lunch?", "medication", {"medicine": "waran"}),
+        ("vem i bertils familj kan jag ringa", "relative_phone", {"relation": "any"}),
     ],
 )
 def test_words_around_a_question_said_as_workers_say_them(
@@ -297,6 +304,7 @@ def test_swedish_as_it_is_said_is_read_as_written() -> None:
     assert normalize("har märta nån katt") == "har märta någon katt"
     assert normalize("ska bertil ha nåt mot nåra besvär") == "ska bertil ha något mot några besvär"
     assert normalize("Nånstans") == "någonstans" and normalize("månad") == "månad"
+    assert normalize("vad kan jag snacka med kjelle om") == "vad kan jag prata med kjelle om"
     # "Morrn!" alone is a greeting, not tomorrow; "under" a part of the day is "på" it, and
     # "idag" beside a part of the day names no other day.
     assert normalize("Morrn! Vilka har jag?") == "god morgon vilka har jag"

@@ -72,6 +72,8 @@ def test_an_english_make_is_no_swedish_husband() -> None:
         "Who do I call if Siv's husband feels ill?",
         "Leilas dotter är sen, vem ska jag meddela?",  # someone else's delay
         "Vem kommer sen?",  # "sen": then
+        "Olle verkar förvirrad ikväll. Vem i familjen kan jag ringa?",  # the family: relatives
+        "Who in Siv's family do I call if she falls?",
         "Är Greta sjuk?",  # not whom to call
         "Vem är sjuk idag?",
     ],

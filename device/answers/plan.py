@@ -23,6 +23,7 @@ from device.answers.ask import (
 )
 from device.answers.phrases import capitalize, join, say
 from device.answers.saytime import say_time
+from device.answers.schedule import called_off_later
 from device.care.model import Visit
 from device.nlu.recognizer import Recognition
 
@@ -114,10 +115,14 @@ def remaining(ask: Ask, rec: Recognition) -> Reply:
         left = [v for v in left if ask.in_part(v, part)]
         when = say(ask.lang, f"part_{part}")
     cite = Cite()
+    day = schedule_day(ask, rec)
+    today = [] if isinstance(day, Reply) else on_day(ask, my_visits(ask), day)
+    if when:
+        today = [v for v in today if ask.in_part(v, str(part))]
+    off = called_off_later(ask, today, cite)  # "Inställt: Olof Berglund klockan sju."
     if not left:
-        return cite.reply(
-            say(ask.lang, "no_more_part", part=when) if when else say(ask.lang, "no_more")
-        )
+        text = say(ask.lang, "no_more_part", part=when) if when else say(ask.lang, "no_more")
+        return cite.reply(text + off)
     items = []
     for visit in left[:MAX_LISTED]:
         cite.add(visit.ref, visit.client)
@@ -131,8 +136,9 @@ def remaining(ask: Ask, rec: Recognition) -> Reply:
         )
     listed = join(ask.lang, items)
     if when:
-        return cite.reply(capitalize(say(ask.lang, "remaining_part", part=when, items=listed)))
-    return cite.reply(capitalize(say(ask.lang, "remaining", items=listed)))
+        text = capitalize(say(ask.lang, "remaining_part", part=when, items=listed))
+        return cite.reply(text + off)
+    return cite.reply(capitalize(say(ask.lang, "remaining", items=listed)) + off)
 
 
 def time_left(ask: Ask, rec: Recognition) -> Reply:

@@ -227,6 +227,17 @@ def schedule(ask: Ask, rec: Recognition) -> Reply:
     return cite.reply(capitalize(past(ask, day, text)))
 
 
+def called_off_later(ask: Ask, visits: list[Visit], cite: Cite) -> str:
+    """The cancelled visits among ``visits`` not yet over, to say after what is left ("Inställt:
+    Olof Berglund klockan sju."): care-data.md asks that a cancelled visit is said to be
+    cancelled, not left out as if it never was."""
+    off = [v for v in visits if v.cancelled and v.end > ask.now]
+    for visit in off:
+        cite.add(visit.ref, visit.client)
+    items = join(ask.lang, [_item(ask, v) for v in off])
+    return f" {say(ask.lang, 'cancelled_list', items=items)}" if off else ""
+
+
 def _item(ask: Ask, visit: Visit) -> str:
     name, when = name_of(ask, visit.client), say_time(ask.local(visit.start), ask.lang)
     return say(ask.lang, "schedule_item", name=name, when=when)
@@ -253,7 +264,7 @@ def schedule_count(ask: Ask, rec: Recognition) -> Reply:
         if items:  # the count, then who: a worker asking "how many" wants to know who too
             text = f"{text} {capitalize(join(ask.lang, items))}."
         cite.add(*(v.client for v in left))
-        return cite.reply(capitalize(text))
+        return cite.reply(capitalize(text) + called_off_later(ask, visits, cite))
     cite.add(*(v.ref for v in booked))
     text = say(ask.lang, "count", period=period, count=_count(ask, len(booked)))
     return cite.reply(capitalize(past(ask, day, text)))

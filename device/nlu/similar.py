@@ -28,7 +28,7 @@ from device.nlu.text import normalize
 
 NAME = "nn"  # what every client's name becomes, in the examples and in the question
 # Slots whose values are words the question must say itself (a list of the care data).
-DATA_SLOTS = ("relation", "medicine", "visit_kind", "symptom")
+DATA_SLOTS = ("relation", "medicine", "visit_kind", "symptom", "animal")
 # Slots whose values are numbers the question must say itself; a reading keeps one only then
 # (an example's sampled "156 minutes" must never decide whether a break fits).
 SAID_NUMBERS = ("break_minutes",)

@@ -35,11 +35,11 @@ _SOMEONE_ELSE = {
     "sv": re.compile(
         r"\b(anhörig\w*|dotter\w*|döttr\w*|son|sons|sonen\w*|söner\w*|fru|frus|frun\w*|make|"
         r"makes|maken\w*|maka|makan\w*|syster\w*|bror|brors|brodern\w*|bröder\w*|grann\w*|"
-        r"läkare\w*|samordnar\w*|chef\w*)\b"
+        r"läkare\w*|samordnar\w*|chef\w*|famil\w*|släkt\w*|närstående\w*)\b"
     ),
     "en": re.compile(
         r"\b(relative\w*|daughter\w*|sons?|wife\w*|wives|husband\w*|sister\w*|brother\w*|"
-        r"neighbou?r\w*|doctor\w*|coordinator\w*|manager\w*)\b"
+        r"neighbou?r\w*|doctor\w*|coordinator\w*|manager\w*|family|families|next of kin)\b"
     ),
 }
 # "Om jag blir sjuk": the worker's own illness is the coordinator's to plan around.

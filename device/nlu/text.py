@@ -39,6 +39,9 @@ _WRITTEN = {
     "nåra": "några",
     "nånting": "någonting",
     "nånstans": "någonstans",
+    # "vad kan jag snacka med Kjelle om?": the everyday word for "prata".
+    "snacka": "prata",
+    "snackar": "pratar",
 }
 _SAID = re.compile(r"\b(?:" + "|".join(_WRITTEN) + r")\b")
 # "i morron" is tomorrow; "Morrn!" alone a greeting, not a day ("Morrn! Vilka ska jag till?").
