@@ -221,6 +221,9 @@ def flags(ask: Ask, rec: Recognition) -> Reply:
         return client
     cite = Cite()
     topic = str(rec.slots.get("flag_topic") or "any")
+    animal = rec.slots.get("animal")
+    if topic == "pet" and isinstance(animal, str) and animal in _ANIMALS:
+        return _animal(ask, client, animal)
     found = ask.care.flags_of(client.ref)
     if topic == "risk":
         found = [
@@ -234,9 +237,6 @@ def flags(ask: Ask, rec: Recognition) -> Reply:
         found = [f for f in found if f.clinical]
     elif topic in _TOPIC_WORDS:
         found = [f for f in found if _TOPIC_WORDS[topic].search(f.text)]
-    animal = rec.slots.get("animal")
-    if topic == "pet" and isinstance(animal, str) and animal in _ANIMALS:
-        return _animal(ask, client, animal)
     if not found:
         return _no_flag_of_topic(ask, client, topic)
     cite.add(*(f.ref for f in found), client.ref)
@@ -256,7 +256,7 @@ def _animal(ask: Ask, client: Client, animal: str) -> Reply:
     cite = Cite()
     cite.add(*(h.ref for h in pets[:3]), client.ref)
     said = sentences([h.text for h in pets[:3]])
-    what = {"dog": "hund", "cat": "katt", "bird": "fågel"}[animal] if ask.lang == "sv" else animal
+    what = say(ask.lang, f"animal_{animal}")
     text = say(ask.lang, "no_such_animal", name=client.full_name, animal=what, text=said)
     return cite.reply(text, outcome="unknown")
 

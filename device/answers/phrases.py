@@ -128,6 +128,9 @@ PHRASES: dict[str, dict[str, str]] = {
         ),
         "no_flags_risk": "Jag hittar inga risker i anteckningarna om {name}.",
         "no_flags_pet": "Jag hittar inget om husdjur i anteckningarna om {name}.",
+        "animal_dog": "hund",
+        "animal_cat": "katt",
+        "animal_bird": "fågel",
         "no_such_animal": "Jag hittar ingen {animal} i anteckningarna om {name}. Om djur står: "
         "{text}",
         "no_flags_equipment": "Jag hittar inget om hjälpmedel i anteckningarna om {name}.",
@@ -301,6 +304,9 @@ PHRASES: dict[str, dict[str, str]] = {
         ),
         "no_flags_risk": "I don't find any risks in {name}'s records.",
         "no_flags_pet": "I don't find anything about pets in {name}'s records.",
+        "animal_dog": "dog",
+        "animal_cat": "cat",
+        "animal_bird": "bird",
         "no_such_animal": "I don't find a {animal} in {name}'s records. About animals they say: "
         "{text}",
         "no_flags_equipment": "I don't find anything about equipment in {name}'s records.",

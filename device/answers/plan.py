@@ -45,11 +45,17 @@ def minutes(lang: str, span: timedelta) -> str:
     return (" och " if lang == "sv" else " and ").join(parts)
 
 
-def _today_booked(ask: Ask, rec: Recognition) -> list[Visit] | Reply:
+def _today_all(ask: Ask, rec: Recognition) -> list[Visit] | Reply:
+    """The asked day's visits of mine, booked or not, read once."""
     day = schedule_day(ask, rec)
     if isinstance(day, Reply):
         return day
-    return [v for v in on_day(ask, my_visits(ask), day) if v.booked]
+    return on_day(ask, my_visits(ask), day)
+
+
+def _today_booked(ask: Ask, rec: Recognition) -> list[Visit] | Reply:
+    visits = _today_all(ask, rec)
+    return visits if isinstance(visits, Reply) else [v for v in visits if v.booked]
 
 
 def visit_length(ask: Ask, rec: Recognition) -> Reply:
@@ -105,20 +111,16 @@ def day_end(ask: Ask, rec: Recognition) -> Reply:
 
 def remaining(ask: Ask, rec: Recognition) -> Reply:
     """ "Vad har jag kvar resten av dagen?", "… i kväll?": the visits not yet over, in order."""
-    visits = _today_booked(ask, rec)
-    if isinstance(visits, Reply):
-        return visits
-    left = [v for v in visits if v.end > ask.now]
+    today = _today_all(ask, rec)
+    if isinstance(today, Reply):
+        return today
     part = rec.slots.get("part_of_day")
     when = ""
     if isinstance(part, str) and part in ask.parts:
-        left = [v for v in left if ask.in_part(v, part)]
+        today = [v for v in today if ask.in_part(v, part)]
         when = say(ask.lang, f"part_{part}")
+    left = [v for v in today if v.booked and v.end > ask.now]
     cite = Cite()
-    day = schedule_day(ask, rec)
-    today = [] if isinstance(day, Reply) else on_day(ask, my_visits(ask), day)
-    if when:
-        today = [v for v in today if ask.in_part(v, str(part))]
     off = called_off_later(ask, today, cite)  # "Inställt: Olof Berglund klockan sju."
     if not left:
         text = say(ask.lang, "no_more_part", part=when) if when else say(ask.lang, "no_more")
