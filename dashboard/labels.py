@@ -41,6 +41,7 @@ INTENT_NAMES = {
     "day_end": "när dagen slutar",
     "remaining": "kvar i dag",
     "time_left": "tid till nästa besök",
+    "visit_worker": "vem som går till en brukare",
     "new_question": "ny fråga",
     "unknown": "förstod inte frågan",
 }

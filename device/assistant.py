@@ -190,6 +190,7 @@ class Assistant:
         ask_back = leaning.stale
         if rec.intent == "unknown":  # "vem ringer jag om Märta blir andfådd?": a rule, not a list
             rec = whom_to_call(text, rec.language) or rec
+        heard = text  # the names are vetted against all of it, not just the part read
         if rec.intent == "unknown" and given is None:  # "Okej, klar hos Anna. Vem är nästa?"
             found = clause_reading(text, self._read, self._recognizer.names.named_in)
             text, rec = found or (asked_alone(text, self._recognizer.names.named_in) or text, rec)
@@ -216,7 +217,7 @@ class Assistant:
             ask_back = can_restate(rec.language, rec.intent)
         note = None
         if given is None:  # every path's reading, checked against the names said
-            rec, ask_back, note = vet_reading(text, rec, ask_back, self._people, self.care)
+            rec, ask_back, note = vet_reading(heard, rec, ask_back, self._people, self.care)
             rec = left_behind(text, rec, self._recognizer.names.named_in)
             rec, old_focus = self._conversation.complete(text, rec, now, self._people)
             ask_back = (

@@ -274,11 +274,10 @@ def reader(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimilarReader]:
 # birthday as the visit's time, a favourite colour as the briefing): now said back, because
 # their words ("fyller", "färg") are in no template and no record (device/nlu/known.py).
 NOT_IN_THE_RECORDS = ("När fyller Anna år?", "Vilken färg tycker Bertil bäst om?")
-# Wrong by round3's scorer, and why. "Vad har jag kvar idag?" at 14:00: the answer is "Kvar i
-# dag: Maria Svensson klockan sju. Inställt: Maria Svensson klockan tre." Since 2026-12-07 a
-# cancelled visit not yet over is said as cancelled after what is left (care-data.md; round14's
-# writer asked for it), and round3's writer forbade citing that visit at all.
-KNOWN_WRONG: set[str] = {"Vad har jag kvar idag?"}
+# Wrong by round3's scorer, and why: none. "Vad har jag kvar idag?" lists only what is booked
+# (a list of what is left is a "what is next" answer, care-data.md); a count of what is left
+# says the cancelled visit after it (round14's writer asked for that).
+KNOWN_WRONG: set[str] = set()
 
 
 def test_held_out_plan_and_records_questions(

@@ -37,6 +37,16 @@ AT_WINDOW = timedelta(minutes=30)
 MAX_LISTED = 8
 
 
+# A visit kind that names a part of the day, and that part (config parts_of_day).
+_KIND_PART = {
+    "morgon": "morning",
+    "förmiddag": "forenoon",
+    "eftermiddag": "afternoon",
+    "kväll": "evening",
+    "natt": "night",
+}
+
+
 @dataclass(frozen=True)
 class Ask:
     """Everything a handler may read: the care data, the time, the device's worker, the asker."""
@@ -59,6 +69,15 @@ class Ask:
         13:00 is the afternoon's and a "Kvällsmat" at 17:00 too."""
         low, high = self.parts[part]
         return low <= self.local(visit.start).hour < high
+
+    def of_kind(self, visits: list[Visit], kind: str) -> list[Visit]:
+        """The visits recorded as ``kind``; with none, for a kind that names a part of the day
+        ("kvällsbesöket"), the visits in that part (a "Kvällsmat" at 19:00)."""
+        exact = [v for v in visits if v.kind.casefold() == kind.casefold()]
+        part = _KIND_PART.get(kind.casefold())
+        if exact or part is None or part not in self.parts:
+            return exact
+        return [v for v in visits if self.in_part(v, part)]
 
     @property
     def today(self) -> date:

@@ -14,6 +14,7 @@ from device.answers.people import access, address, contact, escalation, possessi
 from device.answers.phrases import PHRASES, join, say, term
 from device.answers.plan import day_end, remaining, time_left, visit_length
 from device.answers.schedule import next_visit, schedule, schedule_count, visit_time
+from device.answers.visitors import visit_worker
 from device.nlu.recognizer import Recognition
 
 __all__ = ["HANDLERS", "NEEDS_DATA", "Ask", "Reply", "can_restate", "restate"]
@@ -63,6 +64,7 @@ HANDLERS: dict[str, Handler] = {
     "schedule_count": schedule_count,
     "visit_time": visit_time,
     "visit_length": visit_length,
+    "visit_worker": visit_worker,
     "day_end": day_end,
     "remaining": remaining,
     "time_left": time_left,

@@ -183,13 +183,15 @@ def schedule(ask: Ask, rec: Recognition) -> Reply:
     if at is not None:
         moment = _at(ask, at.resolve(ask.local(ask.now)), day)
         when = say_time(ask.local(moment), ask.lang)
-        hits = [
+        then = [
             v
             for v in my_visits(ask)
-            if v.booked and (v.start <= moment < v.end or moment <= v.start < moment + AT_WINDOW)
+            if v.start <= moment < v.end or moment <= v.start < moment + AT_WINDOW
         ]
-        if not hits:
-            return cite.reply(say(ask.lang, "at_none", when=when))
+        hits = [v for v in then if v.booked]
+        if not hits:  # "klockan tre har du inget besök. Inställt: Maria Svensson klockan tre."
+            off = called_off_later(ask, then, cite)
+            return cite.reply(capitalize(say(ask.lang, "at_none", when=when)) + off)
         texts = []
         for visit in hits:
             cite.add(visit.ref, visit.client)
@@ -282,9 +284,13 @@ def visit_time(ask: Ask, rec: Recognition) -> Reply:
     called_off = _called_off(ask, rec, client.ref)
     if called_off is not None:  # "Is Maria's afternoon visit still on?": it is cancelled
         cite.add(called_off.ref, client.ref)
-        return cite.reply(
-            say(ask.lang, "cancelled", name=client.full_name, when=ask.when(called_off.start))
-        )
+        text = say(ask.lang, "cancelled", name=client.full_name, when=ask.when(called_off.start))
+        off_day = ask.local(called_off.start).date()
+        later = [v for v in on_day(ask, visits, off_day) if v.start > called_off.start]
+        if later:  # "… Nästa besök hos henne är klockan sju."
+            cite.add(later[0].ref)
+            text += " " + say(ask.lang, "cancelled_then", when=ask.when(later[0].start))
+        return cite.reply(text)
     if "day" in rec.slots:  # "när ska jag till Nils i morgon": that day's visit only
         day = schedule_day(ask, rec)
         if isinstance(day, Reply):
@@ -307,12 +313,21 @@ def visit_time(ask: Ask, rec: Recognition) -> Reply:
             )
     kind = rec.slots.get("visit_kind")
     if isinstance(kind, str) and visits:  # "nattbesöket hos Elsa": that kind of visit only
-        visits = [v for v in visits if v.kind.casefold() == kind.casefold()]
+        visits = ask.of_kind(visits, kind)
         if not visits:
             cite.add(client.ref)
             return cite.reply(
                 say(ask.lang, "no_kind_for", name=client.full_name, kind=term(ask.lang, kind))
             )
+    at = rec.clock("at")  # "is my two o'clock with Maria still on?": none then, said so
+    if at is not None and visits:
+        at_start = at.resolve(ask.local(ask.now))
+        visits = [v for v in visits if ask.local(v.start).time() == at_start]
+        if not visits:
+            cite.add(client.ref)
+            when = say_time(datetime.combine(ask.today, at_start), ask.lang)
+            text = say(ask.lang, "no_visit_at", name=client.full_name, when=when)
+            return cite.reply(text, outcome="unknown")
     if not visits:
         cite.add(client.ref)
         return cite.reply(say(ask.lang, "no_visit_for", name=client.full_name))
@@ -365,15 +380,19 @@ def _called_off(ask: Ask, rec: Recognition, client: str) -> Visit | None:
     mine = [v for v in my_visits(ask) if v.client == client]
     part = rec.slots.get("part_of_day")
     kind = rec.slots.get("visit_kind")
+    at = rec.clock("at")  # "Is my three o'clock with Maria still on?"
     day = schedule_day(ask, rec) if "day" in rec.slots else ask.today
-    if isinstance(day, Reply) or (part is None and kind is None and "day" not in rec.slots):
+    named = part is not None or kind is not None or at is not None or "day" in rec.slots
+    if isinstance(day, Reply) or not named:
         return None
 
     def fits(visit: Visit) -> bool:
+        start = ask.local(visit.start)
         return (
-            ask.local(visit.start).date() == day
+            start.date() == day
+            and (at is None or start.time() == at.resolve(ask.local(ask.now)))
             and (not isinstance(part, str) or part not in ask.parts or ask.in_part(visit, part))
-            and (not isinstance(kind, str) or visit.kind.casefold() == kind.casefold())
+            and (not isinstance(kind, str) or bool(ask.of_kind([visit], kind)))
         )
 
     if any(fits(v) for v in mine if v.booked):

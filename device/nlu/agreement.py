@@ -15,6 +15,7 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
+from device.nlu.clock import ClockTime
 from device.nlu.known import Known, unheard
 from device.nlu.names import NameIndex
 from device.nlu.question import Question
@@ -33,6 +34,10 @@ _SUPPORT: dict[str, str] = {
     # Annas lunch värmas?" is the lunch's, not the visit's).
     "visit_length": r"besök|\bhos\b|stann|\b(är|har|får) (jag|vi)\b|visit|\bstay|spend|"
     r"\b(am|do|will) i\b|\bi (get|have)\b",
+    # Who goes to the client, not whom the worker sees ("who do I see before Leila?").
+    "visit_worker": r"\bav oss\b|\bjag som\b|\b(går|åker|gör|tar)\b|\bska (gå|åka)\b|"
+    r"\bvem (ska|har)\b.*\b(till|hos)\b|\bvem är det som\b|\bwhich of us\b|\bis it me\b|"
+    r"\bwho (is going|goes|is visiting|visits|is seeing|sees|has|is doing|does|is taking|takes)\b",
     "day_end": r"klar|slut|färdig|hur sent|done|finish|end|\bover\b|how late",
     "remaining": r"kvar|återstår|resten|left|remaining|rest of",
     "time_left": r"hur länge|hur lång|hur mycket tid|hinner|tid för|stund|paus|rast|fika|mellan|"
@@ -109,10 +114,27 @@ PART_WORDS = {
 # part a question names would answer about another visit ("how long is my morning visit at
 # Anna's?" read without the morning, asked at noon, gave her evening visit's length).
 _TAKES_PART = frozenset(
-    {"schedule", "schedule_count", "visit_length", "visit_time", "remaining", "routine"}
+    {
+        "schedule",
+        "schedule_count",
+        "visit_length",
+        "visit_time",
+        "remaining",
+        "routine",
+        "visit_worker",
+    }
 )
 _NEEDS_CLIENT = frozenset(
-    {"visit_time", "notes", "flags", "medication", "access", "address", "relative_phone"}
+    {
+        "visit_time",
+        "visit_worker",
+        "notes",
+        "flags",
+        "medication",
+        "access",
+        "address",
+        "relative_phone",
+    }
 )
 
 
@@ -185,6 +207,13 @@ def names_client(plain: str, client_ref: str, names: NameIndex, threshold: float
     return any(fuzz.ratio(span, form) >= threshold for span in spans for form in forms)
 
 
+_CLOCK_SAID = re.compile(r"\b(klockan|kl)\b|\b\d{1,2}:\d{2}\b|\boclock\b")
+
+
+def _has_clock(reading: Recognition) -> bool:
+    return any(isinstance(v, ClockTime) for v in reading.slots.values())
+
+
 def agrees(reading: Recognition, question: Question, names: NameIndex, threshold: float) -> bool:
     """Use this reading as it is? False: ask the worker back instead."""
     if reading.intent == "unknown":
@@ -213,6 +242,8 @@ def agrees(reading: Recognition, question: Question, names: NameIndex, threshold
             return False  # "förmiddagen" read as all day
         if part is None and len(said) == 1 and "visit_kind" not in reading.slots:
             return False  # the part dropped: another visit's answer ("kvällsbesöket" is a kind)
+    if _CLOCK_SAID.search(normalized) and not _has_clock(reading):
+        return False  # "när är jag hos Maria klockan tre" read without the three: another visit
     clients = reading.clients
     if reading.intent in _NEEDS_CLIENT and not clients:
         return False

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from device.nlu.days import find_day
+from device.nlu.people import CLIENT_FACTS
 from device.nlu.recognizer import Recognition
 from device.nlu.situations import HEALTH_EVENT
 from device.nlu.text import normalize
@@ -112,6 +113,10 @@ def clause_reading(
         if number_ask and reading.intent not in _GIVES_A_NUMBER:
             continue
         named = set(named_in(rest))
+        at = standing_at(rest, named_in)
+        if at == named and len(at) == 1 and not reading.clients and reading.intent in CLIENT_FACTS:
+            # "Jag står utanför Gretas port, vad är koden?": hers, as a follow-up would be.
+            reading = replace(reading, slots={**reading.slots, "client": tuple(at)})
         if named and reading.intent not in _WORKERS_OWN and not named <= set(reading.clients):
             continue  # "Bertils dotter ringde. Vad ska jag göra hos Anna?": Bertil left out
         return part, reading
@@ -152,6 +157,23 @@ def left_behind(
     if not set(reading.clients) <= just_left(text, named_in):
         return reading
     return replace(reading, slots={k: v for k, v in reading.slots.items() if k != "client"})
+
+
+# "Jag står utanför Gretas port", "har precis kommit in till Anna", "I'm at Gittan's door":
+# where the worker is now, so a question beside it without a name is about that client.
+_STANDING_AT = re.compile(
+    r"\b(?:(?:står|är|sitter|väntar|framme|inne)(?: nu)? (?:utanför|vid|hos|hemma hos|inne hos|"
+    r"framme hos|framme vid|på)|(?:kommit|kommer|kom)(?: nu)?(?: in| fram| hem)? (?:till|hos)|"
+    r"(?:i am|im|i m)(?: now)?(?: standing)? (?:at|outside|in front of|by|inside)|"
+    r"(?:arrived|just got|got) (?:at|to)|standing (?:at|outside|by))"
+    r" (?P<at>\w+(?: \w+)?)"
+)
+
+
+def standing_at(text: str, named_in: Callable[[str], Sequence[str]]) -> set[str]:
+    """The clients named as where the worker is now ("står utanför hos Leila")."""
+    spans = [m.group("at") for m in _STANDING_AT.finditer(normalize(text))]
+    return {ref for span in spans for ref in named_in(span)}
 
 
 def just_left(text: str, named_in: Callable[[str], Sequence[str]]) -> set[str]:

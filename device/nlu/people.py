@@ -245,6 +245,7 @@ CLIENT_FACTS = frozenset(
         "medication",
         "records",
         "visit_time",
+        "visit_worker",
         "relative_phone",
     }
 )

@@ -63,6 +63,7 @@ _ASKS: tuple[tuple[str, str, frozenset[str]], ...] = (
                 "remaining",
                 "choose_client",
                 "medication",  # "vem ska ha medicin i kväll?": the round names the clients
+                "visit_worker",
             }
         ),
     ),

@@ -48,6 +48,9 @@ _SAID = re.compile(r"\b(?:" + "|".join(_WRITTEN) + r")\b")
 _MORROW = re.compile(r"\b(?:(i|på) )?morro?n\b")
 # "Under förmiddagen" is "på förmiddagen"; "på förmiddagen idag" is no other day: one form, so
 # every template with a part of the day reads them ("Vilka har jag på förmiddagen idag?").
+# "ska Anna ha nån Alvedon idag eller", "is there a key box or something": a tag at the end
+# asks nothing of its own.
+_TAG = re.compile(r" (?:eller(?: hur| vad| så| något| någonting)?|or (?:something|what|not))$")
 _PARTS = r"förmiddagen|eftermiddagen|kvällen|morgonen|natten|lunchen"
 _DURING = re.compile(rf"\bunder ({_PARTS})\b")
 _PART_SAID = rf"(?:på|i) (?:{_PARTS})|i (?:kväll|förmiddag|eftermiddag|natt|morse)|ikväll"
@@ -72,8 +75,8 @@ def normalize(text: str) -> str:
     if "dag" in text:
         text = _TODAY_TOO.sub(lambda m: m.group(1) or m.group(2), text)
     text = _DROP.sub(" ", text)
-    text = text.replace("-", " ").replace("'", " ")
-    return _SPACES.sub(" ", text).strip()
+    text = _SPACES.sub(" ", text.replace("-", " ").replace("'", " ")).strip()
+    return _TAG.sub("", text) if " " in text else text
 
 
 def guess_language(text: str, default: str) -> str:

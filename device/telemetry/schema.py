@@ -64,6 +64,7 @@ class Intent(StrEnum):
     day_end = "day_end"
     remaining = "remaining"
     time_left = "time_left"
+    visit_worker = "visit_worker"  # who makes a client's visit (issue 39)
     new_question = "new_question"  # "ny fråga": the conversation starts over
     unknown = "unknown"
 
