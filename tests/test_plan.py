@@ -372,15 +372,15 @@ def test_a_cancelled_visit_is_said_apart_from_the_count(
     ("question", "intent"),
     [
         ("How many visits have I got left today?", "schedule_count"),
-        ("vad har jag kvar idag", "remaining"),
-        ("vad har jag kvar ikväll", "remaining"),
+        ("hur många besök har jag kvar idag", "schedule_count"),
     ],
 )
 def test_a_cancelled_visit_later_today_is_said_with_what_is_left(
     settings: Settings, templates: Templates, question: str, intent: str
 ) -> None:
     """round14: "How many visits have I got left today?" at 14:00 said Leila only; Olof's 19:00
-    visit is cancelled, and is now said so after what is left, with its source."""
+    visit is cancelled, and is now said so after the count, with its source (a list of what is
+    left names only what is booked: the test below)."""
     assistant = Assistant(settings.model_copy(update={"worker": "w-omar"}), templates, None)
     assistant.use_care(heldout._cares()["third"])
     turn = assistant.ask(question, now=datetime(2026, 12, 15, 14, 0, tzinfo=TZ))
@@ -450,3 +450,18 @@ def test_a_relative_not_on_the_list_is_looked_for_in_the_notes(
     assert ("registrerade" if lang == "sv" else "recorded") in turn.answer
     son = assistant.ask("Vad har Maria Svenssons son för nummer?", now=evening)
     assert "Helsingfors" not in son.answer  # a note is read only for the relation asked
+
+
+def test_a_list_of_what_is_left_names_only_booked_visits_and_a_count_says_the_cancelled(
+    settings: Settings, templates: Templates
+) -> None:
+    """Round3's and round4_plan's writers forbade the cancelled visit in "Vad har jag kvar
+    idag?" (a "what is next" answer, care-data.md); round14's wanted it said with a count."""
+    assistant = Assistant(settings, templates, None)
+    assistant.use_care(heldout._cares()["second"])
+    at_two = datetime(2026, 11, 25, 14, 0, tzinfo=TZ)
+    listed = assistant.ask("Vad har jag kvar idag?", now=at_two)
+    assert "Appointment/p-maria-v2" in listed.sources, listed.answer
+    assert "Appointment/p-maria-v1" not in listed.sources and "nställt" not in listed.answer
+    counted = assistant.ask("Hur många besök har jag kvar idag?", now=at_two)
+    assert "Inställt" in counted.answer and "Appointment/p-maria-v1" in counted.sources
