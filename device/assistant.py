@@ -19,6 +19,7 @@ from device.care.model import CareData
 from device.care.store import CareStore
 from device.nlu.agreement import agrees, answers_what_is_asked
 from device.nlu.clauses import asked_alone, clause_reading, left_behind
+from device.nlu.drugs import medicine_reading
 from device.nlu.followup import new_question
 from device.nlu.llm import LlmFallback, read_within_budget
 from device.nlu.people import Directory
@@ -196,6 +197,8 @@ class Assistant:
             text, rec = found or (asked_alone(text, self._recognizer.names.named_in) or text, rec)
         # Read once: its words, the clients it names, what it asks for (device/nlu/question.py).
         question = read_question(text, rec.language, self._recognizer.names.named_in)
+        if rec.intent == "unknown":  # "ska Anna ha nån Alvedon?": a medicine off her list
+            rec = medicine_reading(question) or rec
         if rec.intent == "unknown":  # the nearest template sentences, the records (readers.py)
             rec, said_back = read_unknown(
                 question, rec, self._similar, self._recognizer, self.care, self._settings, llm_ms

@@ -20,6 +20,7 @@ from device.answers.phrases import capitalize, say
 from device.answers.records import client_sentences
 from device.answers.schedule import day_visits
 from device.care.model import Client, Medication
+from device.nlu.drugs import in_class
 from device.nlu.recognizer import Recognition
 from device.nlu.text import normalize
 
@@ -121,8 +122,12 @@ def medication(ask: Ask, rec: Recognition) -> Reply:
                 )
             else:
                 text = say(ask.lang, "no_such_medication", name=client.full_name, medicine=wanted)
+            text += _the_list(ask, meds)
             return cite.reply(verify(text, ask), must_verify=True, outcome="must_verify")
         meds = chosen
+    drug_class = rec.slots.get("drug_class")
+    if isinstance(drug_class, str):  # "hennes blodförtunnande": the orders of that class
+        return _of_class(ask, client, meds, drug_class)
     part = rec.slots.get("part_of_day")
     if isinstance(part, str) and part in _PART_WORDS:  # "vad ska Olle ha för medicin ikväll?"
         meds = _at_part(meds, part) or meds  # none for it: the whole list, each with its time
@@ -137,6 +142,29 @@ def medication(ask: Ask, rec: Recognition) -> Reply:
         items = [_med_text(m) for m in meds]
         text = say(ask.lang, "medication", name=client.full_name, text=sentences(items))
     return cite.reply(verify(text, ask), must_verify=True, outcome="must_verify")
+
+
+def _the_list(ask: Ask, meds: list[Medication]) -> str:
+    """ " På listan står: Waran: …": what the list holds, said beside a medicine not on it."""
+    if not meds:
+        return ""
+    return " " + say(ask.lang, "on_the_list", text=sentences([_med_text(m) for m in meds]))
+
+
+def _of_class(ask: Ask, client: Client, meds: list[Medication], key: str) -> Reply:
+    """The orders of a class by the table in device/nlu/drugs.py, as recorded; none of it on the
+    list, the list is said and the device says it does not know (never "she takes none")."""
+    cite = Cite()
+    chosen = [m for m in meds if in_class(m.name, key)]
+    cite.add(*(m.ref for m in chosen or meds), client.ref)
+    kind = say(ask.lang, f"drug_{key}")
+    if chosen:
+        items = sentences([_med_text(m) for m in chosen])
+        text = say(ask.lang, "medication_of_class", name=client.full_name, kind=kind, text=items)
+        return cite.reply(verify(text, ask), must_verify=True, outcome="must_verify")
+    text = say(ask.lang, "no_medication_of_class", name=client.full_name, kind=kind)
+    text += _the_list(ask, meds)
+    return cite.reply(verify(text, ask), must_verify=True, outcome="unknown")
 
 
 def _for_symptom(ask: Ask, client: Client, meds: list[Medication], symptom: str) -> Reply:
