@@ -18,7 +18,7 @@ from device.answers.redact import code_tokens, redact
 from device.care.model import CareData
 from device.care.store import CareStore
 from device.nlu.agreement import agrees, answers_what_is_asked
-from device.nlu.clauses import asked_alone, clause_reading, left_behind
+from device.nlu.clauses import in_parts, left_behind
 from device.nlu.drugs import medicine_reading
 from device.nlu.followup import new_question
 from device.nlu.llm import LlmFallback, read_within_budget
@@ -193,8 +193,8 @@ class Assistant:
             rec = whom_to_call(text, rec.language) or rec
         heard = text  # the names are vetted against all of it, not just the part read
         if rec.intent == "unknown" and given is None:  # "Okej, klar hos Anna. Vem är nästa?"
-            found = clause_reading(text, self._read, self._recognizer.names.named_in)
-            text, rec = found or (asked_alone(text, self._recognizer.names.named_in) or text, rec)
+            found = in_parts(text, self._read, self._recognizer.names.named_in, self._given)
+            text, rec = (found[0], found[1] or rec) if found else (text, rec)
         # Read once: its words, the clients it names, what it asks for (device/nlu/question.py).
         question = read_question(text, rec.language, self._recognizer.names.named_in)
         if rec.intent == "unknown":  # "ska Anna ha nån Alvedon?": a medicine off her list
@@ -316,6 +316,10 @@ class Assistant:
         if rec.intent == "unknown":
             meaning = ("unknown", normalize(text))
         return self._signals.asked(rec.intent, meaning, answered, now)
+
+    def _given(self, ref: str) -> str | None:
+        client = self.care.client(ref)
+        return client.given if client else None
 
     def _read(self, text: str) -> Recognition:
         return self._recognizer.recognize(

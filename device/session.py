@@ -28,6 +28,7 @@ _NO_FOCUS = frozenset(
     {"unknown", "confirm", "deny", "repeat", "feedback", "help", "escalation", "choose_client"}
 )
 _NUMBER = frozenset({"nummer", "numret", "telefon", "telefonnummer", "number", "phone"})
+_CALL = frozenset({"ring", "ringa", "nå", "call", "reach", "kontakta", "contact"})
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,14 @@ def vet_reading(
         return unknown, False, Note("nobody_named", mention.said.title())
     if vetting.verdict == "person" and mention is not None:
         contact = Recognition("contact", rec.language, {"person": mention.refs})
-        if rec.intent in CLIENT_FACTS | {"unknown"} and rec.intent != "relative_phone":
+        asks_number = bool(set(normalize(text).split()) & (_NUMBER | _CALL))
+        if (
+            rec.intent in CLIENT_FACTS | {"unknown"}
+            and rec.intent != "relative_phone"
+            and not (
+                asks_number  # "Jag måste nå Maria Ek, vilket nummer har hon?": her number, asked
+            )
+        ):
             who = care.person_name(mention.refs[0]) if len(mention.refs) == 1 else None
             # Asked a client's fact, she hears who the person is, not their phone number:
             # nothing she did not ask for is said (data minimised), and the question is missed.

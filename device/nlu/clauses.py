@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from device.nlu.days import find_day
+from device.nlu.followup import refers, substitute
 from device.nlu.people import CLIENT_FACTS
 from device.nlu.recognizer import Recognition
 from device.nlu.situations import HEALTH_EVENT
@@ -67,6 +68,8 @@ def parts(text: str) -> list[tuple[str, str, str]]:
     for i, sentence in enumerate(sentences):
         others = " ".join(sentences[:i] + sentences[i + 1 :])
         clauses = [c.strip() for c in _CLAUSES.split(sentence) if c and c.strip()]
+        if len(clauses) > 1:  # "Where am I off to next, and when?": the sentence whole too
+            found.append((sentence, others, ""))
         for j, clause in enumerate(clauses):
             beside = " ".join(clauses[:j] + clauses[j + 1 :])
             words = clause.split()
@@ -199,3 +202,59 @@ def asked_alone(text: str, named_in: Callable[[str], Sequence[str]]) -> str | No
     beside = normalize(" ".join(s for s in sentences if s is not asking[0]))
     changes = _ASKS.search(beside) or _names_a_day(beside) or HEALTH_EVENT.search(beside)
     return None if changes or named_in(beside) else asking[0]
+
+
+_MATTERS = re.compile(
+    rf"{HEALTH_EVENT.pattern}|sore|ache|värk|ostadig|unsteady|yr\b|dizzy|allerg|inte|not\b"
+)
+# "Bertils dotter ringde, vad är hennes nummer?": "hennes" is the daughter's, not Bertil's.
+_SOMEONE_ELSE = re.compile(
+    r"\b(dotter|dottern|son|sonen|fru|frun|make|maken|man|mannen|sambo|syster|systern|bror|"
+    r"brodern|mamma|pappa|barn|barnen|granne|grannen|anhörig\w*|släkt\w*|kollega\w*|"
+    r"daughter|son|wife|husband|partner|sister|brother|mother|father|neighbou?r|relative|"
+    r"colleague)\b"
+)
+
+
+def said_before(
+    text: str, named_in: Callable[[str], Sequence[str]], given: Callable[[str], str | None]
+) -> str | None:
+    """ "Anna rör sig ostadigt idag, är det nåt jag ska tänka på när hon går runt?": the last
+    sentence (or clause) refers ("hon", "där") to the one client the words before it name, and
+    to no one else: that sentence with her name put in, as a follow-up would be. None else."""
+    sentences = [m.group(0).strip() for m in _SENTENCE.finditer(text) if m.group(0).strip()]
+    if len(sentences) < 2:
+        sentences = [c for c in _CLAUSES.split(text) if c and c.strip()]
+    if len(sentences) < 2:
+        return None
+    last, before = sentences[-1], " ".join(sentences[:-1])
+    if named_in(last) or not refers(last) or _SOMEONE_ELSE.search(normalize(before)):
+        return None
+    # The words before only say who: no question of their own ("Vad gillar Leila? … med
+    # henne"), nothing that changes what is asked ("her back is really sore").
+    aside = normalize(before)
+    if "?" in before or _ASKS.search(aside) or _MATTERS.search(aside):
+        return None
+    clients = set(named_in(before))
+    name = given(next(iter(clients))) if len(clients) == 1 else None
+    return substitute(last, name, name) if name else None
+
+
+def in_parts(
+    text: str,
+    read: Callable[[str], Recognition],
+    named_in: Callable[[str], Sequence[str]],
+    given: Callable[[str], str | None],
+) -> tuple[str, Recognition | None] | None:
+    """A question no template reads whole, read in its parts: the part a template reads
+    (``clause_reading``), the last sentence with the client said before it put in
+    (``said_before``), or the one sentence that asks (``asked_alone``) with no reading yet."""
+    found = clause_reading(text, read, named_in)
+    if found is not None:
+        return found
+    leaning = said_before(text, named_in, given)
+    reading = read(leaning) if leaning else None
+    if leaning and reading is not None and reading.intent not in _NOT_A_QUESTION:
+        return leaning, reading  # else the readers of meaning have all of it, as before
+    alone = asked_alone(text, named_in)
+    return (alone, None) if alone else None
