@@ -15,7 +15,7 @@ from device.answers.ask import Ask
 from device.answers.visitors import visit_worker
 from device.assistant import Assistant
 from device.care.fhir_import import parse_bundle
-from device.nlu.clauses import clause_reading, standing_at
+from device.nlu.clauses import clause_reading, said_before, standing_at
 from device.nlu.recognizer import Recognition, Templates
 from device.nlu.text import normalize
 from device.settings import Settings
@@ -246,3 +246,68 @@ def test_property_a_tag_at_the_end_changes_nothing(text: str, tag: str) -> None:
     plain = normalize(text)
     if plain and normalize(plain) == plain:  # no tag of its own
         assert normalize(f"{text}{tag}?") == normalize(plain)
+
+
+# A question leaning on the client named just before it, in the same breath.
+def _given(ref: str) -> str | None:
+    return {"Patient/p-greta": "Greta", "Patient/p-anna": "Anna"}.get(ref)
+
+
+@pytest.mark.parametrize(
+    ("text", "leaning"),
+    [
+        ("Greta är trött idag, vad ska jag göra hos henne?", "vad ska jag göra hos greta"),
+        ("Anna verkar glad. Vad är hennes adress?", "vad är annas adress"),
+    ],
+)
+def test_a_question_referring_to_the_client_said_before_it_has_her_name(
+    text: str, leaning: str
+) -> None:
+    assert said_before(text, _named, _given) == leaning
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Gretas dotter ringde, vad är hennes nummer?",  # the daughter's, not Greta's
+        "Vad gillar Greta? Vill ha nåt att prata om med henne.",  # the question came first
+        "Greta har ont i ryggen, vad kan hon ta?",  # the pain changes what is asked
+        "Greta och Anna är ute, var är hon?",  # which one?
+        "Vad ska jag göra hos henne?",  # nobody said before
+    ],
+)
+def test_nothing_but_the_one_client_said_before_is_put_in(text: str) -> None:
+    assert said_before(text, _named, _given) is None
+
+
+@given(
+    aside=st.sampled_from(
+        ["Greta är trött", "Gretas son ringde", "Greta ramlade", "Anna och Greta väntar", "okej"]
+    ),
+    ask=st.sampled_from(["vad ska jag göra hos henne", "var bor hon", "vad tycker hon om"]),
+)
+def test_property_the_name_put_in_is_only_ever_the_one_client_said_alone(
+    aside: str, ask: str
+) -> None:
+    leaning = said_before(f"{aside}. {ask}?", _named, _given)
+    if leaning is not None:
+        assert _named(aside) == ["Patient/p-greta"] and "greta" in leaning
+
+
+def test_a_colleagues_number_asked_for_is_said(settings: Settings, templates: Templates) -> None:
+    turn = _assistant(settings, templates, SECOND, "").ask(
+        "Jag måste nå Maria Ek, vilket nummer har hon?", now=NOON
+    )
+    assert "700 00 01" in turn.answer and turn.sources == ("Practitioner/w-maria",), turn.answer
+    code = _assistant(settings, templates, SECOND, "").ask("vad är koden till Maria Ek", now=NOON)
+    assert "700" not in code.answer and not code.gated  # a code asked: who she is, no more
+
+
+def test_a_sentence_with_a_comma_is_read_whole_beside_a_statement(
+    settings: Settings, templates: Templates
+) -> None:
+    turn = _assistant(settings, templates, SECOND, "").ask(
+        "Just finished cleaning at Ahmed's. Where am I off to next, and when?",
+        now=datetime(2026, 11, 25, 10, 0, tzinfo=TZ),
+    )
+    assert turn.intent == "next_visit" and "Karl" in turn.answer, turn.answer
