@@ -156,11 +156,17 @@ def _of_class(ask: Ask, client: Client, meds: list[Medication], key: str) -> Rep
     list, the list is said and the device says it does not know (never "she takes none")."""
     cite = Cite()
     chosen = [m for m in meds if in_class(m.name, key)]
-    cite.add(*(m.ref for m in chosen or meds), client.ref)
+    cite.add(*(m.ref for m in meds), client.ref)
     kind = say(ask.lang, f"drug_{key}")
-    if chosen:
+    if not meds:
+        text = say(ask.lang, "no_medication", name=client.full_name)
+        return cite.reply(verify(text, ask), must_verify=True, outcome="unknown")
+    if chosen:  # the rest of the list beside: nothing on it is hidden by the table
         items = sentences([_med_text(m) for m in chosen])
         text = say(ask.lang, "medication_of_class", name=client.full_name, kind=kind, text=items)
+        rest = [_med_text(m) for m in meds if m not in chosen]
+        if rest:
+            text += " " + say(ask.lang, "also_on_the_list", text=sentences(rest))
         return cite.reply(verify(text, ask), must_verify=True, outcome="must_verify")
     text = say(ask.lang, "no_medication_of_class", name=client.full_name, kind=kind)
     text += _the_list(ask, meds)
