@@ -103,3 +103,10 @@ def test_property_a_class_cites_only_her_orders_and_says_only_those_of_it(
 def test_property_every_name_of_the_table_is_found_where_said(name: str, before: str) -> None:
     assert drugs_named(f"{before} {name} idag") == [name]
     assert classes_named(f"{before} {name} idag") == []
+
+
+def test_every_class_asked_for_can_be_said_in_both_languages() -> None:
+    from device.nlu.drugs import _CLASS_SAID, CLASS_NAMES
+
+    for lang in ("sv", "en"):
+        assert set(_CLASS_SAID) <= set(CLASS_NAMES[lang]), lang

@@ -20,7 +20,7 @@ from device.answers.phrases import capitalize, say
 from device.answers.records import client_sentences
 from device.answers.schedule import day_visits
 from device.care.model import Client, Medication
-from device.nlu.drugs import in_class
+from device.nlu.drugs import CLASS_NAMES, in_class
 from device.nlu.recognizer import Recognition
 from device.nlu.text import normalize
 
@@ -157,7 +157,7 @@ def _of_class(ask: Ask, client: Client, meds: list[Medication], key: str) -> Rep
     cite = Cite()
     chosen = [m for m in meds if in_class(m.name, key)]
     cite.add(*(m.ref for m in meds), client.ref)
-    kind = say(ask.lang, f"drug_{key}")
+    kind = CLASS_NAMES[ask.lang].get(key, key)
     if not meds:
         text = say(ask.lang, "no_medication", name=client.full_name)
         return cite.reply(verify(text, ask), must_verify=True, outcome="unknown")

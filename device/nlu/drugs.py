@@ -72,6 +72,27 @@ _KINDS = {
     "inhaler": "inhalator",
 }
 _SAID = sorted([*DRUG_NAMES, *_KINDS], key=len, reverse=True)
+# How a class is said in an answer.
+CLASS_NAMES = {
+    "sv": {
+        "blood_thinner": "blodförtunnande",
+        "painkiller": "smärtstillande",
+        "diuretic": "vätskedrivande",
+        "sleeping_pill": "sömnmedel",
+        "sedative": "lugnande",
+        "laxative": "laxerande",
+        "blood_pressure": "blodtrycksmedicin",
+    },
+    "en": {
+        "blood_thinner": "blood thinners",
+        "painkiller": "painkillers",
+        "diuretic": "diuretics",
+        "sleeping_pill": "sleeping pills",
+        "sedative": "sedatives",
+        "laxative": "laxatives",
+        "blood_pressure": "blood pressure medicines",
+    },
+}
 _DRUG = re.compile(r"\b(" + "|".join(_SAID) + r")\b")
 _CLASS = {key: re.compile(rf"\b({said})\b") for key, said in _CLASS_SAID.items()}
 
