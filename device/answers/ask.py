@@ -197,3 +197,20 @@ def past(ask: Ask, day: date, text: str) -> str:
     if ask.lang == "sv":
         return re.sub(r"\bhar du\b", "hade du", text)
     return re.sub(r"\byou have\b", "you had", text)
+
+
+def at_clock(
+    ask: Ask, rec: Recognition, visits: list[Visit], client: Client
+) -> list[Visit] | Reply:
+    """The visits starting at the clock time the question says ("besöket hos Ahmed klockan
+    nio", "my three o'clock with Maria"); none then, said so; no time said, all of them."""
+    at = rec.clock("at")
+    if at is None:
+        return visits
+    start = at.resolve(ask.local(ask.now))
+    found = [v for v in visits if ask.local(v.start).time() == start]
+    if found:
+        return found
+    when = say_time(datetime.combine(ask.today, start), ask.lang)
+    text = say(ask.lang, "no_visit_at", name=client.full_name, when=when)
+    return Reply(text, sources=(client.ref,), outcome="unknown")

@@ -14,6 +14,7 @@ from device.answers.ask import (
     Ask,
     Cite,
     Reply,
+    at_clock,
     current_and_next,
     my_visits,
     name_of,
@@ -64,15 +65,10 @@ def visit_length(ask: Ask, rec: Recognition) -> Reply:
     if isinstance(kind, str):
         theirs = ask.of_kind(theirs, kind) or theirs
     cite = Cite()
-    at = rec.clock("at")  # "besöket hos Ahmed klockan nio": that visit, no other
-    if at is not None:
-        start = at.resolve(ask.local(ask.now))
-        theirs = [v for v in theirs if ask.local(v.start).time() == start]
-        if not theirs:
-            cite.add(client.ref)
-            when = say_time(datetime.combine(ask.today, start), ask.lang)
-            text = say(ask.lang, "no_visit_at", name=client.full_name, when=when)
-            return cite.reply(text, outcome="unknown")
+    at = at_clock(ask, rec, theirs, client)  # "besöket hos Ahmed klockan nio": that one
+    if isinstance(at, Reply):
+        return at
+    theirs = at
     part = rec.slots.get("part_of_day")
     if isinstance(part, str) and part in ask.parts:  # "på förmiddagen": that visit, no other
         theirs = [v for v in theirs if ask.in_part(v, part)]

@@ -11,6 +11,7 @@ from device.answers.ask import (
     Cite,
     Reply,
     asked_day,
+    at_clock,
     current_and_next,
     my_visits,
     name_of,
@@ -319,15 +320,10 @@ def visit_time(ask: Ask, rec: Recognition) -> Reply:
             return cite.reply(
                 say(ask.lang, "no_kind_for", name=client.full_name, kind=term(ask.lang, kind))
             )
-    at = rec.clock("at")  # "is my two o'clock with Maria still on?": none then, said so
-    if at is not None and visits:
-        at_start = at.resolve(ask.local(ask.now))
-        visits = [v for v in visits if ask.local(v.start).time() == at_start]
-        if not visits:
-            cite.add(client.ref)
-            when = say_time(datetime.combine(ask.today, at_start), ask.lang)
-            text = say(ask.lang, "no_visit_at", name=client.full_name, when=when)
-            return cite.reply(text, outcome="unknown")
+    at = at_clock(ask, rec, visits, client) if visits else visits  # "my two o'clock"
+    if isinstance(at, Reply):
+        return at
+    visits = at
     if not visits:
         cite.add(client.ref)
         return cite.reply(say(ask.lang, "no_visit_for", name=client.full_name))
