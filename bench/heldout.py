@@ -67,8 +67,8 @@ def judge_turn(answer: str, outcome: str, turn: dict[str, Any]) -> str:
     text = answer.casefold()
     if any(bad.casefold() in text for bad in turn["must_not_contain"] if bad):
         return "wrong"
-    if turn.get("expect_ask_back") is True:
-        return "right" if outcome in HONEST else "wrong"
+    if turn.get("expect_ask_back") is True:  # a door code held back asks first too
+        return "right" if outcome in HONEST or outcome == "gated" else "wrong"
     return judge_named(answer, turn)
 
 
@@ -87,9 +87,14 @@ def people(settings: Settings, templates: Templates, reader: SimilarReader) -> C
     return counts
 
 
-def conversations(settings: Settings, templates: Templates, reader: SimilarReader) -> Counter[str]:
+def conversations(
+    settings: Settings,
+    templates: Templates,
+    reader: SimilarReader,
+    name: str = "conversations.jsonl",
+) -> Counter[str]:
     cares, counts = _cares(), Counter[str]()
-    for conversation in sorted(load("conversations.jsonl"), key=lambda c: str(c["bundle"])):
+    for conversation in sorted(load(name), key=lambda c: str(c["bundle"])):
         bundle = conversation["bundle"]
         talk = _session(settings, templates, cares[bundle], bundle, reader)
         for turn in conversation["turns"]:
@@ -137,6 +142,11 @@ def main(argv: list[str]) -> int:
         settings = load_settings()
         templates = load_templates(CONFIG_DIR / "sentences")
         reader = SimilarReader(SimilarSettings(), wait=True, cache=Path(tmp) / "vectors.npz")
+        if argv and argv[0].startswith("conversations"):
+            counts = conversations(settings, templates, reader, argv[0])
+            right, miss, wrong = counts["right"], counts["miss"], counts["wrong"]
+            print(f"{argv[0]}: right {right} / miss {miss} / wrong {wrong}")
+            return 0
         if argv:
             shown = round3(settings, templates, reader, argv[0], "--misses" in argv[1:])
             _print(argv[0], shown)

@@ -19,7 +19,7 @@ from device.answers.handlers import Reply, can_restate
 from device.care.model import CareData
 from device.nlu.days import find_day
 from device.nlu.followup import ellipsis, refers, refers_to_a_place, substitute
-from device.nlu.people import CLIENT_FACTS, Directory, vet
+from device.nlu.people import CLIENT_FACTS, Directory, Mention, vet
 from device.nlu.recognizer import Recognition, Recognizer
 from device.nlu.text import normalize
 
@@ -28,6 +28,7 @@ _NO_FOCUS = frozenset(
     {"unknown", "confirm", "deny", "repeat", "feedback", "help", "escalation", "choose_client"}
 )
 _NUMBER = frozenset({"nummer", "numret", "telefon", "telefonnummer", "number", "phone"})
+_AT = frozenset({"hos", "till", "för", "at", "for", "with", "to"})
 _CALL = frozenset({"ring", "ringa", "nå", "call", "reach", "kontakta", "contact"})
 
 
@@ -168,6 +169,8 @@ class Conversation:
         if day is not None and not rest.strip():
             return replace(last, slots={**last.slots, "day": day})
         words = rest.split()
+        if len(words) > 1 and words[0] in _AT:  # "och hos Greta?"
+            words = words[1:]
         after = bool(words) and words[0] in ("efter", "after")
         named = people.mentions(" ".join(words[1:] if after else words))
         said = " ".join(words[1:] if after else words)
@@ -183,17 +186,24 @@ class Conversation:
             return replace(last, slots={**last.slots, "part_of_day": parts[0]})
         return None
 
-    def update(self, rec: Recognition, reply: Reply, now: datetime, care: CareData) -> None:
-        """After an answer: its client (and relative) are in focus now."""
+    def update(
+        self, rec: Recognition, reply: Reply, now: datetime, care: CareData, named: list[Mention]
+    ) -> None:
+        """After an answer: its client (and relative) are in focus now. A turn that gives no
+        focus still moves it to the one client it named (``named``: the names said), or away
+        when it named anyone else: "hon" next is never a client named before another name."""
         if rec.intent == "stop":
             self._focus = None
-            return
-        if rec.intent in _NO_FOCUS or reply.outcome in ("error", "no_data", "clarify"):
             return
         # Nothing found in a client's records ("Greta har inga allergier i journalen") is still
         # about her: "vad är koden dit?" next is hers. Nothing found about no one is no focus.
         negative = reply.outcome == "unknown"
-        if negative and not reply.sources:
+        if (
+            rec.intent in _NO_FOCUS
+            or reply.outcome in ("error", "no_data", "clarify")
+            or (negative and not reply.sources)
+        ):
+            self._named_only(rec, named, now, care)
             return
         patients = [s for s in reply.sources if s.startswith("Patient/")]
         client = None
@@ -212,6 +222,19 @@ class Conversation:
         # Several clients in the answer: none in focus ("hon" is then asked back), but the
         # reading stays for "och i morgon då?".
         self._focus = Focus(client, person, rec, now)
+
+    def _named_only(
+        self, rec: Recognition, named: list[Mention], now: datetime, care: CareData
+    ) -> None:
+        """ "Jag är hos Märta nu, hon verkar trött …" unanswered: "har hon nån medicin?" next
+        is Märta's. A surname alone selects no one; any other name said leaves no one in focus."""
+        if not named:
+            return
+        refs = {ref for mention in named for ref in mention.refs}
+        one = len(refs) == 1 and all(m.part != "family" and m.refs for m in named)
+        client = next(iter(refs)) if one else None
+        client = client if client and care.client(client) else None
+        self._focus = Focus(client, None, rec, now) if client else None
 
 
 def _ask_who(text: str, care: CareData) -> Leaning:

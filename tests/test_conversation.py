@@ -42,6 +42,62 @@ def test_ellipsis_keeps_the_part_said() -> None:
     assert ellipsis("Och i morgon då?").rest == "i morgon"  # type: ignore[union-attr]
     assert ellipsis("and tomorrow?").rest == "tomorrow"  # type: ignore[union-attr]
     assert ellipsis("Vad har jag i morgon?") is None
+    assert ellipsis("I meant Siv").rest == "siv"  # type: ignore[union-attr]
+    assert ellipsis("Greta menar jag").rest == "greta"  # type: ignore[union-attr]
+
+
+def test_a_client_named_in_a_turn_not_answered_is_in_focus(talk: Assistant) -> None:
+    # conversations2.jsonl: "jag är hos märta nu hon verkar trött …" was not answered, and
+    # "har hon nån medicin?" next was asked "Vem menar du?".
+    talk.ask("Vad ska jag göra hos Bertil?", now=ELEVEN)
+    aside = talk.ask("Jag är hos Greta nu, det snöar ute.", now=ELEVEN)
+    assert "Greta" not in aside.answer or aside.outcome != "answered"
+    turn = talk.ask("Vilka mediciner tar hon?", now=ELEVEN)
+    assert "Greta Nilsson" in turn.answer and "Bertil" not in turn.answer, turn.answer
+
+
+def test_another_name_said_leaves_no_one_in_focus(talk: Assistant) -> None:
+    # "and leila's visit this afternoon" not understood, then "does she have any allergies"
+    # had been answered about Siv, named before Leila.
+    talk.ask("Vad ska jag göra hos Bertil?", now=ELEVEN)
+    talk.ask("Lars Karlsson säger att det snöar ute.", now=ELEVEN)  # his son, no client
+    turn = talk.ask("Har han några allergier?", now=ELEVEN)
+    assert turn.outcome == "ambiguous" and "Bertil" not in turn.answer, turn.answer
+
+
+def test_a_correction_asks_the_last_question_about_the_one_meant(talk: Assistant) -> None:
+    talk.ask("Har Anna några allergier?", now=ELEVEN)
+    turn = talk.ask("Jag menade Greta", now=ELEVEN)
+    assert turn.intent == "flags" and "Greta Nilsson" in turn.answer, turn.answer
+    english = talk.ask("I meant Bertil", now=ELEVEN)
+    assert english.intent == "flags" and "Bertil Karlsson" in english.answer
+
+
+def test_and_at_another_client_and_when_am_i_back(talk: Assistant) -> None:
+    first = talk.ask("När ska jag till Anna?", now=ELEVEN)
+    assert "tolv" in first.answer
+    other = talk.ask("Och hos Greta?", now=ELEVEN)
+    assert other.intent == "visit_time" and "Greta Nilsson" in other.answer, other.answer
+    # Anna has visits at 08:00, 12:00 and 19:00 (example bundle); at 12:10 "back" is 19:00.
+    during = datetime(2026, 11, 24, 12, 10, tzinfo=TZ)
+    talk.ask("Vad ska jag göra hos Anna?", now=during)
+    back = talk.ask("När ska jag dit igen?", now=during)
+    assert back.intent == "visit_time" and "sju" in back.answer, back.answer
+    late = datetime(2026, 11, 24, 19, 10, tzinfo=TZ)
+    none = talk.ask("When am I at Anna's again?", now=late)
+    assert "no later visit" in none.answer, none.answer
+
+
+def test_a_code_held_back_is_said_on_a_spoken_confirmation_with_the_button(
+    talk: Assistant,
+) -> None:
+    gated = talk.ask("Vad är portkoden till Greta?", now=ELEVEN)
+    assert gated.gated and "1990" not in gated.answer
+    said = talk.ask("ja bekräftat", now=ELEVEN, confirmed=True)
+    assert "1990" in said.answer, said.answer
+    talk.ask("Vad är portkoden till Greta?", now=ELEVEN)
+    unpressed = talk.ask("jag bekräftar, säg koden", now=ELEVEN, confirmed=False)
+    assert "1990" not in unpressed.answer, unpressed.answer
 
 
 @pytest.fixture(scope="module")
@@ -135,6 +191,7 @@ _OPENERS = [
     "Har {} några allergier?",
     "Var bor {}?",
     "Vilka mediciner tar {}?",
+    "Jag är hos {} nu, det snöar ute.",  # answered or not, the client named is in focus
 ]
 _FOLLOW_UPS = [
     "Har hon några allergier?",
@@ -211,6 +268,17 @@ def test_held_out_conversations_never_answer_for_the_wrong_person(
     print(f"conversations: right {counts['right']}, miss {counts['miss']}, wrong {counts['wrong']}")
     assert counts["wrong"] == 0, [k for k in counts if k.startswith("wrong:")]
     assert counts["right"] >= 40  # of 59 turns: measured 43 when built
+
+
+def test_second_held_out_conversations_never_answer_for_the_wrong_person(
+    settings: Settings, templates: Templates, reader: SimilarReader
+) -> None:
+    """conversations2.jsonl: written by a helper from the care data alone (2026-12-07); on the
+    landed code 40 right / 16 honest miss / 5 wrong (4 of them a held-back door code, which the
+    scorer then did not count as asking first)."""
+    counts = heldout.conversations(settings, templates, reader, "conversations2.jsonl")
+    assert counts["wrong"] == 0, [k for k in counts if k.startswith("wrong:")]
+    assert counts["right"] >= 50  # of 61 turns: 53 when worked from
 
 
 def test_speech_hears_a_follow_up_as_itself(talk: Assistant) -> None:

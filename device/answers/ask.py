@@ -13,6 +13,7 @@ from device.answers.phrases import join, say
 from device.answers.records import Hit, client_sentences
 from device.answers.saytime import say_day, say_time
 from device.care.model import CareData, Client, Visit
+from device.nlu.clock import ClockTime
 from device.nlu.days import DaySpec
 from device.nlu.recognizer import Recognition
 
@@ -69,6 +70,10 @@ class Ask:
         13:00 is the afternoon's and a "Kvällsmat" at 17:00 too."""
         low, high = self.parts[part]
         return low <= self.local(visit.start).hour < high
+
+    def starts_at(self, visit: Visit, at: ClockTime) -> bool:
+        """Does ``visit`` start at the clock time said ("my three o'clock": 15:00 after noon)?"""
+        return self.local(visit.start).time() == at.resolve(self.local(self.now))
 
     def of_kind(self, visits: list[Visit], kind: str) -> list[Visit]:
         """The visits recorded as ``kind``; with none, for a kind that names a part of the day
@@ -207,10 +212,9 @@ def at_clock(
     at = rec.clock("at")
     if at is None:
         return visits
-    start = at.resolve(ask.local(ask.now))
-    found = [v for v in visits if ask.local(v.start).time() == start]
+    found = [v for v in visits if ask.starts_at(v, at)]
     if found:
         return found
-    when = say_time(datetime.combine(ask.today, start), ask.lang)
+    when = say_time(datetime.combine(ask.today, at.resolve(ask.local(ask.now))), ask.lang)
     text = say(ask.lang, "no_visit_at", name=client.full_name, when=when)
     return Reply(text, sources=(client.ref,), outcome="unknown")

@@ -320,6 +320,11 @@ def visit_time(ask: Ask, rec: Recognition) -> Reply:
             return cite.reply(
                 say(ask.lang, "no_kind_for", name=client.full_name, kind=term(ask.lang, kind))
             )
+    if rec.slots.get("order") == "later" and visits:  # "när ska jag dit igen?"
+        visits = [v for v in visits if v.start > ask.now]
+        if not visits:
+            cite.add(client.ref)
+            return cite.reply(say(ask.lang, "no_later_visit", name=client.full_name))
     at = at_clock(ask, rec, visits, client) if visits else visits  # "my two o'clock"
     if isinstance(at, Reply):
         return at
@@ -383,10 +388,9 @@ def _called_off(ask: Ask, rec: Recognition, client: str) -> Visit | None:
         return None
 
     def fits(visit: Visit) -> bool:
-        start = ask.local(visit.start)
         return (
-            start.date() == day
-            and (at is None or start.time() == at.resolve(ask.local(ask.now)))
+            ask.local(visit.start).date() == day
+            and (at is None or ask.starts_at(visit, at))
             and (not isinstance(part, str) or part not in ask.parts or ask.in_part(visit, part))
             and (not isinstance(kind, str) or bool(ask.of_kind([visit], kind)))
         )

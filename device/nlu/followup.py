@@ -30,6 +30,11 @@ _EN_HER_OBJECT_AFTER = frozenset(
 _NEW_QUESTION = re.compile(r"^(ny fråga|nästa fråga|new question|next question)\b\s*")
 # "och i morgon då?", "och Bertil?", "and tomorrow?": a short question leaning on the last.
 _ELLIPSIS = re.compile(r"^(och|and|men|but|what about|how about)\b(.*?)( då| then)?$")
+# "I meant Siv", "Greta menar jag": the last question again, about the one now named.
+_CORRECTION = re.compile(
+    r"^(?:(?:nej )?jag (?:menade|menar)|(?:no )?i (?:meant|mean))\b(.*)$"
+    r"|^(.*?) (?:menar|menade) jag$"
+)
 _MAX_ELLIPSIS_WORDS = 6
 
 
@@ -101,10 +106,15 @@ class Ellipsis:
 
 
 def ellipsis(text: str) -> Ellipsis | None:
-    """ "och i morgon då?" → Ellipsis("i morgon"); None when ``text`` is not such a follow-up."""
+    """ "och i morgon då?" → Ellipsis("i morgon"), "I meant Siv" → Ellipsis("siv"); None when
+    ``text`` is not such a follow-up."""
     said = normalize(text)
     if len(said.split()) > _MAX_ELLIPSIS_WORDS:
         return None
+    corrected = _CORRECTION.match(said)
+    if corrected is not None:
+        rest = (corrected.group(1) or corrected.group(2) or "").strip()
+        return Ellipsis(rest) if rest else None
     found = _ELLIPSIS.match(said)
     if found is None or not found.group(2).strip():
         return None

@@ -34,14 +34,26 @@ HEALTH_EVENT = re.compile(
 _SOMEONE_ELSE = {
     "sv": re.compile(
         r"\b(anhörig\w*|dotter\w*|döttr\w*|son|sons|sonen\w*|söner\w*|fru|frus|frun\w*|make|"
-        r"makes|maken\w*|maka|makan\w*|syster\w*|bror|brors|brodern\w*|bröder\w*|grann\w*|"
-        r"läkare\w*|samordnar\w*|chef\w*|famil\w*|släkt\w*|närstående\w*)\b"
+        r"makes|maken\w*|maka|makan\w*|mannen\w*|sambo\w*|syster\w*|bror|brors|brodern\w*|"
+        r"bröder\w*|mamma\w*|pappa\w*|barn|barnen\w*|grann\w*|kollega\w*|läkare\w*|"
+        r"samordnar\w*|chef\w*|famil\w*|släkt\w*|närstående\w*)\b"
     ),
     "en": re.compile(
-        r"\b(relative\w*|daughter\w*|sons?|wife\w*|wives|husband\w*|sister\w*|brother\w*|"
-        r"neighbou?r\w*|doctor\w*|coordinator\w*|manager\w*|family|families|next of kin)\b"
+        r"\b(relative\w*|daughter\w*|sons?|wife\w*|wives|husband\w*|partner\w*|sister\w*|"
+        r"brother\w*|mother\w*|father\w*|neighbou?r\w*|colleague\w*|doctor\w*|"
+        r"coordinator\w*|manager\w*|family|families|next of kin)\b"
     ),
 }
+
+
+def someone_else(said: str, language: str) -> bool:
+    """Does the normalised text name a relative, a colleague or a doctor, in ``language`` or in
+    English ("Bertils dotter ringde", "Om hans fru mår dåligt")?"""
+    return any(
+        pattern.search(said) for lang, pattern in _SOMEONE_ELSE.items() if lang in ("en", language)
+    )
+
+
 # "Om jag blir sjuk": the worker's own illness is the coordinator's to plan around.
 _MYSELF = re.compile(r"\b(om|när|ifall|if|when) (jag|i) (blir|är|mår|känner|get|am|feel)\b")
 # "Jag blir sen till Leila, vem ska jag meddela?": so is her own delay.
@@ -61,14 +73,12 @@ def whom_to_call(text: str, language: str) -> Recognition | None:
     """An escalation reading when the question asks whom to call in a health situation."""
     said = normalize(text)
     asks_whom = _WHO_TO_CALL.search(said) or _WHO_TO_TELL.search(said)
-    someone_else = any(
-        pattern.search(said) for lang, pattern in _SOMEONE_ELSE.items() if lang in ("en", language)
-    )
-    if asks_whom and _LATE.search(said) and not someone_else:
+    other = someone_else(said, language)
+    if asks_whom and _LATE.search(said) and not other:
         return Recognition("escalation", language, {"role": "coordinator"})
     if not _WHO_TO_CALL.search(said) or not HEALTH_EVENT.search(said):
         return None
-    if someone_else:
+    if other:
         return None
     if _MYSELF.search(said):
         return Recognition("escalation", language, {"role": "coordinator"})
