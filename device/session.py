@@ -12,6 +12,7 @@ against the names the question said.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -28,6 +29,8 @@ _NO_FOCUS = frozenset(
     {"unknown", "confirm", "deny", "repeat", "feedback", "help", "escalation", "choose_client"}
 )
 _NUMBER = frozenset({"nummer", "numret", "telefon", "telefonnummer", "number", "phone"})
+# A role named before "her": the pronoun is the nurse's or the coordinator's, not a client's.
+_ROLE = re.compile(r"sjuksköt|sköterska|samordn|\bnurse|coordinator", re.IGNORECASE)
 _AT = frozenset({"hos", "till", "för", "at", "for", "with", "to"})
 _CALL = frozenset({"ring", "ringa", "nå", "call", "reach", "kontakta", "contact"})
 
@@ -117,18 +120,19 @@ class Conversation:
         """``text`` with its follow-up words replaced by the client or person in focus. A
         question that names someone itself ("when does Olof take his Donepezil?") keeps its
         words: "his" is Olof's."""
-        if not self._window or not refers(text) or people.mentions(text):
-            return Leaning(text)
+        if not self._window or not refers(text) or people.mentions(text) or _ROLE.search(text):
+            return Leaning(text)  # "I need to call the nurse, what's her number?": the nurse's
         focus = self._focus
+        words = set(normalize(text).split())
+        if focus and focus.person and words & (_NUMBER | _CALL) and not refers_to_a_place(text):
+            reading = Recognition("contact", focus.reading.language, {"person": (focus.person,)})
+            stale = now - focus.since > self._window
+            return Leaning(text, stale, reading=reading)  # "och hans nummer?" after his son
         if focus is None or focus.client is None:
             return _ask_who(text, care)
         stale = now - focus.since > self._window
         place = care.client(focus.client) if focus.client else None
         person = focus.person if focus.person and not refers_to_a_place(text) else focus.client
-        words = set(normalize(text).split())
-        if focus.person and person == focus.person and words & _NUMBER:
-            reading = Recognition("contact", focus.reading.language, {"person": (focus.person,)})
-            return Leaning(text, stale, reading=reading)  # "och hans nummer?" after his son
         name = _first_name(care, person) if person else None
         if name is None or place is None:
             return _ask_who(text, care)
@@ -204,6 +208,10 @@ class Conversation:
             or (negative and not reply.sources)
         ):
             self._named_only(rec, named, now, care)
+            workers = [ref for ref in reply.sources if ref.startswith("Practitioner/")]
+            if rec.intent == "escalation" and len(workers) == 1:  # "vad har hon för nummer?"
+                client = self._focus.client if self._focus else None
+                self._focus = Focus(client, workers[0], rec, now)
             return
         patients = [s for s in reply.sources if s.startswith("Patient/")]
         client = None
@@ -219,6 +227,10 @@ class Conversation:
             person = next(iter(relatives))
             relative = next((r for r in care.relatives if r.ref == person), None)
             client = relative.client if relative else client
+        workers = [s for s in reply.sources if s.startswith("Practitioner/")]
+        if rec.intent == "contact" and len(workers) == 1 and not relatives:  # "ring henne"
+            person = workers[0]
+            client = self._focus.client if self._focus else None
         # Several clients in the answer: none in focus ("hon" is then asked back), but the
         # reading stays for "och i morgon då?".
         self._focus = Focus(client, person, rec, now)

@@ -64,6 +64,10 @@ def _reading(intent: str, client: str | None = None, **slots: object) -> Recogni
             "Hur länge är jag hos Bertil på eftermiddagen?",
             _reading("visit_length", "Patient/p-bertil", part_of_day="forenoon"),
         ),
+        # A medicine said is not a visit (round16: "när på dan ska siv ta trombylen" had been
+        # answered with her visit's time by the similar reader).
+        ("När på dan ska Greta ta Trombylen?", _reading("visit_time", "Patient/p-greta")),
+        ("Ska Bertil ha sitt blodförtunnande?", _reading("routine", "Patient/p-bertil")),
     ],
 )
 def test_readings_that_answer_another_question_are_refused(
@@ -83,6 +87,7 @@ def test_readings_that_answer_another_question_are_refused(
         ("Vad blir det för väder?", _reading("unknown")),
         ("Vilka väntar på eftermiddagen?", _reading("schedule", part_of_day="afternoon")),
         ("Vilket språk pratar Yusuf?", _reading("notes", "Patient/p-yusuf")),
+        ("När ska Greta ta Trombylen?", _reading("medication", "Patient/p-greta")),
         # A kind of visit names its part; "i morgon" is a day, not the morning.
         (
             "Hur länge håller kvällsbesöket hos Anna på?",

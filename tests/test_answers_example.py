@@ -273,6 +273,20 @@ CASES = [
         ["Talar somaliska", "Yusuf speaks Somali"],
         language="en",
     ),
+    # The language a client speaks: the Patient record's, and the note about it as recorded.
+    Case(
+        "Vilket språk pratar Yusuf?",
+        "notes",
+        ["CarePlan/p-yusuf-plan", YUSUF],
+        ["Yusuf talar somaliska.", "Talar somaliska, förstår enkel svenska."],
+    ),
+    Case(
+        "What language does Bertil speak?",
+        "notes",
+        ["Patient/p-bertil"],
+        ["I find nothing about the language Bertil Karlsson speaks"],
+        language="en",
+    ),
     # flags
     # A negative is said only after every record of hers was read; they are its sources.
     Case(

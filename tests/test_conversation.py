@@ -88,6 +88,18 @@ def test_and_at_another_client_and_when_am_i_back(talk: Assistant) -> None:
     assert "no later visit" in none.answer, none.answer
 
 
+def test_her_after_the_nurse_is_the_nurse(talk: Assistant) -> None:
+    # round16: "i need to call the nurse, what's her number" had been asked "who do you mean?".
+    talk.ask("Vad ska jag göra hos Anna?", now=ELEVEN)
+    turn = talk.ask("I need to call the nurse, what's her number?", now=ELEVEN)
+    assert "Sara Holm" in turn.answer and "031-365 10 99" in turn.answer, turn.answer
+    talk.ask("Vem är sjuksköterska idag?", now=ELEVEN)
+    number = talk.ask("Vad har hon för nummer?", now=ELEVEN)
+    assert number.intent == "contact" and "031-365 10 99" in number.answer, number.answer
+    code = talk.ask("Vad är koden dit?", now=ELEVEN)  # a place: still Anna's, never the nurse's
+    assert code.gated and "Anna Andersson" in code.answer, code.answer
+
+
 def test_a_code_held_back_is_said_on_a_spoken_confirmation_with_the_button(
     talk: Assistant,
 ) -> None:

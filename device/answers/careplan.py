@@ -153,6 +153,8 @@ def notes(ask: Ask, rec: Recognition) -> Reply:
         return client
     if rec.slots.get("brief"):
         return _briefing(ask, client)
+    if rec.slots.get("about") == "language":
+        return _language(ask, client)
     cite = Cite()
     texts: list[str] = []
     for plan in ask.care.careplans_of(client.ref):
@@ -179,6 +181,32 @@ def _speaks(ask: Ask, client: Client) -> str:
     if not spoken:
         return ""
     return say(ask.lang, "speaks", name=client.given, languages=join(ask.lang, spoken))
+
+
+_LANGUAGE = re.compile(r"\b(språk\w*|tolk\w*|language|interpreter)\b")
+
+
+def _of_language(note: str) -> bool:
+    """Does a note speak of language ("Talar finska", "behöver tolk"), not "pratar fotboll"?"""
+    words = set(note.casefold().replace(",", " ").replace(".", " ").split())
+    known = {n.casefold() for names in LANGUAGE_NAMES.values() for n in names.values()}
+    return bool(_LANGUAGE.search(note.casefold()) or words & known)
+
+
+def _language(ask: Ask, client: Client) -> Reply:
+    """ "Vilket språk pratar Leila?": the languages her record lists, and each note about
+    language as recorded ("Talar finska, förstår svenska bra."); neither, said so."""
+    cite = Cite()
+    names = LANGUAGE_NAMES[ask.lang]
+    spoken = [names.get(code.split("-")[0], code) for code in client.languages]
+    noted = [n for p in ask.care.careplans_of(client.ref) for n in p.notes if _of_language(n)]
+    cite.add(*(p.ref for p in ask.care.careplans_of(client.ref) if set(p.notes) & set(noted)))
+    cite.add(client.ref)
+    if not spoken and not noted:
+        return cite.reply(say(ask.lang, "no_language", name=client.full_name), outcome="unknown")
+    said = say(ask.lang, "speaks", name=client.given, languages=join(ask.lang, spoken))
+    body = say(ask.lang, "notes", name=client.full_name, text=sentences(noted)) if noted else ""
+    return cite.reply(" ".join(x for x in (said if spoken else "", body) if x))
 
 
 def _briefing(ask: Ask, client: Client) -> Reply:

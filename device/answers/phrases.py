@@ -134,6 +134,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "notes": "Om {name}: {text}",
         "called": "{name} vill bli kallad {nick}.",
         "speaks": "{name} talar {languages}.",
+        "no_language": "Jag hittar inget om vilket språk {name} talar. Fråga samordnaren.",
         "no_notes": "Det finns inga anteckningar för {name}.",
         "flags": "{name}: {text}",
         "no_flags_allergy": (
@@ -324,6 +325,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "notes": "About {name}: {text}",
         "called": "{name} wants to be called {nick}.",
         "speaks": "{name} speaks {languages}.",
+        "no_language": "I find nothing about the language {name} speaks. Ask the coordinator.",
         "no_notes": "There are no notes for {name}.",
         "flags": "{name}: {text}",
         "no_flags_allergy": (

@@ -16,6 +16,7 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from device.nlu.clock import ClockTime
+from device.nlu.drugs import classes_named, drugs_named
 from device.nlu.known import Known, unheard
 from device.nlu.names import NameIndex
 from device.nlu.question import Question
@@ -207,6 +208,9 @@ def names_client(plain: str, client_ref: str, names: NameIndex, threshold: float
     return any(fuzz.ratio(span, form) >= threshold for span in spans for form in forms)
 
 
+# A medicine said is answered from a client's list or records: "när ska Siv ta Trombylen?" is
+# not her visit's time.
+_ABOUT_MEDICINE = frozenset({"medication", "records", "flags", "notes"})
 _CLOCK_SAID = re.compile(r"\b(klockan|kl)\b|\b\d{1,2}:\d{2}\b|\boclock\b")
 
 
@@ -219,7 +223,9 @@ def agrees(reading: Recognition, question: Question, names: NameIndex, threshold
     if reading.intent == "unknown":
         return True  # nothing will be answered from it
     normalized = question.plain
-    if not supported(reading.intent, normalized):
+    medicine = drugs_named(normalized) or classes_named(normalized)
+    said_medicine = reading.intent == "medication" and bool(medicine)  # "Trombylen" is one
+    if not supported(reading.intent, normalized) and not said_medicine:
         return False
     for pattern, intents in _DEMANDS:
         if re.search(pattern, normalized) and reading.intent not in intents:
@@ -242,6 +248,8 @@ def agrees(reading: Recognition, question: Question, names: NameIndex, threshold
             return False  # "förmiddagen" read as all day
         if part is None and len(said) == 1 and "visit_kind" not in reading.slots:
             return False  # the part dropped: another visit's answer ("kvällsbesöket" is a kind)
+    if medicine and reading.intent not in _ABOUT_MEDICINE:
+        return False
     if _CLOCK_SAID.search(normalized) and not _has_clock(reading):
         return False  # "när är jag hos Maria klockan tre" read without the three: another visit
     clients = reading.clients

@@ -93,7 +93,7 @@ CLASS_NAMES = {
         "blood_pressure": "blood pressure medicines",
     },
 }
-_DRUG = re.compile(r"\b(" + "|".join(_SAID) + r")\b")
+_DRUG = re.compile(r"\b(" + "|".join(_SAID) + r")(?:en|et|n)?\b")  # "Trombylen"
 _CLASS = {key: re.compile(rf"\b({said})\b") for key, said in _CLASS_SAID.items()}
 
 

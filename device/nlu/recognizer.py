@@ -103,9 +103,9 @@ class Recognizer:
             allow_template=False,
             name="person",
         )
-        medicines = {
-            lang: medicine_list((m.name for m in care.medications), lang) for lang in LANGUAGES
-        }
+        names = [m.name for m in care.medications]
+        medicines = {lang: medicine_list(names, lang, definite=True) for lang in LANGUAGES}
+        self._spoken_medicines = {lang: medicine_list(names, lang) for lang in LANGUAGES}
         self._exact: dict[str, dict[str, SlotList]] = {
             "sv": {
                 "client": clients,
@@ -164,6 +164,7 @@ class Recognizer:
         half = "halv" if lang == "sv" else "half past"
         times = [*hours.values(), *(f"{half} {word}" for word in hours.values())]
         lists = {**self._exact[lang], "time": TextSlotList.from_strings(times, name="time")}
+        lists["medicine"] = self._spoken_medicines[lang]  # not "Trombylen": see medicine_list
         # The breaks a worker asks for, not every number from 1 to 240 (40 % of the grammar):
         # "tolv minuter" is left to the free transcript, which the templates read.
         spoken = [w for w, n in WORDS[lang].items() if n in SPOKEN_BREAKS]

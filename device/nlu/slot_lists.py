@@ -36,11 +36,12 @@ def visit_kind_list(intents: Intents, kinds: set[str]) -> TextSlotList:
     return TextSlotList(name="visit_kind", values=[*values, *extra.values])
 
 
-def medicine_list(names: Iterable[str], lang: str) -> TextSlotList:
+def medicine_list(names: Iterable[str], lang: str, definite: bool = False) -> TextSlotList:
     """Each medication's name, its first and last word, as said ("Waran", "Xalatan",
     "ögondroppar"), and the words
     for kinds of medicine ("ögondroppar", "eye drops"); the value is the word to look for in a
-    client's list. Kept short: every form multiplies the sentences of the care grammar."""
+    client's list. ``definite``: in Swedish also "Trombylen", "Warfarinet" (for typed and
+    transcribed text; the spoken grammar is kept short: every form multiplies its sentences)."""
     forms: dict[str, str] = {}
     for name in names:
         words = normalize(name).split()
@@ -48,6 +49,8 @@ def medicine_list(names: Iterable[str], lang: str) -> TextSlotList:
             continue
         forms.setdefault(" ".join(words), words[0])
         forms.setdefault(words[0], words[0])
+        for ending in ("en", "et") if definite and lang == "sv" and len(words[0]) >= 4 else ():
+            forms.setdefault(words[0] + ending, words[0])
         if len(words) > 1 and len(words[-1]) >= 4:  # "Spiriva inhalator": "hans inhalator"
             forms.setdefault(words[-1], words[-1])
     for said, word in MEDICINE_WORDS[lang].items():
