@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from device.answers.ask import Ask
-from device.answers.visitors import visit_worker
+from device.answers.visitors import nth_visit, visit_worker
 from device.assistant import Assistant
 from device.care.fhir_import import parse_bundle
 from device.nlu.clauses import clause_reading, said_before, standing_at
@@ -311,3 +311,60 @@ def test_a_sentence_with_a_comma_is_read_whole_beside_a_statement(
         now=datetime(2026, 11, 25, 10, 0, tzinfo=TZ),
     )
     assert turn.intent == "next_visit" and "Karl" in turn.answer, turn.answer
+
+
+# -- the nth visit of the day (round16: "what time is the second visit at ahmed's") -----------
+
+
+@pytest.mark.parametrize(
+    ("question", "said", "visit"),
+    [
+        ("what time is the second visit at ahmed's", "one o'clock", "Appointment/p-ahmed-v2"),
+        ("när är det andra besöket hos Ahmed", "klockan ett", "Appointment/p-ahmed-v2"),
+        ("hur dags är första besöket hos Ahmed", "", "Appointment/p-ahmed-v1"),
+    ],
+)
+def test_the_nth_visit_is_that_one_in_the_days_order(
+    settings: Settings, templates: Templates, question: str, said: str, visit: str
+) -> None:
+    turn = _assistant(settings, templates, SECOND, "").ask(question, now=NOON)
+    assert turn.intent == "visit_time" and visit in turn.sources, turn.answer
+    assert said in turn.answer
+    assert not [s for s in turn.sources if s.startswith("Appointment/") and s != visit]
+
+
+def test_more_than_the_days_visits_is_said_as_how_many(
+    settings: Settings, templates: Templates
+) -> None:
+    turn = _assistant(settings, templates, SECOND, "").ask(
+        "when is the third visit at Ahmed's", now=NOON
+    )
+    assert turn.outcome == "unknown" and "2 visits" in turn.answer, turn.answer
+
+
+@given(
+    client=st.sampled_from(sorted(c.ref for c in THIRD.clients)),
+    nth=st.sampled_from([-1, 1, 2, 3, 4]),
+    days=st.integers(min_value=0, max_value=1),
+    worker=st.sampled_from(["", "w-omar"]),
+)
+def test_property_the_nth_visit_is_the_clients_nth_that_day_or_a_miss(
+    client: str, nth: int, days: int, worker: str
+) -> None:
+    now = OMARS_MORNING + timedelta(days=days)
+    ask = Ask(care=THIRD, now=now, tz=TZ, lang="sv", worker=worker)
+    reply = nth_visit(ask, Recognition("visit_time", "sv", {"client": (client,), "nth": nth}))
+    mine = [
+        v
+        for v in THIRD.visits
+        if v.client == client
+        and (not worker or f"Practitioner/{worker}" in v.practitioners)
+        and v.start.astimezone(TZ).date() == now.date()
+        and (v.booked or v.cancelled)
+    ]
+    mine.sort(key=lambda v: v.start)
+    if reply.outcome == "unknown":
+        assert len(mine) < nth or not mine
+        return
+    wanted = mine[nth - 1] if nth > 0 else mine[-1]
+    assert [s for s in reply.sources if s.startswith("Appointment/")] == [wanted.ref]

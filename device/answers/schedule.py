@@ -21,6 +21,7 @@ from device.answers.ask import (
     schedule_day,
 )
 from device.answers.phrases import capitalize, join, say, term
+from device.answers.visitors import nth_visit
 from device.answers.saytime import say_day, say_time
 from device.care.model import Client, Visit
 from device.nlu.numbers import EN_HOUR_WORDS, SV_HOUR_WORDS
@@ -278,6 +279,8 @@ def visit_time(ask: Ask, rec: Recognition) -> Reply:
     if isinstance(client, Reply):
         return client
     cite = Cite()
+    if "nth" in rec.slots:  # "the second visit at Ahmed's"
+        return nth_visit(ask, rec)
     by = rec.slots.get("by")  # "När kommer Jonas till Ahmed?": Jonas's visit, not mine
     if isinstance(by, str):
         return _colleague_visit(ask, rec, client, by)

@@ -1,10 +1,11 @@
-"""Who makes a client's visit: "Vem av oss går till Ahmed efter lunch?", "Who has Märta this
-morning?". The team's schedule names a worker on each visit (its Practitioner participant);
-the answer says who, from that record alone, and says so when the schedule names nobody."""
+"""A client's visits that day, one by one. Who makes each: "Vem av oss går till Ahmed efter
+lunch?", "Who has Märta this morning?" (the team's schedule names a worker on each visit, its
+Practitioner participant; the answer says who from that record alone, and says so when it
+names nobody). And which one is the second: "What time is the second visit at Ahmed's?"."""
 
 from __future__ import annotations
 
-from device.answers.ask import Ask, Cite, Reply, on_day, one_client, schedule_day
+from device.answers.ask import Ask, Cite, Reply, my_visits, on_day, one_client, schedule_day
 from device.answers.phrases import join, say, term
 from device.answers.saytime import say_day, say_time
 from device.care.model import Visit
@@ -69,3 +70,33 @@ def _item(ask: Ask, visit: Visit, cite: Cite) -> str:
         who = say(ask.lang, "visit_worker_cancelled", who=who)
     start = say_time(ask.local(visit.start), ask.lang)
     return say(ask.lang, "visit_worker_item", start=start, kind=term(ask.lang, visit.kind), who=who)
+
+
+def nth_visit(ask: Ask, rec: Recognition) -> Reply:
+    """The client's first, second … or last visit of the day (``nth``; -1 the last), counted
+    with the cancelled ones as the schedule lists them; a cancelled one is said as cancelled.
+    Fewer visits than that: how many there are, an honest miss."""
+    client = one_client(ask, rec)
+    if isinstance(client, Reply):
+        return client
+    day = schedule_day(ask, rec) if "day" in rec.slots else ask.today
+    nth = rec.slots.get("nth")
+    if isinstance(day, Reply) or not isinstance(nth, int):
+        return day if isinstance(day, Reply) else Reply(say(ask.lang, "unknown"), outcome="unknown")
+    theirs = [v for v in my_visits(ask) if v.client == client.ref and (v.booked or v.cancelled)]
+    visits = sorted(on_day(ask, theirs, day), key=lambda v: v.start)
+    cite = Cite()
+    if not visits or nth > len(visits) or nth == 0:
+        cite.add(client.ref, *(v.ref for v in visits))
+        text = say(ask.lang, "visits_that_day", name=client.full_name, count=len(visits))
+        return cite.reply(text, outcome="unknown")
+    visit = visits[nth - 1] if nth > 0 else visits[-1]
+    cite.add(visit.ref, client.ref)
+    if visit.cancelled:
+        return cite.reply(
+            say(ask.lang, "cancelled", name=client.full_name, when=ask.when(visit.start))
+        )
+    said_day = say_day(day, ask.today, ask.lang)
+    start = say_time(ask.local(visit.start), ask.lang)
+    day_said = f" {said_day}" if said_day else ""
+    return cite.reply(say(ask.lang, "starts", name=client.full_name, start=start, day=day_said))
