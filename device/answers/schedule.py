@@ -21,8 +21,8 @@ from device.answers.ask import (
     schedule_day,
 )
 from device.answers.phrases import capitalize, join, say, term
-from device.answers.visitors import nth_visit
 from device.answers.saytime import say_day, say_time
+from device.answers.visitors import nth_visit
 from device.care.model import Client, Visit
 from device.nlu.numbers import EN_HOUR_WORDS, SV_HOUR_WORDS
 from device.nlu.recognizer import Recognition
