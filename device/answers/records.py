@@ -37,6 +37,7 @@ _STOP = frozenset(
     nästa idag dag dagen brukare brukaren kunden allt alla något någonting nåt
     ligga ligger stå står sitta sitter förut tidigare innan förr anything something
     håller hålla håll hålls pågår håller_på
+    verkar verka väldigt jätte seems seem seemed really very so
     what who which where when why how is are was were do does did can could should would
     name called before earlier used well okay ok have has
     will shall must may i you he she it they we me him her his its their my your our a an
@@ -109,6 +110,11 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "syn": ("ser", "glasögon", "blind"),
     # Everyday words for what a record says in care words.
     "sockersjuka": ("diabetes", "insulin", "blodsocker"),
+    "sockersjuk": ("diabetes", "insulin", "blodsocker"),
+    # Penicillin is the antibiotic a flag most often names ("Allergi mot penicillin").
+    "antibiotika": ("penicillin", "antibiotika"),
+    "antibiotics": ("penicillin", "antibiotika"),
+    "tonight": ("kväll", "kvällen"),
     "socker": ("diabetes", "blodsocker"),
     "ont": ("smärta", "värk"),
     "värk": ("smärta", "ont"),

@@ -23,7 +23,7 @@ _SV_WORDS = frozenset(
 )
 _EN_WORDS = frozenset(
     "who what where when how is are my next visit do does the to at with any have has i you "
-    "can after today about for".split()
+    "can after today about for seems really that it tonight".split()
 )
 
 
@@ -50,7 +50,12 @@ _MORROW = re.compile(r"\b(?:(i|på) )?morro?n\b")
 # every template with a part of the day reads them ("Vilka har jag på förmiddagen idag?").
 # "ska Anna ha nån Alvedon idag eller", "is there a key box or something": a tag at the end
 # asks nothing of its own.
-_TAG = re.compile(r" (?:eller(?: hur| vad| så| något| någonting)?|or (?:something|what|not))$")
+# So does "… är det nåt känt?" after what the worker sees: the records are asked about it.
+_TAG = re.compile(
+    r" (?:eller(?: hur| vad| så| något| någonting)?|or (?:something|what|not)"
+    r"|är det (?:nåt |något |någonting )?(?:känt|man vet)(?: om henne| om honom)?"
+    r"|står det (?:nåt|något|någonting) om det|is (?:that|this|it) (?:something |anything )?known)$"
+)
 _PARTS = r"förmiddagen|eftermiddagen|kvällen|morgonen|natten|lunchen"
 _DURING = re.compile(rf"\bunder ({_PARTS})\b")
 _PART_SAID = rf"(?:på|i) (?:{_PARTS})|i (?:kväll|förmiddag|eftermiddag|natt|morse)|ikväll"
