@@ -273,6 +273,14 @@ CASES = [
         ["Talar somaliska", "Yusuf speaks Somali"],
         language="en",
     ),
+    # When the day starts: its first visit (round16: "what time do I start tomorrow").
+    Case(
+        "When do I start today?",
+        "next_visit",
+        ["Appointment/p-anna-v1", ANNA],
+        ["Anna"],
+        language="en",
+    ),
     # The language a client speaks: the Patient record's, and the note about it as recorded.
     Case(
         "Vilket språk pratar Yusuf?",

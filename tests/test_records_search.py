@@ -22,6 +22,16 @@ def _found(care: CareData, question: str, lang: str = "sv") -> list[str]:
     return [hit.text for hit in search(care, ELSA, question, {"elsa"}, lang)]
 
 
+def test_a_condition_said_in_everyday_words_is_found() -> None:
+    # round16: "är gittan sockersjuk", "är det nån antibiotika han inte tål", "olle seems really
+    # confused tonight, is that something known" (the tag dropped by normalize).
+    care = _care(("Diabetes typ 2.", "Allergi mot penicillin.", "Förvirrad på kvällen."))
+    assert _found(care, "Är Elsa sockersjuk?") == ["Diabetes typ 2."]
+    assert _found(care, "Är det nån antibiotika Elsa inte tål?") == ["Allergi mot penicillin."]
+    asked = "Elsa seems really confused tonight, is that something known?"
+    assert _found(care, asked, "en") == ["Förvirrad på kvällen."]
+
+
 def test_a_working_life_is_found_by_its_occupation() -> None:
     care = _care(("Äter gärna fisk.", "Före detta spårvagnsförare.", "Spelar schack."))
     assert _found(care, "Vad jobbade Elsa med förut?") == ["Före detta spårvagnsförare."]

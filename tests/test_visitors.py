@@ -240,7 +240,16 @@ def test_a_clock_time_a_reading_drops_is_said_back_not_answered(
     text=st.text(
         alphabet=st.sampled_from(list("abcdefghijklmnopqrstuvwxyzåäö ")), min_size=1, max_size=40
     ),
-    tag=st.sampled_from([" eller", " eller hur", " or something", " eller vad"]),
+    tag=st.sampled_from(
+        [
+            " eller",
+            " eller hur",
+            " or something",
+            " eller vad",
+            " är det nåt känt",
+            " is that something known",
+        ]
+    ),
 )
 def test_property_a_tag_at_the_end_changes_nothing(text: str, tag: str) -> None:
     plain = normalize(text)
