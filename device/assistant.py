@@ -1,8 +1,7 @@
 """One conversation with the assistant: text in, answer with sources out.
 
 Holds what a session remembers: whether the automated-assistant notice has been given, an access
-code waiting for a spoken confirmation, and a question waiting for the worker to say which client.
-"""
+code waiting for a confirmation, and a question waiting for the worker to say which client."""
 
 from __future__ import annotations
 
@@ -38,10 +37,6 @@ log = logging.getLogger("hemassist.assistant")
 
 # A spoken "ja" releases an access code only right after the question.
 CONFIRM_WINDOW = timedelta(seconds=60)
-
-
-def _but_client(rec: Recognition) -> dict[str, object]:
-    return {k: v for k, v in rec.slots.items() if k != "client"}
 
 
 @dataclass
@@ -132,15 +127,16 @@ class Assistant:
         self.refresh()
         a = self._recognizer.recognize(first, language, detect=False)
         b = self._recognizer.recognize(second, language, detect=False)
-        if a.intent != b.intent or a.intent == "unknown" or a.clients == b.clients:
+        same = {**a.slots, "client": ()} == {**b.slots, "client": ()}  # but for the client
+        if a.intent != b.intent or a.intent == "unknown" or a.clients == b.clients or not same:
             return None
-        if len(a.clients) != 1 or len(b.clients) != 1 or _but_client(a) != _but_client(b):
+        if len(a.clients) != 1 or len(b.clients) != 1:
             return None
         return replace(a, slots={**a.slots, "client": (*a.clients, *b.clients)})
 
     def verdict(self, verdict: str, now: datetime | None = None) -> Turn:
-        """A verdict given without words: a long press of the button is "fel" ("bad")."""
-        # In the language of the conversation so far.
+        """A verdict given without words: a long press of the button is "fel" ("bad"), in the
+        language of the conversation so far."""
         said = Recognition("feedback", self._spoken_language, {"verdict": verdict})
         return self._safely("", now, False, said)
 
@@ -367,6 +363,10 @@ class Assistant:
         sentence about another client."""
         now = datetime.now(self._settings.tz)
         return self._conversation.lean(text, now, self.care, self._people).text
+
+    def awaits_code(self, now: datetime | None = None) -> bool:
+        """Was a door code held back for a press, which a press now confirms?"""
+        return self._gated is not None and self.awaits_yes_or_no(now)  # never both waiting
 
     def awaits_yes_or_no(self, now: datetime | None = None) -> bool:
         """Was the last answer a question for a yes or no (a reading said back, a door code

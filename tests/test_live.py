@@ -66,6 +66,30 @@ def test_push_to_talk_answers_and_repeats(
     assert len(speaker.files) == 2 and all(f.stat().st_size > 10_000 for f in speaker.files)
 
 
+def test_a_press_after_a_held_back_code_confirms_it(
+    assistant: Assistant, whisper: WhisperStt, joe: Any, tmp_path: Path
+) -> None:
+    """Push to talk: every question starts with a press, so the press after "press the button
+    to confirm" is the confirmation, and its "yes" releases the code. A "yes" with no code
+    held back releases nothing (conversations2.jsonl: a code was never said by voice)."""
+    files = _questions(joe, tmp_path, "What is the door code for Greta?", "Yes.")
+    turns: list[Any] = []
+    run_loop(
+        VoicePipeline(assistant, whisper, Voices({"en": joe}, {})),
+        WavMicrophone(files),
+        RecordingSpeaker(tmp_path / "out"),
+        ScriptedTrigger(2),
+        Vad(2),
+        EndpointConfig(),
+        "en",
+        on_turn=turns.append,
+        now=lambda: MORNING,
+    )
+    first, second = (t.turn for t in turns)
+    assert first.gated and "1990" not in first.answer, first.answer
+    assert "1990" in second.answer, [t.transcript for t in turns]
+
+
 def test_a_long_press_says_the_last_answer_was_wrong(
     assistant: Assistant, whisper: WhisperStt, joe: Any, tmp_path: Path
 ) -> None:

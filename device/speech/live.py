@@ -57,8 +57,11 @@ def run_loop(
             def play(chunks: Iterable[AudioChunk], stop: threading.Event = stop) -> None:
                 speaker.play(_interruptible(chunks, trigger, stop), stop)
 
+            # After "Tryck på knappen för att bekräfta" this press is the button: its "ja"
+            # releases the code (with access_confirmation "button", a "ja" alone never does).
+            pressed = pipeline.assistant.awaits_code(now())
             # "upprepa": the assistant answers with its last answer, spoken again.
-            turn = pipeline.turn(utterance, now=now(), play=play)
+            turn = pipeline.turn(utterance, now=now(), confirmed=pressed, play=play)
             answered += 1
             on_turn(turn)
         except Exception as exc:  # supervised: one bad turn doesn't end the service
