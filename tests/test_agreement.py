@@ -54,6 +54,7 @@ def _reading(intent: str, client: str | None = None, **slots: object) -> Recogni
         # reader read this as the schedule and answered it).
         ("vilka av mina brukare har allergier", _reading("schedule")),
         ("Which of my clients have pets?", _reading("schedule")),
+        ("Hur ska jag göra med Olles hund?", _reading("routine", "Patient/p-bertil")),
         # What comes after a client's visit is not her routine (2026-12-07: it was answered).
         ("vad gör jag efter Greta", _reading("routine", "Patient/p-greta")),
         ("Vad ska Anna äta till frukost?", _reading("flags", "Patient/p-anna", flag_topic="diet")),

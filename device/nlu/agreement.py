@@ -88,9 +88,10 @@ _DEMANDS: tuple[tuple[str, frozenset[str]], ...] = (
         frozenset({"notes", "records", "flags"}),
     ),
     # An allergy or a pet is in the flags or the notes: "vilka av mina brukare har allergier?"
-    # is not the day's list of clients.
+    # is not the day's list of clients, "hur ska jag göra med Olles hund?" not his routine.
     (
-        r"\b(allergi\w*|allergisk\w*|överkänslig\w*|husdjur\w*|allerg(y|ies|ic)|pets?)\b",
+        r"\b(allergi\w*|allergisk\w*|överkänslig\w*|husdjur\w*|allerg(y|ies|ic)|pets?|hund\w*|"
+        r"katt(en|er|erna)?|dogs?|cats?)\b",
         frozenset({"flags", "records", "notes"}),
     ),
 )
