@@ -175,6 +175,11 @@ def main(argv: list[str]) -> int:
         # at its end, then worked from (docs/understanding.md, rounds 8 and 9).
         for name in ("round10.jsonl", "round11.jsonl"):
             _print(name, round3(settings, templates, reader, name))
+        # Written before round 13 (2026-12-07, afternoon), measured once, then worked from.
+        _print("round16.jsonl", round3(settings, templates, reader, "round16.jsonl"))
+        counts = conversations(settings, templates, reader, "conversations2.jsonl")
+        right, miss, wrong = counts["right"], counts["miss"], counts["wrong"]
+        print(f"conversations2.jsonl: right {right} / miss {miss} / wrong {wrong}")
     return 0
 
 

@@ -300,7 +300,7 @@ def test_held_out_plan_and_records_questions(
     assert scores["records-meaning"]["right"] >= 11
 
 
-@pytest.mark.parametrize("name", ["round10.jsonl", "round11.jsonl"])
+@pytest.mark.parametrize("name", ["round10.jsonl", "round11.jsonl", "round16.jsonl"])
 def test_the_latest_held_out_sets_have_no_wrong_answer(
     settings: Settings, templates: Templates, reader: SimilarReader, name: str
 ) -> None:
@@ -310,7 +310,8 @@ def test_the_latest_held_out_sets_have_no_wrong_answer(
     scores = heldout.round3(settings, templates, reader, name)
     wrong = [k for k in scores["all"] if k.startswith("wrong:")]
     assert not wrong, wrong
-    assert scores["all"]["right"] >= 0.85 * 64, scores["all"]  # 61 and 59 on 2026-12-07
+    # 61 and 59 on 2026-12-07; round16 (written before round 13) 57 when worked from.
+    assert scores["all"]["right"] >= 0.85 * 64, scores["all"]
 
 
 @pytest.mark.parametrize("question", NOT_IN_THE_RECORDS)
