@@ -155,6 +155,8 @@ def name_of(ask: Ask, ref: str) -> str:
 def one_client(ask: Ask, rec: Recognition) -> Client | Reply:
     refs = rec.clients
     clients = [c for c in (ask.care.client(r) for r in refs) if c is not None]
+    if not refs:  # "hur många enheter?" with no one in focus: the name said next completes it
+        return Reply(say(ask.lang, "who_do_you_mean"), outcome="ambiguous")
     if not clients:
         return Reply(say(ask.lang, "unknown_client"), outcome="unknown")
     if len(clients) > 1:
