@@ -263,7 +263,7 @@ class Assistant:
                 reply = replace(reply, text=redact(reply.text, self._code_tokens, rec.language))
         signal = self._signal(said, spoken, rec, reply, now)
         self._remember(rec, reply, now)
-        self._conversation.update(rec, reply, now, self.care, self._people.mentions(heard))
+        self._conversation.update(rec, reply, now, self.care, self._people.mentions(said))
         self._spoken_language = rec.language
         answer = reply.text
         if not self._greeted:

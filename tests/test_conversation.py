@@ -65,6 +65,14 @@ def test_another_name_said_leaves_no_one_in_focus(talk: Assistant) -> None:
     assert turn.outcome == "ambiguous" and "Bertil" not in turn.answer, turn.answer
 
 
+def test_only_a_name_the_worker_said_moves_the_focus(talk: Assistant) -> None:
+    # Nobody in focus, "hon" is read with a stand-in client to be asked "Vem menar du?"; the
+    # stand-in's name, never said, must not become the client in focus.
+    talk.ask("Hur mår hon egentligen i sitt hjärta?", now=ELEVEN)
+    turn = talk.ask("Vad är koden dit?", now=ELEVEN)
+    assert not turn.gated and turn.outcome in ("ambiguous", "unknown"), turn.answer
+
+
 def test_a_correction_asks_the_last_question_about_the_one_meant(talk: Assistant) -> None:
     talk.ask("Har Anna några allergier?", now=ELEVEN)
     turn = talk.ask("Jag menade Greta", now=ELEVEN)

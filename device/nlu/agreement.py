@@ -90,8 +90,8 @@ _DEMANDS: tuple[tuple[str, frozenset[str]], ...] = (
     # An allergy or a pet is in the flags or the notes: "vilka av mina brukare har allergier?"
     # is not the day's list of clients, "hur ska jag göra med Olles hund?" not his routine.
     (
-        r"\b(allergi\w*|allergisk\w*|överkänslig\w*|husdjur\w*|allerg(y|ies|ic)|pets?|hund\w*|"
-        r"katt(en|er|erna)?|dogs?|cats?)\b",
+        r"\b(allergi\w*|allergisk\w*|överkänslig\w*|husdjur\w*|allerg(y|ies|ic)|pets?|"
+        r"hund(en|ar|arna)?|katt(en|er|erna)?|dogs?|cats?)\b",
         frozenset({"flags", "records", "notes"}),
     ),
 )
