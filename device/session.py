@@ -202,13 +202,13 @@ class Conversation:
         # Nothing found in a client's records ("Greta har inga allergier i journalen") is still
         # about her: "vad är koden dit?" next is hers. Nothing found about no one is no focus.
         negative = reply.outcome == "unknown"
+        workers = [ref for ref in reply.sources if ref.startswith("Practitioner/")]
         if (
             rec.intent in _NO_FOCUS
             or reply.outcome in ("error", "no_data", "clarify")
             or (negative and not reply.sources)
         ):
             self._named_only(rec, named, now, care)
-            workers = [ref for ref in reply.sources if ref.startswith("Practitioner/")]
             if rec.intent == "escalation" and len(workers) == 1:  # "vad har hon för nummer?"
                 client = self._focus.client if self._focus else None
                 self._focus = Focus(client, workers[0], rec, now)
@@ -227,7 +227,6 @@ class Conversation:
             person = next(iter(relatives))
             relative = next((r for r in care.relatives if r.ref == person), None)
             client = relative.client if relative else client
-        workers = [s for s in reply.sources if s.startswith("Practitioner/")]
         if rec.intent == "contact" and len(workers) == 1 and not relatives:  # "ring henne"
             person = workers[0]
             client = self._focus.client if self._focus else None

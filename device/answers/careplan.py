@@ -19,7 +19,7 @@ from device.answers.ask import (
     verify,
 )
 from device.answers.phrases import capitalize, join, say, term
-from device.answers.records import client_sentences, gives_name, search
+from device.answers.records import LANGUAGES, client_sentences, gives_name, search
 from device.answers.words import LANGUAGE_NAMES
 from device.care.model import Client, Visit
 from device.nlu.agreement import NAME_ASKED
@@ -173,32 +173,37 @@ def notes(ask: Ask, rec: Recognition) -> Reply:
     return cite.reply(" ".join(x for x in (body, *extra) if x))
 
 
+def _spoken(ask: Ask, client: Client) -> list[str]:
+    """The languages her Patient record lists, by name in the question's language."""
+    names = LANGUAGE_NAMES[ask.lang]
+    return [names.get(code.split("-")[0], code) for code in client.languages]
+
+
 def _speaks(ask: Ask, client: Client) -> str:
     """ "Yusuf talar somaliska.", from the languages the record lists besides Swedish; or ""."""
-    names = LANGUAGE_NAMES[ask.lang]
-    spoken = [names.get(code.split("-")[0], code) for code in client.languages]
-    spoken = [lang for lang in spoken if lang != names["sv"]]
+    spoken = [lang for lang in _spoken(ask, client) if lang != LANGUAGE_NAMES[ask.lang]["sv"]]
     if not spoken:
         return ""
     return say(ask.lang, "speaks", name=client.given, languages=join(ask.lang, spoken))
 
 
 _LANGUAGE = re.compile(r"\b(språk\w*|tolk\w*|language|interpreter)\b")
+_LANGUAGE_WORDS = frozenset(LANGUAGES) | {
+    n.casefold() for names in LANGUAGE_NAMES.values() for n in names.values()
+}
 
 
 def _of_language(note: str) -> bool:
     """Does a note speak of language ("Talar finska", "behöver tolk"), not "pratar fotboll"?"""
     words = set(note.casefold().replace(",", " ").replace(".", " ").split())
-    known = {n.casefold() for names in LANGUAGE_NAMES.values() for n in names.values()}
-    return bool(_LANGUAGE.search(note.casefold()) or words & known)
+    return bool(_LANGUAGE.search(note.casefold()) or words & _LANGUAGE_WORDS)
 
 
 def _language(ask: Ask, client: Client) -> Reply:
     """ "Vilket språk pratar Leila?": the languages her record lists, and each note about
     language as recorded ("Talar finska, förstår svenska bra."); neither, said so."""
     cite = Cite()
-    names = LANGUAGE_NAMES[ask.lang]
-    spoken = [names.get(code.split("-")[0], code) for code in client.languages]
+    spoken = _spoken(ask, client)
     noted = [n for p in ask.care.careplans_of(client.ref) for n in p.notes if _of_language(n)]
     cite.add(*(p.ref for p in ask.care.careplans_of(client.ref) if set(p.notes) & set(noted)))
     cite.add(client.ref)

@@ -53,8 +53,8 @@ _MORROW = re.compile(r"\b(?:(i|på) )?morro?n\b")
 # So does "… är det nåt känt?" after what the worker sees: the records are asked about it.
 _TAG = re.compile(
     r" (?:eller(?: hur| vad| så| något| någonting)?|or (?:something|what|not)"
-    r"|är det (?:nåt |något |någonting )?(?:känt|man vet)(?: om henne| om honom)?"
-    r"|står det (?:nåt|något|någonting) om det|is (?:that|this|it) (?:something |anything )?known)$"
+    r"|är det (?:något |någonting )?(?:känt|man vet)(?: om henne| om honom)?"
+    r"|står det (?:något|någonting) om det|is (?:that|this|it) (?:something |anything )?known)$"
 )
 _PARTS = r"förmiddagen|eftermiddagen|kvällen|morgonen|natten|lunchen"
 _DURING = re.compile(rf"\bunder ({_PARTS})\b")
