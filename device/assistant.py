@@ -216,7 +216,7 @@ class Assistant:
             ask_back = can_restate(rec.language, rec.intent)
         note = None
         if given is None:  # every path's reading, checked against the names said
-            rec, ask_back, note = vet_reading(heard, rec, ask_back, self._people, self.care)
+            rec, ask_back, note = vet_reading(heard, rec, ask_back, self._people, self.care, said)
             rec = left_behind(text, rec, self._recognizer.names.named_in)
             rec, old_focus = self._conversation.complete(text, rec, now, self._people)
             ask_back = (

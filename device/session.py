@@ -22,6 +22,7 @@ from device.nlu.days import find_day
 from device.nlu.followup import ellipsis, refers, refers_to_a_place, substitute
 from device.nlu.people import CLIENT_FACTS, Directory, Mention, vet
 from device.nlu.recognizer import Recognition, Recognizer
+from device.nlu.situations import asked_of_someone_else, someone_else
 from device.nlu.text import normalize
 
 # Readings that say nothing about whom the conversation is about.
@@ -31,6 +32,9 @@ _NO_FOCUS = frozenset(
 _NUMBER = frozenset({"nummer", "numret", "telefon", "telefonnummer", "number", "phone"})
 # A role named before "her": the pronoun is the nurse's or the coordinator's, not a client's.
 _ROLE = re.compile(r"sjuksköt|sköterska|samordn|\bnurse|coordinator", re.IGNORECASE)
+# A client's facts that a relative's own question would not be answered by ("vad behöver hon hjälp
+# med?" after "hans fru"); a relative's number, and the visits, stay theirs to ask.
+_THEIRS = CLIENT_FACTS - {"relative_phone", "visit_time", "visit_worker"}
 _AT = frozenset({"hos", "till", "för", "at", "for", "with", "to"})
 _CALL = frozenset({"ring", "ringa", "nå", "call", "reach", "kontakta", "contact"})
 
@@ -44,10 +48,13 @@ class Note:
 
 
 def vet_reading(
-    text: str, rec: Recognition, ask_back: bool, people: Directory, care: CareData
+    text: str, rec: Recognition, ask_back: bool, people: Directory, care: CareData, said: str
 ) -> tuple[Recognition, bool, Note | None]:
     """``rec`` checked against the names ``text`` says: (the reading to answer, whether to say
-    it back first, a note to say about a name)."""
+    it back first, a note to say about a name). ``said``: the worker's words, before a
+    follow-up's pronouns were read as the client in focus."""
+    if rec.intent in _THEIRS and asked_of_someone_else(normalize(said), rec.language):
+        return Recognition("unknown", rec.language), False, None  # "hans fru … vad behöver hon"
     vetting = vet(rec.intent, rec.clients, people.mentions(text), people)
     unknown = Recognition("unknown", rec.language)
     if vetting.verdict == "say_back":
@@ -132,7 +139,9 @@ class Conversation:
             return _ask_who(text, care)
         stale = now - focus.since > self._window
         place = care.client(focus.client) if focus.client else None
-        person = focus.person if focus.person and not refers_to_a_place(text) else focus.client
+        # "hennes dotter då?" after her sister: a relative's own relatives are not recorded.
+        theirs = refers_to_a_place(text) or someone_else(normalize(text), focus.reading.language)
+        person = focus.person if focus.person and not theirs else focus.client
         name = _first_name(care, person) if person else None
         if name is None or place is None:
             return _ask_who(text, care)

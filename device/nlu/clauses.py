@@ -44,7 +44,7 @@ _WORKERS_OWN = frozenset({"next_visit", "schedule", "schedule_count", "remaining
 # How a question starts: a clause's end is tried only from such a word ("okej klar hos anna
 # vem är nästa" from "vem"), which keeps the tries few.
 _STARTS = re.compile(
-    r"^(vem|vad|när|var|vart|hur|vilken|vilket|vilka|har|är|finns|ska|kan|behöver|tål|ring|ge|"
+    r"^(vem|vad|när|var|vart|hur|vilken|vilket|vilka|har|är|finns|ska|kan|behöver|tål|ring|ge|något|"
     r"who|what|when|where|how|which|is|are|do|does|can|has|have|call|give|tell)\b"
 )
 # "… ring Ahmeds son, vad är numret?": a second ask that only asks for the number of whom the
@@ -164,11 +164,14 @@ def left_behind(
 
 # "Jag står utanför Gretas port", "har precis kommit in till Anna", "I'm at Gittan's door":
 # where the worker is now, so a question beside it without a name is about that client.
+# So is where she is on her way to ("jag är på väg till Bertil nu, vad ska jag göra där?").
 _STANDING_AT = re.compile(
-    r"\b(?:(?:står|är|sitter|väntar|framme|inne)(?: nu)? (?:utanför|vid|hos|hemma hos|inne hos|"
-    r"framme hos|framme vid|på)|(?:kommit|kommer|kom)(?: nu)?(?: in| fram| hem)? (?:till|hos)|"
+    r"\b(?:(?:står|är|sitter|väntar|framme|inne)(?: nu| snart| strax)? (?:utanför|vid|hos|"
+    r"hemma hos|inne hos|framme hos|framme vid|på(?! väg))|(?:kommit|kommer|kom)(?: nu)?(?: in| fram| hem)?"
+    r" (?:till|hos)|(?:på väg|ska|åker|går|kör|cyklar)(?: nu| snart| strax)?(?: över| hem)? till|"
     r"(?:i am|im|i m)(?: now)?(?: standing)? (?:at|outside|in front of|by|inside)|"
-    r"(?:arrived|just got|got) (?:at|to)|standing (?:at|outside|by))"
+    r"(?:arrived|just got|got) (?:at|to)|standing (?:at|outside|by)|"
+    r"(?:on my way|heading|headed|going)(?: over| now)? to)"
     r" (?P<at>\w+(?: \w+)?)"
 )
 

@@ -54,6 +54,21 @@ def someone_else(said: str, language: str) -> bool:
     )
 
 
+# After a relative or a neighbour is named, "hon" is that person: "hans fru, vad behöver hon hjälp
+# med?" asks of the wife, not of the client.
+_PRONOUN = re.compile(r"\b(hon|han|henne|honom|she|he|her|him)\b")
+
+
+def asked_of_someone_else(said: str, language: str) -> bool:
+    """Does a pronoun in the normalised text come after a relative, a neighbour or a colleague
+    named ("sen grannen hans fru persson vad behöver hon hjälp med")?"""
+    for lang, pattern in _SOMEONE_ELSE.items():
+        named = pattern.search(said) if lang in ("en", language) else None
+        if named and _PRONOUN.search(said, named.end()):
+            return True
+    return False
+
+
 # "Om jag blir sjuk": the worker's own illness is the coordinator's to plan around.
 _MYSELF = re.compile(r"\b(om|när|ifall|if|when) (jag|i) (blir|är|mår|känner|get|am|feel)\b")
 # "Jag blir sen till Leila, vem ska jag meddela?": so is her own delay.

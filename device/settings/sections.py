@@ -87,7 +87,7 @@ class AnswerSettings(_Section):
         description="Hours [from, to) of each part of the day, by a visit's start (local time).",
     )
     focus_s: int = Field(
-        180,
+        600,
         ge=0,
         le=3600,
         description='Seconds a follow-up ("har hon några allergier?") refers to the client of '
