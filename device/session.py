@@ -35,6 +35,7 @@ _ROLE = re.compile(r"sjuksköt|sköterska|samordn|\bnurse|coordinator", re.IGNOR
 # A client's facts that a relative's own question would not be answered by ("vad behöver hon hjälp
 # med?" after "hans fru"); a relative's number, and the visits, stay theirs to ask.
 _THEIRS = CLIENT_FACTS - {"relative_phone", "visit_time", "visit_worker"}
+_OF_A_VISIT = frozenset({"routine", "visit_time", "visit_length", "visit_worker"})
 _AT = frozenset({"hos", "till", "för", "at", "for", "with", "to"})
 _CALL = frozenset({"ring", "ringa", "nå", "call", "reach", "kontakta", "contact"})
 
@@ -195,8 +196,13 @@ class Conversation:
                 return replace(last, slots={**last.slots, "client": (clients[0],)})
             return None
         parts = recognizer.values_in(rest, lang, "part_of_day")
-        if len(parts) == 1 and len(rest.split()) <= 3:
-            return replace(last, slots={**last.slots, "part_of_day": parts[0]})
+        if len(parts) == 1 and len(rest.split()) <= 3:  # "och på kvällen?" after lunch's
+            slots = {k: v for k, v in last.slots.items() if k != "visit_kind"}
+            return replace(last, slots={**slots, "part_of_day": parts[0]})
+        kinds = recognizer.values_in(rest, lang, "visit_kind", every_form=True)
+        if len(kinds) == 1 and len(rest.split()) <= 3 and last.intent in _OF_A_VISIT:
+            slots = {k: v for k, v in last.slots.items() if k != "part_of_day"}
+            return replace(last, slots={**slots, "visit_kind": kinds[0]})  # "och till lunch?"
         return None
 
     def update(

@@ -5,11 +5,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
 from device.assistant import Assistant
+from device.care.fhir_import import read_bundle
+from device.nlu.recognizer import Templates
+from device.settings import Settings
 from tests.conftest import MORNING, TZ
+
+DATA = Path(__file__).parent / "data"
 
 NOON = datetime(2026, 11, 24, 11, 20, tzinfo=TZ)  # during Greta's lunch visit
 AFTERNOON = datetime(2026, 11, 24, 14, 0, tzinfo=TZ)
@@ -281,6 +287,48 @@ CASES = [
         ["Anna"],
         language="en",
     ),
+    # The day's plan in the words of round17 (issue 39, round 14).
+    Case(
+        "Who's after Bertil this afternoon?",
+        "next_visit",
+        ["Appointment/p-bertil-v2", "Appointment/p-yusuf-v1", YUSUF],
+        ["After Bertil Karlsson comes Yusuf Hassan"],
+        language="en",
+    ),
+    Case(
+        "Vem kommer efter Bertil i eftermiddag?",
+        "next_visit",
+        ["Appointment/p-bertil-v2", "Appointment/p-yusuf-v1", YUSUF],
+        ["Efter Bertil Karlsson kommer Yusuf Hassan"],
+    ),
+    Case(
+        "What's left for me tonight?",
+        "remaining",
+        ["Appointment/p-anna-v3", ANNA],
+        ["Anna Andersson at seven"],
+        language="en",
+    ),
+    Case(
+        "How long is the one at Anna's?",
+        "visit_length",
+        ["Appointment/p-anna-v1", ANNA],
+        ["45 minutes"],
+        language="en",
+    ),
+    Case(
+        "Can I squeeze in a 45 minute break before the next one?",
+        "time_left",
+        ["Appointment/p-anna-v1", ANNA],
+        ["No, there is not enough time", "30 minutes"],
+        language="en",
+    ),
+    Case(
+        "So when am I actually done for the day?",
+        "day_end",
+        ["Appointment/p-anna-v3", ANNA],
+        ["ends at half past seven"],
+        language="en",
+    ),
     # The language a client speaks: the Patient record's, and the note about it as recorded.
     Case(
         "Vilket språk pratar Yusuf?",
@@ -517,3 +565,21 @@ def test_spoken_confirmation_releases_the_code_only_when_configured(
     assert gated.gated
     # The default is the button: "ja" alone does not read the code.
     assert "1990" not in assistant.ask("Ja", now=MORNING).answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Vad får Maria ta mot smärta?",
+        "Maria Svensson says her hip hurts, can she have something for the pain?",
+    ],
+)
+def test_a_painkiller_by_the_table_when_no_dosage_says_pain(
+    settings: Settings, templates: Templates, question: str
+) -> None:
+    # round17: "Alvedon: 1 g vid behov" had been read as "the list has nothing for pain".
+    talk = Assistant(settings, templates, None)
+    talk.use_care(read_bundle(DATA / "second-bundle.json", 10**7).care)
+    turn = talk.ask(question, now=datetime(2026, 11, 25, 9, 30, tzinfo=TZ))
+    assert "Alvedon: 1 g vid behov" in turn.answer and turn.must_verify, turn.answer
+    assert "inget" not in turn.answer.lower() and "nothing" not in turn.answer.lower()

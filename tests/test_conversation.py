@@ -35,6 +35,8 @@ def test_substitute_replaces_who_and_where() -> None:
     assert substitute("What are her allergies?", "Greta", "Greta") == "what are gretas allergies"
     assert substitute("Call her", "Greta", "Greta") == "call greta"
     assert not refers("Vem är mitt nästa besök?") and refers("Vad gör jag där?")
+    assert substitute("Vad heter katten?", "Kajsa", "Kajsa") == "vad heter kajsas katt"
+    assert substitute("What's the bird called?", "Ahmed", "Ahmed") == "what is ahmeds bird called"
 
 
 def test_ellipsis_keeps_the_part_said() -> None:
@@ -299,6 +301,79 @@ def test_second_held_out_conversations_never_answer_for_the_wrong_person(
     counts = heldout.conversations(settings, templates, reader, "conversations2.jsonl")
     assert counts["wrong"] == 0, [k for k in counts if k.startswith("wrong:")]
     assert counts["right"] >= 50  # of 61 turns: 53 when worked from
+
+
+def test_third_held_out_conversations_never_answer_for_the_wrong_person(
+    settings: Settings, templates: Templates, reader: SimilarReader
+) -> None:
+    """conversations3.jsonl: written by a helper from the care data alone (2026-12-07, evening);
+    on the landed code 42 right / 25 honest miss / 1 wrong ("hans fru … vad behöver hon hjälp
+    med?" answered with the client's routine)."""
+    counts = heldout.conversations(settings, templates, reader, "conversations3.jsonl")
+    assert counts["wrong"] == 0, [k for k in counts if k.startswith("wrong:")]
+    assert counts["right"] >= 50  # of 68 turns
+
+
+def test_a_pronoun_after_a_relative_is_the_relatives(talk: Assistant) -> None:
+    # conversations3.jsonl: "sen grannen hans fru persson vad behöver hon hjälp med" had been
+    # answered with Ahmed's routine; "hon" is his wife.
+    talk.ask("Vad ska jag göra hos Bertil?", now=ELEVEN)
+    for question in (
+        "Hans fru, vad behöver hon hjälp med?",
+        "Grannen, vad ska jag göra hos henne?",
+        "His daughter called, what does she need help with?",
+    ):
+        turn = talk.ask(question, now=ELEVEN)
+        assert "Bertil" not in turn.answer and turn.outcome == "unknown", (question, turn.answer)
+        talk.ask("Vad ska jag göra hos Bertil?", now=ELEVEN)
+    number = talk.ask("Vad har hans son för nummer?", now=ELEVEN)
+    assert "073-555 12 12" in number.answer, number.answer  # a relative's own number stays
+
+
+def test_her_daughter_after_her_sister_is_the_clients_daughter(talk: Assistant) -> None:
+    # "hennes dotter då" after Maria's sister had been answered with the sister's number.
+    talk.ask("Vad heter Gretas systerdotter?", now=ELEVEN)
+    turn = talk.ask("Hennes dotter då?", now=ELEVEN)
+    assert turn.intent == "relative_phone" and turn.slots.get("relation") == "dotter"
+    assert "Greta Nilsson" in turn.answer or "Gretas" in turn.answer, turn.answer
+
+
+def test_where_she_is_on_her_way_to_names_the_client(talk: Assistant) -> None:
+    for question in (  # at 11 the next visit is Greta's: "där" is Bertil's all the same
+        "Jag är på väg till Bertil nu, vad ska jag göra där?",
+        "Jag står hos Bertil nu, vad ska jag göra där?",
+        "jag är snart hos bertil vad ska göras",
+        "jag ska till bertil nu nåt särskilt att tänka på",
+    ):
+        turn = talk.ask(question, now=ELEVEN)
+        assert turn.outcome in ("answered", "must_verify"), (question, turn)
+        assert "Bertil Karlsson" in turn.answer, (question, turn.answer)
+    alone = talk.ask("Vad ska jag göra?", now=ELEVEN)  # the focus is Bertil now
+    assert "Bertil Karlsson" in alone.answer, alone.answer
+    talk.ask("stopp", now=ELEVEN)
+    assert talk.ask("Vad ska jag göra?", now=ELEVEN).outcome == "ambiguous"
+
+
+def test_and_at_lunch_is_the_last_question_for_that_visit(talk: Assistant) -> None:
+    talk.ask("Vad ska jag göra hos Anna?", now=ELEVEN)
+    lunch = talk.ask("Och till lunch?", now=ELEVEN)
+    assert lunch.slots.get("visit_kind") == "Lunch" and "mikro" in lunch.answer, lunch.answer
+    evening = talk.ask("Och på kvällen?", now=ELEVEN)  # no longer the lunch visit's
+    assert "visit_kind" not in evening.slots and "mikro" not in evening.answer, evening.answer
+
+
+def test_the_pet_of_the_client_in_focus(talk: Assistant) -> None:
+    talk.ask("Vad ska jag göra hos Bertil?", now=ELEVEN)
+    for question in (
+        "Hunden då?",
+        "Hur ska jag göra med hunden?",
+        "Is there anything about the dog?",
+    ):
+        turn = talk.ask(question, now=ELEVEN)
+        assert "Hund" in turn.answer and "Bertil" in turn.answer, (question, turn.answer)
+    talk.ask("stopp", now=ELEVEN)
+    nobody = talk.ask("Vad heter katten?", now=ELEVEN)
+    assert nobody.outcome in ("ambiguous", "unknown") and "Bertil" not in nobody.answer
 
 
 def test_speech_hears_a_follow_up_as_itself(talk: Assistant) -> None:

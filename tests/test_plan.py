@@ -300,9 +300,12 @@ def test_held_out_plan_and_records_questions(
     assert scores["records-meaning"]["right"] >= 11
 
 
-@pytest.mark.parametrize("name", ["round10.jsonl", "round11.jsonl", "round16.jsonl"])
+@pytest.mark.parametrize(
+    ("name", "floor"),
+    [("round10.jsonl", 54), ("round11.jsonl", 54), ("round16.jsonl", 54), ("round17.jsonl", 46)],
+)
 def test_the_latest_held_out_sets_have_no_wrong_answer(
-    settings: Settings, templates: Templates, reader: SimilarReader, name: str
+    settings: Settings, templates: Templates, reader: SimilarReader, name: str, floor: int
 ) -> None:
     """Written by helpers from the care data alone, each measured once before being read
     (docs/understanding.md, rounds 8 and 9); since then worked from, so 0 wrong is a floor that
@@ -310,8 +313,9 @@ def test_the_latest_held_out_sets_have_no_wrong_answer(
     scores = heldout.round3(settings, templates, reader, name)
     wrong = [k for k in scores["all"] if k.startswith("wrong:")]
     assert not wrong, wrong
-    # 61 and 59 on 2026-12-07; round16 (written before round 13) 57 when worked from.
-    assert scores["all"]["right"] >= 0.85 * 64, scores["all"]
+    # 61 and 59 on 2026-12-07; round16 (written before round 13) 57 when worked from; round17
+    # (written before round 14) 42 on the landed code, more when worked from.
+    assert scores["all"]["right"] >= floor, scores["all"]
 
 
 @pytest.mark.parametrize("question", NOT_IN_THE_RECORDS)

@@ -173,11 +173,24 @@ def _of_class(ask: Ask, client: Client, meds: list[Medication], key: str) -> Rep
     return cite.reply(verify(text, ask), must_verify=True, outcome="unknown")
 
 
+# A symptom whose medicines the table in device/nlu/drugs.py knows by class, when no dosage
+# says what it is for.
+_SYMPTOM_CLASS = {
+    "pain": "painkiller",
+    "sleep": "sleeping_pill",
+    "anxiety": "sedative",
+    "constipation": "laxative",
+}
+
+
 def _for_symptom(ask: Ask, client: Client, meds: list[Medication], symptom: str) -> Reply:
     """ "Vad får Siv ta mot smärta?": the orders whose dosage says they are for it, as recorded;
     none such, the whole list, said to hold none for it (never a judgement of what may help)."""
     cite = Cite()
     chosen = [m for m in meds if SYMPTOM_WORDS[symptom].search(_med_text(m))]
+    kind = _SYMPTOM_CLASS.get(symptom)
+    if not chosen and kind and any(in_class(m.name, kind) for m in meds):
+        return _of_class(ask, client, meds, kind)  # "Alvedon: 1 g vid behov": a painkiller
     said = say(ask.lang, f"symptom_{symptom}")
     cite.add(*(m.ref for m in chosen or meds), client.ref)
     items = sentences([_med_text(m) for m in chosen or meds])

@@ -181,7 +181,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "no_relative": "Jag hittar ingen {relation} bland anhöriga registrerade för {client}.",
         "in_notes": "I anteckningarna står: {text}",
         "medication_for": "Ordinerat vid {symptom} för {name}: {text}",
-        "no_medication_for": "Listan för {name} har inget vid {symptom}. Ordinerat: {text}",
+        "no_medication_for": (
+            "Inget på listan för {name} står som ordinerat vid {symptom}. Ordinerat: {text}"
+        ),
         "symptom_pain": "smärta",
         "symptom_sleep": "sömnsvårigheter",
         "symptom_anxiety": "oro",
@@ -373,7 +375,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "no_relative": "There is no {relation} among the relatives recorded for {client}.",
         "in_notes": "The notes say: {text}",
         "medication_for": "Ordered for {symptom} for {name}: {text}",
-        "no_medication_for": "{name}'s medication list has nothing for {symptom}. Ordered: {text}",
+        "no_medication_for": (
+            "Nothing on {name}'s medication list is written as for {symptom}. Ordered: {text}"
+        ),
         "symptom_pain": "pain",
         "symptom_sleep": "trouble sleeping",
         "symptom_anxiety": "anxiety",

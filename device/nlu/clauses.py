@@ -119,7 +119,9 @@ def clause_reading(
         at = standing_at(rest, named_in)
         if at == named and len(at) == 1 and not reading.clients and reading.intent in CLIENT_FACTS:
             # "Jag står utanför Gretas port, vad är koden?": hers, as a follow-up would be.
-            reading = replace(reading, slots={**reading.slots, "client": tuple(at)})
+            # Hers, not the next visit's ("på väg till Bertil, vad ska jag göra där?" at 11).
+            slots = {k: v for k, v in reading.slots.items() if k != "next"}
+            reading = replace(reading, slots={**slots, "client": tuple(at)})
         if named and reading.intent not in _WORKERS_OWN and not named <= set(reading.clients):
             continue  # "Bertils dotter ringde. Vad ska jag göra hos Anna?": Bertil left out
         return part, reading
@@ -167,8 +169,9 @@ def left_behind(
 # So is where she is on her way to ("jag är på väg till Bertil nu, vad ska jag göra där?").
 _STANDING_AT = re.compile(
     r"\b(?:(?:står|är|sitter|väntar|framme|inne)(?: nu| snart| strax)? (?:utanför|vid|hos|"
-    r"hemma hos|inne hos|framme hos|framme vid|på(?! väg))|(?:kommit|kommer|kom)(?: nu)?(?: in| fram| hem)?"
-    r" (?:till|hos)|(?:på väg|ska|åker|går|kör|cyklar)(?: nu| snart| strax)?(?: över| hem)? till|"
+    r"hemma hos|inne hos|framme hos|framme vid|på(?! väg))|"
+    r"(?:kommit|kommer|kom)(?: nu)?(?: in| fram| hem)? (?:till|hos)|"
+    r"(?:på väg|ska|åker|går|kör|cyklar)(?: nu| snart| strax)?(?: över| hem)? till|"
     r"(?:i am|im|i m)(?: now)?(?: standing)? (?:at|outside|in front of|by|inside)|"
     r"(?:arrived|just got|got) (?:at|to)|standing (?:at|outside|by)|"
     r"(?:on my way|heading|headed|going)(?: over| now)? to)"

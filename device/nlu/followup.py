@@ -23,6 +23,9 @@ _EN_WHOSE = frozenset({"his"})
 # Where: the client in focus (a relative has no place in the care data).
 _SV_WHERE = {"dit": "till {}", "där": "hos {}", "därifrån": "från {}", "därinne": "hos {}"}
 _EN_WHERE = {"there": "at {}"}  # filled with the genitive: "at gretas"
+# "vad heter katten?", "what's the bird called?": the pet of the client in focus.
+_SV_PET = frozenset({"hunden", "katten", "fågeln"})
+_EN_PET = frozenset({"dog", "cat", "bird"})
 # "her" is "henne" or "hennes": possessive before a word that is not one of these.
 _EN_HER_OBJECT_AFTER = frozenset(
     "to at for about with from today tomorrow now again up next before after please".split()
@@ -57,10 +60,20 @@ def _not_a_place(words: list[str], i: int) -> bool:
     return words[i] == "there" and (before in _BE or after in _BE or i == 0)
 
 
+def _pet(words: list[str], i: int) -> bool:
+    """ "katten", "the cat": an animal of the client in focus."""
+    after = words[i + 1] if i + 1 < len(words) else ""
+    return words[i] in _SV_PET or (words[i] == "the" and after in _EN_PET)
+
+
 def _referring(words: list[str]) -> list[str]:
     """The words of ``words`` that stand for the person or place in focus."""
     every = _SV_WHO | _SV_WHOSE | set(_SV_WHERE) | _EN_WHO | _EN_WHOSE | set(_EN_WHERE) | {"her"}
-    return [w for i, w in enumerate(words) if w in every and not _not_a_place(words, i)]
+    return [
+        w
+        for i, w in enumerate(words)
+        if (w in every and not _not_a_place(words, i)) or _pet(words, i)
+    ]
 
 
 def refers(text: str) -> bool:
@@ -88,6 +101,10 @@ def substitute(text: str, person: str, place: str) -> str:
         elif word == "her":
             own = after and after not in _EN_HER_OBJECT_AFTER
             out.append(genitive(person) if own else person)
+        elif _pet(words, i) and word == "the":
+            out.append(genitive(place))  # "what is olles dog called"
+        elif _pet(words, i):
+            out.append(f"{genitive(place)} {word.removesuffix('en').removesuffix('n')}")
         elif word in _SV_WHERE and not _not_a_place(words, i):
             out.append(_SV_WHERE[word].format(place))
         elif word in _EN_WHERE and not _not_a_place(words, i):

@@ -23,7 +23,7 @@ from hassil import (
     WildcardSlotList,
     recognize_all,
 )
-from hassil.expression import TextChunk
+from hassil.expression import Alternative, Expression, Sequence, TextChunk
 from hassil.sample import sample_expression, sample_intents, sample_sentence
 
 from device.care.model import CareData
@@ -294,18 +294,27 @@ class Recognizer:
             normalize(v.text_in.text) for v in slot_list.values if isinstance(v.text_in, TextChunk)
         ]
 
-    def values_in(self, text: str, lang: str, list_name: str) -> list[Any]:
+    def values_in(
+        self, text: str, lang: str, list_name: str, every_form: bool = False
+    ) -> list[Any]:
         """The values of slot list ``list_name`` whose spoken forms are words of ``text``
-        (one word or two), longest forms first."""
+        (one word or two), longest forms first; ``every_form``: each of "(lunch|lunchen)" too
+        (the similar reader reads only plain forms: its readings were chosen so)."""
         slot_list = self._list(lang, list_name)
         if not isinstance(slot_list, TextSlotList):
             return []
         said = f" {normalize(text)} "
         found = []
         forms = [
-            (normalize(value.text_in.text), value.value_out)
+            (normalize(form), value.value_out)
             for value in slot_list.values
-            if isinstance(value.text_in, TextChunk)
+            for form in (
+                _plain_forms(value.text_in)
+                if every_form
+                else [value.text_in.text]
+                if isinstance(value.text_in, TextChunk)
+                else []
+            )
         ]
         for form, out in sorted(forms, key=lambda f: -len(f[0])):
             if form and f" {form} " in said and out not in found:
@@ -387,3 +396,14 @@ def _spread(lines: list[list[str]], per_line: int) -> list[str]:
             # A low-discrepancy walk: spread out, the same every time.
             picked.setdefault(texts[int((rank * 0.6180339887) % 1 * len(texts))])
     return list(picked)
+
+
+def _plain_forms(expression: Expression) -> list[str]:
+    """The plain spoken forms of a list value: "lunch", or each of "(lunch|lunchen)"."""
+    if isinstance(expression, TextChunk):
+        return [expression.text]
+    if isinstance(expression, Sequence) and all(isinstance(i, TextChunk) for i in expression.items):
+        return ["".join(i.text for i in expression.items if isinstance(i, TextChunk))]
+    if isinstance(expression, Alternative):
+        return [form for item in expression.items for form in _plain_forms(item)]
+    return []

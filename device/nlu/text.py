@@ -42,6 +42,9 @@ _WRITTEN = {
     # "vad kan jag snacka med Kjelle om?": the everyday word for "prata".
     "snacka": "prata",
     "snackar": "pratar",
+    # "vad brukar Anna käka på morgonen?": the everyday word for "äta".
+    "käka": "äta",
+    "käkar": "äter",
 }
 _SAID = re.compile(r"\b(?:" + "|".join(_WRITTEN) + r")\b")
 # "i morron" is tomorrow; "Morrn!" alone a greeting, not a day ("Morrn! Vilka ska jag till?").
