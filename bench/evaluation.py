@@ -243,6 +243,16 @@ def load_everyday(path: Path | None = None) -> list[Everyday]:
     return cases
 
 
+# An hour said in words is the hour a key writes in digits ("three o'clock" is "3 o'clock").
+_HOURS = {
+    w: i
+    for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve".split()
+    )
+}
+_HOUR_SAID = re.compile(rf"\b({'|'.join(_HOURS)}) (o'clock|o’clock)")
+
+
 def judge_everyday(case: Everyday, got: Turn) -> tuple[str, list[str]]:
     """'right', 'miss' or 'wrong', and what fell short. A failed answer is a miss only when it
     is honest (unknown, ask-back, no data)."""
@@ -255,6 +265,7 @@ def judge_everyday(case: Everyday, got: Turn) -> tuple[str, list[str]]:
     problems += [f"missing {s}" for s in case.expect_sources if s not in sources]
     problems += [f"cites forbidden {s}" for s in case.forbid_sources if s in sources]
     answer = got.answer.casefold()
+    answer = f"{answer} {_HOUR_SAID.sub(lambda m: f'{_HOURS[m.group(1)]} ' + m.group(2), answer)}"
     for group in case.expect_any:
         if not any(word.casefold() in answer for word in group):
             problems.append(f"none of {list(group)}")

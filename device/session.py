@@ -36,6 +36,12 @@ _ROLE = re.compile(r"sjuksköt|sköterska|samordn|\bnurse|coordinator", re.IGNOR
 # med?" after "hans fru"); a relative's number, and the visits, stay theirs to ask.
 _THEIRS = CLIENT_FACTS - {"relative_phone", "visit_time", "visit_worker"}
 _OF_A_VISIT = frozenset({"routine", "visit_time", "visit_length", "visit_worker"})
+# What a relative's own reading answers: who she is, her number ("hennes dotter är här, vad vill
+# hon ha?" is not).
+_WHO_OR_NUMBER = re.compile(
+    r"\b(ring\w*|nummer|numret|telefon\w*|heter|namn\w*|vem|nå|call|phone|number|name|called|"
+    r"who|reach)\b"
+)
 _AT = frozenset({"hos", "till", "för", "at", "for", "with", "to"})
 _CALL = frozenset({"ring", "ringa", "nå", "call", "reach", "kontakta", "contact"})
 
@@ -54,7 +60,11 @@ def vet_reading(
     """``rec`` checked against the names ``text`` says: (the reading to answer, whether to say
     it back first, a note to say about a name). ``said``: the worker's words, before a
     follow-up's pronouns were read as the client in focus."""
-    if rec.intent in _THEIRS and asked_of_someone_else(normalize(said), rec.language):
+    plain = normalize(said)
+    theirs = rec.intent in _THEIRS or (
+        rec.intent == "relative_phone" and not _WHO_OR_NUMBER.search(plain)
+    )
+    if theirs and asked_of_someone_else(plain, rec.language):
         return Recognition("unknown", rec.language), False, None  # "hans fru … vad behöver hon"
     vetting = vet(rec.intent, rec.clients, people.mentions(text), people)
     unknown = Recognition("unknown", rec.language)

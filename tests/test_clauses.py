@@ -10,8 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from device.assistant import Assistant
-from device.nlu.clauses import asked_alone, clause_reading, left_behind, parts
+from device.nlu.clauses import asked_alone, clause_reading, in_parts, left_behind, parts
 from device.nlu.recognizer import Recognition
+from device.nlu.situations import asked_of_someone_else
 from device.nlu.text import normalize
 from tests.conftest import MORNING
 
@@ -191,3 +192,38 @@ def test_property_a_sentence_beside_is_only_left_out_when_it_changes_nothing(
     rest = normalize(said)
     assert not re.search(r"\b(vem|hur|when|who)\b|morgon|friday|feber|ramlat", rest), text
     assert not _named(rest), text
+
+
+def _given(ref: str) -> str | None:
+    return {"Patient/p-anna": "Anna", "Patient/p-bertil": "Bertil"}.get(ref)
+
+
+def test_words_after_the_one_client_named_lean_on_her() -> None:
+    # round17: "heading over to bertil now uh anything about his hearing i should know"
+    found = in_parts("heading over to bertil now anything about his hearing", _read, _named, _given)
+    assert found is not None and found[0] == "now anything about bertils hearing"
+    # Nothing that refers, or another person before the pronoun: the whole goes on as said.
+    assert in_parts("jag är hos bertil nu vad är klockan", _read, _named, _given) is None
+    aside = "jag är hos anna hennes dotter är här vad vill hon ha"
+    assert in_parts(aside, _read, _named, _given) is None
+
+
+def test_where_she_is_going_is_the_client_of_the_question_beside_it() -> None:
+    read = {
+        **_READ,
+        "vad ska jag göra där": Recognition("routine", "sv", {"next": True}),
+    }
+    found = clause_reading(
+        "jag är på väg till bertil nu vad ska jag göra där",
+        lambda text: read.get(normalize(text), Recognition("unknown", "sv", {})),
+        _named,
+    )
+    # Bertil's routine, not the next visit's (at 11 the next is Greta's).
+    assert found is not None and found[1].slots == {"client": ("Patient/p-bertil",)}
+
+
+@given(st.sampled_from(["hon", "han", "henne", "honom", "she", "he", "her", "him"]))
+def test_property_a_pronoun_after_a_relative_is_never_the_clients(pronoun: str) -> None:
+    for relative in ("hans fru", "hennes dotter", "grannen", "her son", "the neighbour"):
+        assert asked_of_someone_else(f"{relative} vad behöver {pronoun} hjälp med", "sv")
+    assert not asked_of_someone_else(f"vad behöver {pronoun} hjälp med", "sv")

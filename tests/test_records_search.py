@@ -39,6 +39,17 @@ def test_a_working_life_is_found_by_its_occupation() -> None:
     assert _found(care, "What did Elsa work with?", "en") == ["Före detta spårvagnsförare."]
 
 
+def test_a_working_life_asked_as_before_she_retired_or_back_in_the_day() -> None:
+    # round16 and round17: "vad höll karin på med innan hon blev pensionär", "what did karl do
+    # for work back in the day".
+    care = _care(("Äter gärna fisk.", "Arbetade som lärare i fyrtio år.", "Spelar schack."))
+    said = ["Arbetade som lärare i fyrtio år."]
+    assert _found(care, "Vad höll Elsa på med innan hon blev pensionär?") == said
+    assert _found(care, "What did Elsa do before she retired?", "en") == said
+    assert _found(care, "What did Elsa do for work back in the day?", "en") == said
+    assert _found(care, "Vad höll Elsa på med?") == []  # not asked of her work
+
+
 def test_an_occupation_is_matched_as_written_not_by_its_stem() -> None:
     # Snowball stems "fiskare" to "fisk" and "musiker" to "musik": neither may find the fish she
     # eats or the music she likes.

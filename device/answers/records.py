@@ -36,8 +36,8 @@ _STOP = frozenset(
     telefon ringa ring adress adressen bor gatan kod koden portkod besök besöket besöken
     nästa idag dag dagen brukare brukaren kunden allt alla något någonting nåt
     ligga ligger stå står sitta sitter förut tidigare innan förr anything something
-    håller hålla håll hålls pågår håller_på
-    verkar verka väldigt jätte seems seem seemed really very so
+    håller hålla håll hålls höll pågår håller_på
+    verkar verka väldigt jätte seems seem seemed really very so now
     what who which where when why how is are was were do does did can could should would
     name called before earlier used well okay ok have has
     will shall must may i you he she it they we me him her his its their my your our a an
@@ -216,11 +216,21 @@ _TIME_WORDS = re.compile(
 )
 
 
+# Said around a question of a working life: "back in the day" asks nothing of its own; "innan
+# hon blev pensionär" asks what her work was.
+_LONG_AGO = re.compile(r"\b(back in the day|in the old days|förr i tiden)\b")
+_RETIRED = re.compile(
+    r"\b(innan|före) (hon|han) (blev pensionär|gick i pension|pensionerades)\b"
+    r"|\bbefore (she|he) retired\b"
+)
+
+
 def _content_words(question: str, names: set[str]) -> list[str]:
     """The question's words that say what is asked: no stop word, name, number or "talk about"."""
+    said = _RETIRED.sub(" yrke ", _LONG_AGO.sub(" ", normalize(question)))
     return [
         w
-        for w in _TALK_ABOUT.sub(" ", normalize(question)).split()
+        for w in _TALK_ABOUT.sub(" ", said).split()
         if w not in _STOP and w not in names and len(w) >= 3 and not w.isdigit()
     ]
 

@@ -19,7 +19,7 @@ from device.nlu.days import find_day
 from device.nlu.followup import refers, substitute
 from device.nlu.people import CLIENT_FACTS
 from device.nlu.recognizer import Recognition
-from device.nlu.situations import HEALTH_EVENT, someone_else
+from device.nlu.situations import HEALTH_EVENT, asked_of_someone_else, someone_else
 from device.nlu.text import normalize
 
 # Sentences, then clauses, split before normalising (it drops the punctuation). A recogniser
@@ -218,7 +218,10 @@ _HUSBAND = re.compile(r"\bman\b")
 
 
 def said_before(
-    text: str, named_in: Callable[[str], Sequence[str]], given: Callable[[str], str | None]
+    text: str,
+    named_in: Callable[[str], Sequence[str]],
+    given: Callable[[str], str | None],
+    by_name: bool = False,
 ) -> str | None:
     """ "Anna rör sig ostadigt idag, är det nåt jag ska tänka på när hon går runt?": the last
     sentence (or clause) refers ("hon", "där") to the one client the words before it name, and
@@ -226,11 +229,15 @@ def said_before(
     sentences = [m.group(0).strip() for m in _SENTENCE.finditer(text) if m.group(0).strip()]
     if len(sentences) < 2:
         sentences = [c for c in _CLAUSES.split(text) if c and c.strip()]
+    if by_name:  # as a recogniser writes it: "heading over to bertil now … his hearing"
+        sentences = _after_the_name(text, named_in)
     if len(sentences) < 2:
         return None
     last, before = sentences[-1], " ".join(sentences[:-1])
     aside = normalize(before)
     if named_in(last) or not refers(last) or someone_else(aside, "sv") or _HUSBAND.search(aside):
+        return None
+    if asked_of_someone_else(normalize(last), "sv"):  # "hennes dotter är här, vad vill hon ha"
         return None
     # The words before only say who: no question of their own ("Vad gillar Leila? … med
     # henne"), nothing that changes what is asked ("her back is really sore").
@@ -239,6 +246,16 @@ def said_before(
     clients = set(named_in(before))
     name = given(next(iter(clients))) if len(clients) == 1 else None
     return substitute(last, name, name) if name else None
+
+
+def _after_the_name(text: str, named_in: Callable[[str], Sequence[str]]) -> list[str]:
+    """``text`` split after the first name in it: [the words up to it, the rest]; [] when
+    nothing follows a name."""
+    words = text.split()
+    for i in range(1, len(words)):
+        if named_in(" ".join(words[:i])):
+            return [" ".join(words[:i]), " ".join(words[i:])]
+    return []
 
 
 def in_parts(
@@ -258,4 +275,14 @@ def in_parts(
     if leaning and reading is not None and reading.intent not in _NOT_A_QUESTION:
         return leaning, reading  # else the readers of meaning have all of it, as before
     alone = asked_alone(text, named_in)
-    return (alone, None) if alone else None
+    if alone:
+        return alone, None
+    # No sentence or clause: the words after the one client named, with her name put in,
+    # to every reader ("… anything about bertils hearing i should know").
+    leaning = said_before(text, named_in, given, by_name=True)
+    if leaning is None:
+        return None
+    reading = read(leaning)
+    if reading.intent not in _NOT_A_QUESTION:
+        return leaning, reading
+    return clause_reading(leaning, read, named_in) or (leaning, None)
