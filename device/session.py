@@ -22,7 +22,7 @@ from device.nlu.days import find_day
 from device.nlu.followup import ellipsis, refers, refers_to_a_place, substitute
 from device.nlu.people import CLIENT_FACTS, Directory, Mention, vet
 from device.nlu.recognizer import Recognition, Recognizer
-from device.nlu.situations import asked_of_someone_else, someone_else
+from device.nlu.situations import asked_of_someone_else, someone_else, someone_else_ends
 from device.nlu.text import normalize
 
 # Readings that say nothing about whom the conversation is about.
@@ -42,6 +42,7 @@ _WHO_OR_NUMBER = re.compile(
     r"\b(ring\w*|nummer|numret|telefon\w*|heter|namn\w*|vem|nå|call|phone|number|name|called|"
     r"who|reach)\b"
 )
+_AT_HOME = re.compile(r"\b(hos|till|at|to) (honom|henne|him|her)\b")
 _AT = frozenset({"hos", "till", "för", "at", "for", "with", "to"})
 _CALL = frozenset({"ring", "ringa", "nå", "call", "reach", "kontakta", "contact"})
 
@@ -150,13 +151,20 @@ class Conversation:
             return _ask_who(text, care)
         stale = now - focus.since > self._window
         place = care.client(focus.client) if focus.client else None
-        # "hennes dotter då?" after her sister: a relative's own relatives are not recorded.
-        theirs = refers_to_a_place(text) or someone_else(normalize(text), focus.reading.language)
+        # "hennes dotter då?" after her sister: a relative's own relatives are not recorded;
+        # "när är jag klar hos honom?" after his son: at the client's, said back.
+        said, lang = normalize(text), focus.reading.language
+        at_home = focus.person is not None and _AT_HOME.search(said) is not None
+        theirs = refers_to_a_place(text) or someone_else(said, lang) or at_home
         person = focus.person if focus.person and not theirs else focus.client
+        stale = stale or at_home  # "hos henne" after his wife: hers or his? Said back first.
         name = _first_name(care, person) if person else None
         if name is None or place is None:
             return _ask_who(text, care)
-        return Leaning(substitute(text, name, place.given), stale)
+        # "och hans dotter, vad har hon för nummer?": "hon" after the daughter is hers.
+        cut = someone_else_ends(said, lang) or len(said)
+        leaned = f"{substitute(said[:cut], name, place.given)} {said[cut:]}".strip()
+        return Leaning(leaned, stale)
 
     def complete(
         self, text: str, rec: Recognition, now: datetime, people: Directory
@@ -189,6 +197,10 @@ class Conversation:
         whole = recognizer.recognize(short.rest, lang, detect=False)  # "och Märtas make då?"
         if whole.intent not in _NO_FOCUS and whole.intent not in ("stop", "new_question"):
             return whole
+        led = _led_by_a_name(short.rest, people)
+        if led is not None:  # "I meant Greta, what is she on?": the question about her
+            whole = recognizer.recognize(led, lang, detect=False)
+            return whole if whole.intent not in _NO_FOCUS else None
         rest, day = find_day(short.rest)
         if day is not None and not rest.strip():
             return replace(last, slots={**last.slots, "day": day})
@@ -271,6 +283,19 @@ class Conversation:
         client = next(iter(refs)) if one else None
         client = client if client and care.client(client) else None
         self._focus = Focus(client, None, rec, now) if client else None
+
+
+def _led_by_a_name(rest: str, people: Directory) -> str | None:
+    """ "greta what is she on" → "what is greta on": a client's name, then a question that
+    refers to her; None else."""
+    words = rest.split()
+    for size in (3, 2, 1):
+        name, question = " ".join(words[:size]), " ".join(words[size:])
+        named = people.mentions(name) if question else []
+        one = len(named) == 1 and named[0].said == name and len(named[0].refs) == 1
+        if one and people.is_client(named[0].refs[0]) and refers(question):
+            return substitute(question, name, name)
+    return None
 
 
 def _ask_who(text: str, care: CareData) -> Leaning:

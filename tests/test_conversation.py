@@ -376,6 +376,26 @@ def test_the_pet_of_the_client_in_focus(talk: Assistant) -> None:
     assert nobody.outcome in ("ambiguous", "unknown") and "Bertil" not in nobody.answer
 
 
+def test_a_correction_with_its_question(talk: Assistant) -> None:
+    # conversations3.jsonl: "no sorry i meant greta what is she on", "nej jag menade maria
+    # svensson när ska jag dit".
+    talk.ask("Vilka mediciner tar Anna?", now=ELEVEN)
+    turn = talk.ask("No sorry, I meant Greta, what is she on?", now=ELEVEN)
+    assert "Metformin" in turn.answer and "Waran" not in turn.answer, turn.answer
+    talk.ask("Vad ska jag göra hos Anna?", now=ELEVEN)
+    turn = talk.ask("Nej jag menade Bertil, när ska jag dit?", now=ELEVEN)
+    assert turn.intent == "visit_time" and "Bertil Karlsson" in turn.answer, turn.answer
+
+
+def test_at_his_place_after_his_son_is_the_clients(talk: Assistant) -> None:
+    talk.ask("Vad har Bertils son för nummer?", now=ELEVEN)
+    turn = talk.ask("När är jag klar hos honom?", now=ELEVEN)  # his or his son's? said back
+    assert turn.outcome == "clarify" and "Bertil Karlsson" in turn.answer, turn.answer
+    talk.ask("Vad ska jag göra hos Bertil?", now=ELEVEN)
+    son = talk.ask("Och hans son, vilket nummer har han?", now=ELEVEN)
+    assert "Bertil Karlsson" not in son.answer or "073-555 12 12" in son.answer, son.answer
+
+
 def test_speech_hears_a_follow_up_as_itself(talk: Assistant) -> None:
     """The speech decision asks the assistant what a free transcript means: a follow-up means
     the question about the client in focus, so no grammar sentence about another client is

@@ -37,7 +37,7 @@ _STOP = frozenset(
     nästa idag dag dagen brukare brukaren kunden allt alla något någonting nåt
     ligga ligger stå står sitta sitter förut tidigare innan förr anything something
     håller hålla håll hålls höll pågår håller_på
-    verkar verka väldigt jätte seems seem seemed really very so now
+    verkar verka väldigt jätte seems seem seemed really very so now having
     what who which where when why how is are was were do does did can could should would
     name called before earlier used well okay ok have has
     will shall must may i you he she it they we me him her his its their my your our a an

@@ -35,10 +35,12 @@ _NEW_QUESTION = re.compile(r"^(ny fråga|nästa fråga|new question|next questio
 _ELLIPSIS = re.compile(r"^(och|and|men|but|what about|how about)\b(.*?)( då| then)?$")
 # "I meant Siv", "Greta menar jag": the last question again, about the one now named.
 _CORRECTION = re.compile(
-    r"^(?:(?:nej )?jag (?:menade|menar)|(?:no )?i (?:meant|mean))\b(.*)$"
+    r"^(?:(?:nej )?(?:förlåt |ursäkta )?jag (?:menade|menar)|(?:no )?(?:sorry )?i (?:meant|mean))"
+    r"\b(.*)$"
     r"|^(.*?) (?:menar|menade) jag$"
 )
 _MAX_ELLIPSIS_WORDS = 6
+_MAX_CORRECTION_WORDS = 12  # "nej jag menade Maria Svensson, när ska jag dit?"
 
 
 def new_question(text: str) -> str | None:
@@ -126,9 +128,11 @@ def ellipsis(text: str) -> Ellipsis | None:
     """ "och i morgon då?" → Ellipsis("i morgon"), "I meant Siv" → Ellipsis("siv"); None when
     ``text`` is not such a follow-up."""
     said = normalize(text)
-    if len(said.split()) > _MAX_ELLIPSIS_WORDS:
+    if len(said.split()) > _MAX_CORRECTION_WORDS:
         return None
     corrected = _CORRECTION.match(said)
+    if corrected is None and len(said.split()) > _MAX_ELLIPSIS_WORDS:
+        return None
     if corrected is not None:
         rest = (corrected.group(1) or corrected.group(2) or "").strip()
         return Ellipsis(rest) if rest else None

@@ -59,14 +59,20 @@ def someone_else(said: str, language: str) -> bool:
 _PRONOUN = re.compile(r"\b(hon|han|henne|honom|she|he|her|him)\b")
 
 
-def asked_of_someone_else(said: str, language: str) -> bool:
-    """Does a pronoun in the normalised text come after a relative, a neighbour or a colleague
-    named ("sen grannen hans fru persson vad behöver hon hjälp med")?"""
+def someone_else_ends(said: str, language: str) -> int | None:
+    """Where the relative (a neighbour, a colleague) named in the normalised text ends, when a
+    pronoun comes after: "hans fru | persson vad behöver hon hjälp med". None else."""
     for lang, pattern in _SOMEONE_ELSE.items():
         named = pattern.search(said) if lang in ("en", language) else None
         if named and _PRONOUN.search(said, named.end()):
-            return True
-    return False
+            return named.end()
+    return None
+
+
+def asked_of_someone_else(said: str, language: str) -> bool:
+    """Does a pronoun in the normalised text come after a relative, a neighbour or a colleague
+    named ("sen grannen hans fru persson vad behöver hon hjälp med")?"""
+    return someone_else_ends(said, language) is not None
 
 
 # "Om jag blir sjuk": the worker's own illness is the coordinator's to plan around.
