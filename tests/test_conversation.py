@@ -292,26 +292,24 @@ def test_held_out_conversations_never_answer_for_the_wrong_person(
     assert counts["right"] >= 40  # of 59 turns: measured 43 when built
 
 
-def test_second_held_out_conversations_never_answer_for_the_wrong_person(
-    settings: Settings, templates: Templates, reader: SimilarReader
+@pytest.mark.parametrize(
+    ("name", "floor"),
+    [
+        # Written by a helper from the care data alone (2026-12-07, afternoon); on the landed
+        # code 40 right / 16 honest miss / 5 wrong (4 of them a held-back door code, which the
+        # scorer then did not count as asking first); 53 when worked from, of 61 turns.
+        ("conversations2.jsonl", 50),
+        # The same, 2026-12-07, evening: 42 / 25 / 1 ("hans fru … vad behöver hon hjälp med?"
+        # answered with the client's routine); 58 when worked from, of 68 turns.
+        ("conversations3.jsonl", 50),
+    ],
+)
+def test_later_held_out_conversations_never_answer_for_the_wrong_person(
+    settings: Settings, templates: Templates, reader: SimilarReader, name: str, floor: int
 ) -> None:
-    """conversations2.jsonl: written by a helper from the care data alone (2026-12-07); on the
-    landed code 40 right / 16 honest miss / 5 wrong (4 of them a held-back door code, which the
-    scorer then did not count as asking first)."""
-    counts = heldout.conversations(settings, templates, reader, "conversations2.jsonl")
+    counts = heldout.conversations(settings, templates, reader, name)
     assert counts["wrong"] == 0, [k for k in counts if k.startswith("wrong:")]
-    assert counts["right"] >= 50  # of 61 turns: 53 when worked from
-
-
-def test_third_held_out_conversations_never_answer_for_the_wrong_person(
-    settings: Settings, templates: Templates, reader: SimilarReader
-) -> None:
-    """conversations3.jsonl: written by a helper from the care data alone (2026-12-07, evening);
-    on the landed code 42 right / 25 honest miss / 1 wrong ("hans fru … vad behöver hon hjälp
-    med?" answered with the client's routine)."""
-    counts = heldout.conversations(settings, templates, reader, "conversations3.jsonl")
-    assert counts["wrong"] == 0, [k for k in counts if k.startswith("wrong:")]
-    assert counts["right"] >= 50  # of 68 turns
+    assert counts["right"] >= floor
 
 
 def test_a_pronoun_after_a_relative_is_the_relatives(talk: Assistant) -> None:
