@@ -150,7 +150,7 @@ def test_a_medicine_for_a_complaint_is_the_one_ordered_for_it(
         assert turn.must_verify and "Citodon" in turn.answer and "Trombyl" not in turn.answer
         assert "MedicationRequest/t-siv-med2" in turn.sources
     none = assistant.ask("har siv något mot illamående", now=noon)
-    assert "Trombyl" in none.answer and ("inget vid illamående" in none.answer), none.answer
+    assert "Trombyl" in none.answer and "ordinerat vid illamående" in none.answer, none.answer
 
 
 def test_a_part_of_the_day_reads_the_orders_for_it_or_the_whole_list() -> None:
@@ -198,12 +198,13 @@ def test_property_a_part_of_the_day_never_drops_a_whole_list(
 def test_a_stomach_complaint_reads_the_list_and_says_none_is_ordered_for_it(
     assistant: Assistant,
 ) -> None:
-    """Omeprazol's order says "20 mg på morgonen", not what it is for: the list is read, said
-    to hold nothing for the stomach (never a judgement of which medicine is for what)."""
+    """Omeprazol's order says "20 mg på morgonen", not what it is for: the list is read, and
+    said to have nothing *written as* for the stomach (never a judgement of which medicine is
+    for what, nor a claim that none on the list helps)."""
     assistant.use_care(THIRD)
     for question, words in (
-        ("Does Kjell take anything for his stomach?", "nothing for stomach trouble"),
-        ("tar kjell något mot magen", "inget vid magbesvär"),
+        ("Does Kjell take anything for his stomach?", "is written as for stomach trouble"),
+        ("tar kjell något mot magen", "står som ordinerat vid magbesvär"),
     ):
         turn = assistant.ask(question, now=datetime(2026, 12, 14, 7, 35, tzinfo=TZ))
         assert turn.must_verify and "Omeprazol" in turn.answer and words in turn.answer
