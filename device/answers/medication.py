@@ -185,7 +185,8 @@ _SYMPTOM_CLASS = {
 
 def _for_symptom(ask: Ask, client: Client, meds: list[Medication], symptom: str) -> Reply:
     """ "Vad får Siv ta mot smärta?": the orders whose dosage says they are for it, as recorded;
-    none such, the whole list, said to hold none for it (never a judgement of what may help)."""
+    none such, the orders of its class by the medicine table (Alvedon for pain); neither, the
+    whole list, said to hold none written as for it (never a judgement of what may help)."""
     cite = Cite()
     chosen = [m for m in meds if SYMPTOM_WORDS[symptom].search(_med_text(m))]
     kind = _SYMPTOM_CLASS.get(symptom)

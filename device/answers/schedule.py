@@ -84,12 +84,13 @@ def _beside(ask: Ask, rec: Recognition, order: str) -> Reply:
     booked = [v for v in on_day(ask, my_visits(ask), day) if v.booked]
     theirs = [i for i, v in enumerate(booked) if v.client == client.ref]
     part = rec.slots.get("part_of_day")  # "who's after Ahmed this morning": his morning visit
-    if isinstance(part, str) and part in ask.parts:
+    part = part if isinstance(part, str) and part in ask.parts else None
+    if part is not None:
         theirs = [i for i in theirs if ask.in_part(booked[i], part)]
     if not theirs:
         cite.add(client.ref)
         when_day = say_day(day, ask.today, ask.lang) or say(ask.lang, "period_today")
-        if isinstance(part, str) and part in ask.parts:
+        if part is not None:
             when_day = f"{when_day} {say(ask.lang, f'part_{part}')}"
         return cite.reply(say(ask.lang, "no_visit_for_day", name=client.full_name, day=when_day))
     # The client's visit nearest now anchors the order: at 15:50, "who comes after Leila?" is

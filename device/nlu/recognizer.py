@@ -305,16 +305,11 @@ class Recognizer:
             return []
         said = f" {normalize(text)} "
         found = []
+        spoken = _plain_forms if every_form else _one_chunk
         forms = [
             (normalize(form), value.value_out)
             for value in slot_list.values
-            for form in (
-                _plain_forms(value.text_in)
-                if every_form
-                else [value.text_in.text]
-                if isinstance(value.text_in, TextChunk)
-                else []
-            )
+            for form in spoken(value.text_in)
         ]
         for form, out in sorted(forms, key=lambda f: -len(f[0])):
             if form and f" {form} " in said and out not in found:
@@ -396,6 +391,11 @@ def _spread(lines: list[list[str]], per_line: int) -> list[str]:
             # A low-discrepancy walk: spread out, the same every time.
             picked.setdefault(texts[int((rank * 0.6180339887) % 1 * len(texts))])
     return list(picked)
+
+
+def _one_chunk(expression: Expression) -> list[str]:
+    """The spoken form of a list value written as one plain chunk ("lunch"); none else."""
+    return [expression.text] if isinstance(expression, TextChunk) else []
 
 
 def _plain_forms(expression: Expression) -> list[str]:
