@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from device.answers.handlers import Reply, can_restate
 from device.care.model import CareData
 from device.nlu.days import find_day
-from device.nlu.followup import ellipsis, refers, refers_to_a_place, substitute
+from device.nlu.followup import ellipsis, refers, refers_to_a_place, substitute, who_is_that
 from device.nlu.people import CLIENT_FACTS, Directory, Mention, vet
 from device.nlu.recognizer import Recognition, Recognizer
 from device.nlu.situations import asked_of_someone_else, someone_else, someone_else_ends
@@ -139,6 +139,13 @@ class Conversation:
         """``text`` with its follow-up words replaced by the client or person in focus. A
         question that names someone itself ("when does Olof take his Donepezil?") keeps its
         words: "his" is Olof's."""
+        named = who_is_that(text)
+        if named is not None:  # "Anders ska komma idag, vem är det?": who the one named is
+            before, lang = named
+            mentions = people.mentions(before)
+            if len(mentions) == 1:
+                ask = "vem är" if lang == "sv" else "who is"
+                return Leaning(f"{ask} {mentions[0].said}")
         if not self._window or not refers(text) or people.mentions(text) or _ROLE.search(text):
             return Leaning(text)  # "I need to call the nurse, what's her number?": the nurse's
         focus = self._focus

@@ -16,6 +16,7 @@ from device.answers.visitors import nth_visit, visit_worker
 from device.assistant import Assistant
 from device.care.fhir_import import parse_bundle
 from device.nlu.clauses import clause_reading, said_before, standing_at
+from device.nlu.clock import ClockTime
 from device.nlu.recognizer import Recognition, Templates
 from device.nlu.text import normalize
 from device.settings import Settings
@@ -40,6 +41,12 @@ def _assistant(settings: Settings, templates: Templates, care: object, worker: s
         ("vem går till Ahmed i eftermiddag", "Jonas Berg", "Appointment/p-ahmed-v2"),
         ("which of us is going to Ahmed this afternoon", "Jonas Berg", "Appointment/p-ahmed-v2"),
         ("who has Ahmed in the afternoon", "Jonas Berg", "Appointment/p-ahmed-v2"),
+        # round18 and conversations3/4: one visit by its clock time or its order
+        ("vem tar ahmed klockan ett är det jag eller", "Jonas Berg", "Appointment/p-ahmed-v2"),
+        ("vem har ahmed-besöket klockan ett", "Jonas Berg", "Appointment/p-ahmed-v2"),
+        ("vem tar andra besöket hos ahmed", "Jonas Berg", "Appointment/p-ahmed-v2"),
+        ("who's doing ahmed's second visit today", "Jonas Berg", "Appointment/p-ahmed-v2"),
+        ("who has Ahmed at one", "Jonas Berg", "Appointment/p-ahmed-v2"),
     ],
 )
 def test_who_makes_a_visit_is_the_schedules_worker_on_it(
@@ -92,20 +99,43 @@ def test_whom_the_worker_sees_before_a_client_is_not_who_visits_her(
     part=st.sampled_from([None, "morning", "forenoon", "afternoon", "evening"]),
     worker=st.sampled_from(["", "w-omar", "w-sofia"]),
     lang=st.sampled_from(["sv", "en"]),
+    at=st.none() | st.builds(ClockTime, st.integers(0, 23), st.sampled_from([0, 15, 30, 45])),
+    nth=st.sampled_from([None, 1, 2, 3, -1]),
 )
 def test_property_only_that_clients_visits_and_their_own_workers_are_said(
-    client: str, days: int, hour: int, part: str | None, worker: str, lang: str
+    client: str,
+    days: int,
+    hour: int,
+    part: str | None,
+    worker: str,
+    lang: str,
+    at: ClockTime | None,
+    nth: int | None,
 ) -> None:
-    """Whoever asks, about whomever, whenever: every visit cited is that client's on that day,
-    every worker cited is a participant of a cited visit, and with none it is an honest miss."""
+    """Whoever asks, about whomever, whenever: every visit cited is that client's on that day
+    (at the clock time asked, and only one when the nth is asked), every worker cited is a
+    participant of a cited visit, and with none it is an honest miss."""
     now = OMARS_MORNING.replace(hour=hour) + timedelta(days=days)
     parts = {"morning": (5, 10), "forenoon": (0, 12), "afternoon": (12, 18), "evening": (18, 24)}
     ask = Ask(care=THIRD, now=now, tz=TZ, lang=lang, worker=worker, parts=parts)
     slots: dict[str, object] = {"client": (client,)}
     if part:
         slots["part_of_day"] = part
+    if at is not None:
+        slots["at"] = at
+    if nth is not None:
+        slots["nth"] = nth
     reply = visit_worker(ask, Recognition("visit_worker", lang, slots))
     cited = [v for v in THIRD.visits if v.ref in reply.sources]
+    if at is not None:
+        assert all(ask.starts_at(v, at) for v in cited)
+    day = [
+        v
+        for v in THIRD.visits
+        if v.client == client and v.start.astimezone(TZ).date() == now.date()
+    ]
+    if nth is not None and at is None and not part and len(day) >= abs(nth):
+        assert len(cited) <= 1
     for visit in cited:
         assert visit.client == client
         assert visit.start.astimezone(TZ).date() == now.date()

@@ -220,3 +220,13 @@ def at_clock(
     when = say_time(datetime.combine(ask.today, at.resolve(ask.local(ask.now))), ask.lang)
     text = say(ask.lang, "no_visit_at", name=client.full_name, when=when)
     return Reply(text, sources=(client.ref,), outcome="unknown")
+
+
+def after_theirs(ask: Ask, rec: Recognition, booked: list[Visit], left: list[Visit]) -> list[Visit]:
+    """``left`` after the named client's visit ("hur många har jag kvar efter Märta?"): her
+    visit still to come or under way, else her last; ``left`` as it is when no one is named."""
+    if len(rec.clients) != 1:
+        return left
+    theirs = [v for v in booked if v.client == rec.clients[0]]
+    anchor = next((v for v in theirs if v.end > ask.now), theirs[-1] if theirs else None)
+    return left if anchor is None else [v for v in left if v.start > anchor.start]

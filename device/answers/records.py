@@ -42,6 +42,7 @@ _STOP = frozenset(
     name called before earlier used well okay ok have has
     will shall must may i you he she it they we me him her his its their my your our a an
     and or but to of in on at for with from by about any some there tell say know please
+    get gets got out uh um
     """.split()
 )
 # What a note says of a working life seldom has the word "arbetade": "Var sjökapten", "Före detta
@@ -88,7 +89,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "gillar": ("älskar", "intresse", "tycker", "gärna"),
     "intresse": ("gillar", "älskar"),
     "hobby": ("gillar", "intresse", "älskar"),
-    "like": ("likes", "enjoys", "loves", "gillar", "gärna", "tycker om"),
+    "like": ("likes", "enjoys", "loves", "gillar", "gärna", "tycker om", "helst"),
     "enjoy": ("likes", "enjoys", "loves", "gillar", "gärna", "tycker om"),
     "listening": ("lyssna", "lyssnar", "radio", "musik", "p1"),
     "listen": ("lyssna", "lyssnar", "radio", "musik"),
@@ -141,6 +142,12 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "light": ("eld", "tänd", "lampa", "ljus"),
     "candles": ("eld",),
     "oxygen": ("syrgas",),
+    # Breathing in everyday words: "KOL, blir andfådd vid ansträngning".
+    "andfådd": ("andfådd", "kol", "syrgas"),
+    "flåsar": ("andfådd", "kol", "syrgas"),
+    "breath": ("andfådd", "kol", "syrgas"),
+    "breathless": ("andfådd", "kol", "syrgas"),
+    "reminder": ("påminn", "påminnelse"),
     # English questions about Swedish records: the words workers ask about most.
     "cat": ("katt",),
     "dog": ("hund",),

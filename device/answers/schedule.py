@@ -10,6 +10,7 @@ from device.answers.ask import (
     Ask,
     Cite,
     Reply,
+    after_theirs,
     asked_day,
     at_clock,
     current_and_next,
@@ -261,9 +262,11 @@ def schedule_count(ask: Ask, rec: Recognition) -> Reply:
     visits, period = day_visits(ask, rec, day)
     booked = [v for v in visits if v.booked]
     if rec.slots.get("remaining") and day == ask.today:  # from now on, not the day's total
-        left = [v for v in booked if v.end > ask.now]
+        left = after_theirs(ask, rec, booked, [v for v in booked if v.end > ask.now])
         cite.add(*(v.ref for v in left))
-        text = say(ask.lang, "count_left", count=_count(ask, len(left)))
+        anchor = ask.care.client(rec.clients[0]) if len(rec.clients) == 1 else None
+        when = say(ask.lang, "after", when=anchor.full_name) if anchor else period
+        text = say(ask.lang, "count_left", count=_count(ask, len(left)), period=when)
         items = [
             say(ask.lang, "schedule_item", name=name_of(ask, v.client),
                 when=say_time(ask.local(v.start), ask.lang))

@@ -5,7 +5,16 @@ names nobody). And which one is the second: "What time is the second visit at Ah
 
 from __future__ import annotations
 
-from device.answers.ask import Ask, Cite, Reply, my_visits, on_day, one_client, schedule_day
+from device.answers.ask import (
+    Ask,
+    Cite,
+    Reply,
+    at_clock,
+    my_visits,
+    on_day,
+    one_client,
+    schedule_day,
+)
 from device.answers.phrases import join, say, term
 from device.answers.saytime import say_day, say_time
 from device.care.model import Visit
@@ -15,7 +24,8 @@ _MOST = 3  # visits said: a client has at most a few a day
 
 
 def visit_worker(ask: Ask, rec: Recognition) -> Reply:
-    """The worker of each of the client's visits that day (or part of it, or of that kind),
+    """The worker of each of the client's visits that day (or part of it, of that kind, at that
+    clock time, or the nth: "vem tar Ahmed klockan ett?", "who's doing Ahmed's second visit?"),
     the device's own worker said as "du"; a cancelled visit said as cancelled."""
     client = one_client(ask, rec)
     if isinstance(client, Reply):
@@ -30,6 +40,10 @@ def visit_worker(ask: Ask, rec: Recognition) -> Reply:
     kind = rec.slots.get("visit_kind")
     if isinstance(kind, str):
         visits = ask.of_kind(visits, kind)
+    at = at_clock(ask, rec, visits, client)
+    if isinstance(at, Reply):
+        return at
+    visits = _nth(sorted(at, key=lambda v: v.start), rec.slots.get("nth"))
     cite = Cite()
     cite.add(client.ref)
     said_day = say_day(day, ask.today, ask.lang)
@@ -48,6 +62,14 @@ def visit_worker(ask: Ask, rec: Recognition) -> Reply:
         items="; ".join(items),
     )
     return cite.reply(text, outcome="unknown" if nobody else "answered")
+
+
+def _nth(visits: list[Visit], nth: object) -> list[Visit]:
+    """The nth of the day's visits (-1 the last); all of them when none is asked or there are
+    fewer (each then said with its time, so nothing is guessed)."""
+    if not isinstance(nth, int) or nth == 0 or abs(nth) > len(visits):
+        return visits
+    return [visits[nth - 1] if nth > 0 else visits[-1]]
 
 
 def _workers(visit: Visit) -> list[str]:

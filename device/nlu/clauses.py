@@ -54,8 +54,14 @@ _NUMBER_ASK = re.compile(
     r"(nummer|numret|telefonnummer|telefonnumret|number|phone number)"
 )
 _GIVES_A_NUMBER = frozenset({"relative_phone", "contact", "escalation"})
+# "… får hon ta nåt, och hur mycket max då?": the medicine's answer reads its dose as recorded.
+_DOSE_ASK = re.compile(
+    r"(och |and )?(hur mycket|hur många|hur ofta|how much|how many|how often)"
+    r"( (max|maximalt|högst|at most|max then))?( (då|per dygn|a day))?"
+)
 _TOMORROW = re.compile(r"\bi ?morgon\b|\btomorrow\b")  # whatever find_day makes of the rest
 _MIN_WORDS = 2
+_JOINS = frozenset({"och", "and", "så", "so"})
 _MAX_TRIES = 6  # template readings per question (1–5 ms each)
 
 
@@ -79,9 +85,12 @@ def parts(text: str) -> list[tuple[str, str, str]]:
                     continue
                 left_out = f"{beside} {' '.join(words[:k])}".strip()
                 found.append((part, others, left_out))
-                if k >= _MIN_WORDS:
+                before = words[:k]
+                while before and before[-1].lower() in _JOINS:  # "… ta nåt och hur mycket"
+                    before = before[:-1]
+                if len(before) >= _MIN_WORDS:
                     # … and up to it: "vad ska jag göra hos karl på lunchen är det nåt extra"
-                    found.append((" ".join(words[:k]), others, f"{beside} {part}".strip()))
+                    found.append((" ".join(before), others, f"{beside} {part}".strip()))
     whole = normalize(text)
     found = [f for f in found if normalize(f[0]) != whole]
     return sorted(found, key=lambda f: -len(f[0].split()))
@@ -100,10 +109,12 @@ def clause_reading(
         if _CHANGES_MEANING.search(left) or _names_a_day(rest):
             continue
         number_ask = _NUMBER_ASK.fullmatch(left) is not None
+        dose_ask = _DOSE_ASK.fullmatch(left) is not None
         # A second question, or the ask itself ("hur länge … tills nästa besök"): left out
         # only when it asks the very same ("vart ska jag nu asså vem är nästa"), read below.
-        again = _ASKS.search(normalize(others) if number_ask else rest) is not None
-        if again and (others or number_ask):
+        asks_for = number_ask or dose_ask
+        again = _ASKS.search(normalize(others) if asks_for else rest) is not None
+        if again and (others or asks_for):
             continue
         reads += 1 + again
         if reads > _MAX_TRIES:
@@ -114,6 +125,8 @@ def clause_reading(
         if again and not _same(read(left_out), reading):
             continue
         if number_ask and reading.intent not in _GIVES_A_NUMBER:
+            continue
+        if dose_ask and reading.intent != "medication":
             continue
         named = set(named_in(rest))
         at = standing_at(rest, named_in)

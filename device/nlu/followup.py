@@ -30,6 +30,12 @@ _EN_PET = frozenset({"dog", "cat", "bird"})
 _EN_HER_OBJECT_AFTER = frozenset(
     "to at for about with from today tomorrow now again up next before after please".split()
 )
+# "Anders ska komma idag, vem är det?", "Eva just called me, who is she?": who the one name
+# said before the ask is.
+_WHO_IS_THAT = re.compile(
+    r"^(?P<before>.+?) (?:(?P<sv>vem är (?:det|han|hon)(?: där)?)"
+    r"|(?P<en>(?:who is|whos) (?:that|she|he|it|this)))$"
+)
 _NEW_QUESTION = re.compile(r"^(ny fråga|nästa fråga|new question|next question)\b\s*")
 # "och i morgon då?", "och Bertil?", "and tomorrow?": a short question leaning on the last.
 _ELLIPSIS = re.compile(r"^(och|and|men|but|what about|how about)\b(.*?)( då| then)?$")
@@ -140,3 +146,12 @@ def ellipsis(text: str) -> Ellipsis | None:
     if found is None or not found.group(2).strip():
         return None
     return Ellipsis(found.group(2).strip())
+
+
+def who_is_that(text: str) -> tuple[str, str] | None:
+    """ "anders ska komma idag vem är det" → ("anders ska komma idag", "sv"): the words before
+    an ask of who someone named in them is, and its language; None for any other text."""
+    found = _WHO_IS_THAT.match(normalize(text))
+    if found is None:
+        return None
+    return found.group("before"), "sv" if found.group("sv") else "en"

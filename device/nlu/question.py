@@ -19,6 +19,12 @@ from device.nlu.text import normalize
 # length is answered by a length ("hur länge är jag hos Anna?" is not when the visit ends), a
 # person by a person, a number by a number, a time by a time. First match wins.
 _ASKS: tuple[tuple[str, str, frozenset[str]], ...] = (
+    (  # "finns det nån medicin Bertil inte tål?" is not answered by his medication list
+        "tolerates",
+        r"\b(tål|tåla|tåls|allergi\w*|allergisk\w*|överkänslig\w*|allergic|allerg(y|ies)|"
+        r"intoleran\w*|tolerate\w*|react\w* to)\b",
+        frozenset({"flags", "records", "notes"}),
+    ),
     (
         "fits",
         r"\bhinner (jag|vi)\b|\bhar (jag|vi) tid\b|\bdo i have time\b|\bis there time\b",
@@ -115,6 +121,8 @@ class Asked:
             return True
         if self.intents is not None and intent not in self.intents:
             return False
+        if self.kind == "tolerates" and slots.get("flag_topic") not in (None, "allergy"):
+            return False  # "nåt han inte tål": his allergies, not his aids
         if self.kind == "end" and slots.get("boundary") == "start":
             return False  # when the visit starts is not when it ends
         if self.kind == "until" and slots.get("client"):

@@ -74,6 +74,9 @@ def load_templates(sentences_dir: Path) -> Templates:
     return templates
 
 
+# Client slots read in text only, never in the spoken grammar: a second name in one sentence
+# multiplies it by every name's forms.
+_TEXT_ONLY = ("since", "again")
 SPOKEN_BREAKS = (5, 10, 15, 20, 25, 30, 40, 45, 50, 60, 90)  # minutes, in the spoken grammar
 SPOKEN_SYMPTOMS = {
     "sv": [("smärta", "pain"), ("ont", "pain"), ("oro", "anxiety"), ("illamående", "nausea")],
@@ -115,12 +118,15 @@ class Recognizer:
             },
             "en": {"client": clients, "person": people, "medicine": medicines["en"]},
         }
-        for lists in self._exact.values():  # "mellan Greta och Anna": the visit it starts from
-            lists["since"] = TextSlotList.from_tuples(
-                ((form, refs) for form, refs in self.names.forms.items()),
-                allow_template=False,
-                name="since",
-            )
+        # "mellan Greta och Anna": the visit it starts from; "Greta har ont, vad får Greta ta?"
+        # (a follow-up put her name in for both "hon"): the same client again, not read.
+        for lists in self._exact.values():
+            for name in _TEXT_ONLY:
+                lists[name] = TextSlotList.from_tuples(
+                    ((form, refs) for form, refs in self.names.forms.items()),
+                    allow_template=False,
+                    name=name,
+                )
         kinds = {v.kind for v in care.visits if v.kind}
         kinds |= {a.kind for plan in care.careplans for a in plan.activities if a.kind}
         for lang, lists in self._exact.items():
@@ -172,7 +178,7 @@ class Recognizer:
         lists["break_minutes"] = TextSlotList.from_strings(breaks, name="break_minutes")
         # Not the time between two clients' visits: every pair of names' forms would triple the
         # grammar (363,580 more Swedish sentences, measured); the free transcript reads it.
-        lists["since"] = TextSlotList.from_strings([], name="since")
+        lists |= {name: TextSlotList.from_strings([], name=name) for name in _TEXT_ONLY}
         # A complaint in its plain words only: every form of it ("ont i knät") added a third.
         lists["symptom"] = TextSlotList.from_tuples(SPOKEN_SYMPTOMS[lang], name="symptom")
         with quiet(logging.getLogger("hassil.sample")):  # "No values for list: since"
@@ -234,7 +240,7 @@ class Recognizer:
                 for line in data.sentences
                 # Not the lines naming two clients: an example reads one (device/nlu/similar.py).
                 if not any(
-                    n in data.wildcard_list_names or n == "since"
+                    n in data.wildcard_list_names or n in _TEXT_ONLY
                     for n in line.list_names(intents.expansion_rules)
                 )
             ]
@@ -252,7 +258,7 @@ class Recognizer:
             return self._fingerprints[lang]
         parts = [next(iter(self.names.forms), ""), next(iter(self.people.forms), "")]
         for name, slot_list in sorted(self._exact[lang].items()):
-            if name in ("client", "person", "since") or not isinstance(slot_list, TextSlotList):
+            if name in ("client", "person", *_TEXT_ONLY) or not isinstance(slot_list, TextSlotList):
                 continue
             parts += [
                 f"{name}:{v.text_in.text}:{v.value_out!r}"
@@ -377,6 +383,9 @@ class Recognizer:
                 slots[name] = entity.value
         if fuzzy and "client" not in slots:
             return None  # the fuzzy pass exists only to snap names
+        again = slots.pop("again", None)  # the same client said twice, or no reading
+        if isinstance(again, tuple) and not set(again) & set(slots.get("client", ())):
+            return None
         return Recognition(result.intent.name, lang, slots, fuzzy)
 
 
