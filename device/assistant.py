@@ -28,7 +28,7 @@ from device.nlu.similar_reader import SimilarReader
 from device.nlu.situations import whom_to_call
 from device.nlu.text import guess_language, normalize
 from device.readers import known_words, read_unknown, recorded
-from device.session import Conversation, Leaning, released, vet_reading
+from device.session import Conversation, Leaning, released, two_clients_asked, vet_reading
 from device.settings import Settings
 from device.signals import Answered, Signal, SignalWatch
 from device.turn import Turn, path_of, plain_slots
@@ -126,13 +126,7 @@ class Assistant:
     def _between(self, first: str, second: str, language: str) -> Recognition | None:
         self.refresh()
         a = self._recognizer.recognize(first, language, detect=False)
-        b = self._recognizer.recognize(second, language, detect=False)
-        same = {**a.slots, "client": ()} == {**b.slots, "client": ()}  # but for the client
-        if a.intent != b.intent or a.intent == "unknown" or a.clients == b.clients or not same:
-            return None
-        if len(a.clients) != 1 or len(b.clients) != 1:
-            return None
-        return replace(a, slots={**a.slots, "client": (*a.clients, *b.clients)})
+        return two_clients_asked(a, self._recognizer.recognize(second, language, detect=False))
 
     def verdict(self, verdict: str, now: datetime | None = None) -> Turn:
         """A verdict given without words: a long press of the button is "fel" ("bad"), in the
@@ -196,8 +190,16 @@ class Assistant:
         if rec.intent == "unknown":  # "ska Anna ha nån Alvedon?": a medicine off her list
             rec = medicine_reading(question) or rec
         if rec.intent == "unknown":  # the nearest template sentences, the records (readers.py)
+            focus = self._conversation.client_in_focus(now)  # "is it laundry day today?"
             rec, said_back = read_unknown(
-                question, rec, self._similar, self._recognizer, self.care, self._settings, llm_ms
+                question,
+                rec,
+                self._similar,
+                self._recognizer,
+                self.care,
+                self._settings,
+                llm_ms,
+                focus,
             )
             ask_back = ask_back or said_back
         offered = rec if rec.slots.get("nearest") == "unsure" else None  # the LLM goes first

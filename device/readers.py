@@ -175,12 +175,14 @@ def read_unknown(
     care: CareData,
     settings: Settings,
     timings: dict[str, float],
+    focus: str | None = None,
 ) -> tuple[Recognition, bool]:
     """A question no template reads: every reader's reading (the time between two named
     clients, the nearest template sentences, the records' own sentences: "vad för tabletter
     står Olof på?" found "Ge förmiddagens tabletter ur dosetten" in a routine), then one
     decision. A reader runs only while no reader before it in the order of evidence is sure:
-    its reading could not change the decision."""
+    its reading could not change the decision. ``focus``: the client the conversation is about,
+    whose records a question naming no one is searched in (not a question across clients)."""
     proposals: list[Proposal] = []
     joined = between_reading(question, recognizer.names.named_in)
     if joined is not None:  # "hinner jag en halvtimmes rast mellan Gittan och Anna?"
@@ -191,7 +193,9 @@ def read_unknown(
             proposals.append(Proposal("similar", reading, sure))
     if not any(p.sure for p in proposals):
         started = time.perf_counter()
-        found = in_records(question, rec, recognizer, care, similar, settings.similar)
+        mine = focus and not question.clients and not _WHICH_CLIENT.search(question.plain)
+        about = replace(question, clients=(focus,)) if mine and focus else question
+        found = in_records(about, rec, recognizer, care, similar, settings.similar)
         timings["records"] = ms_since(started)
         if found.intent != "unknown":
             proposals.append(Proposal("records", found, found.slots.get("nearest") != "unsure"))

@@ -173,6 +173,14 @@ class Conversation:
         leaned = f"{substitute(said[:cut], name, place.given)} {said[cut:]}".strip()
         return Leaning(leaned, stale)
 
+    def client_in_focus(self, now: datetime) -> str | None:
+        """The client the conversation is about, while the focus is fresh: a question about her
+        records with no name ("is it laundry day today?") is searched in hers."""
+        focus = self._focus
+        if not self._window or focus is None or now - focus.since > self._window:
+            return None
+        return focus.client if focus.person is None else None
+
     def complete(
         self, text: str, rec: Recognition, now: datetime, people: Directory
     ) -> tuple[Recognition, bool]:
@@ -320,3 +328,14 @@ def _first_name(care: CareData, ref: str) -> str | None:
         return client.given
     relative = next((r for r in care.relatives if r.ref == ref), None)
     return f"{relative.given} {relative.family}".strip() if relative else None
+
+
+def two_clients_asked(a: Recognition, b: Recognition) -> Recognition | None:
+    """One question asked of two clients, when two readings ask the same but for the client
+    (speech too close to tell them apart): the reading with both, to ask which; else None."""
+    same = {**a.slots, "client": ()} == {**b.slots, "client": ()}
+    if a.intent != b.intent or a.intent == "unknown" or a.clients == b.clients or not same:
+        return None
+    if len(a.clients) != 1 or len(b.clients) != 1:
+        return None
+    return replace(a, slots={**a.slots, "client": (*a.clients, *b.clients)})

@@ -206,3 +206,21 @@ def test_english_own_words_for_a_visit_and_for_breathing(
     assert anna.intent == "routine" and "dusch" in anna.answer, anna.answer
     marta = _talk(settings, templates, THIRD).ask("does märta get out of breath", now=SIV_LUNCH)
     assert "KOL" in marta.answer and marta.must_verify, marta.answer
+
+
+def test_a_records_question_naming_no_one_is_about_the_client_in_focus(
+    settings: Settings, templates: Templates
+) -> None:
+    """conversations4: "is it laundry day today?" after Karl's routine is in his records; past
+    the follow-up window, or before anyone is in focus, nobody's records are read."""
+    nine = datetime(2026, 11, 25, 9, 0, tzinfo=TZ)
+    talk = _talk(settings, templates, SECOND)
+    alone = talk.ask("is it laundry day today", now=nine)
+    assert alone.outcome == "unknown" and not alone.sources, alone.answer
+    talk.ask("what do i do at karl linds", now=nine)
+    laundry = talk.ask("is it laundry day today", now=nine)
+    assert "onsdagar" in laundry.answer and "Karl Lind" in laundry.answer, laundry.answer
+    job = talk.ask("and what did he do before he retired", now=nine)
+    assert "sjöman" in job.answer, job.answer
+    later = talk.ask("is it laundry day today", now=nine.replace(hour=10))
+    assert later.outcome == "unknown" and "onsdagar" not in later.answer, later.answer

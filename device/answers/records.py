@@ -42,7 +42,7 @@ _STOP = frozenset(
     name called before earlier used well okay ok have has
     will shall must may i you he she it they we me him her his its their my your our a an
     and or but to of in on at for with from by about any some there tell say know please
-    get gets got out uh um
+    get gets got out uh um today day
     """.split()
 )
 # What a note says of a working life seldom has the word "arbetade": "Var sjökapten", "Före detta
@@ -227,8 +227,8 @@ _TIME_WORDS = re.compile(
 # hon blev pensionär" asks what her work was.
 _LONG_AGO = re.compile(r"\b(back in the day|in the old days|förr i tiden)\b")
 _RETIRED = re.compile(
-    r"\b(innan|före) (hon|han) (blev pensionär|gick i pension|pensionerades)\b"
-    r"|\bbefore (she|he) retired\b"
+    r"\b(innan|före) (hon|han|\w+) (blev pensionär|gick i pension|pensionerades)\b"
+    r"|\bbefore (she|he|\w+) retired\b"  # "\w+": her name, once a follow-up put it in
 )
 
 

@@ -168,7 +168,8 @@ def read_question(
 ) -> Question:
     """``text`` read once. ``named_in``: the clients a text names (the care data's names)."""
     plain = normalize(text)
-    return Question(text, plain, language, named_in(text), _asked(plain))
+    clients = tuple(dict.fromkeys(named_in(text)))  # "… karl do before karl retired": one
+    return Question(text, plain, language, clients, _asked(plain))
 
 
 def asked(text: str) -> Asked:
