@@ -191,15 +191,9 @@ class Assistant:
             rec = medicine_reading(question) or rec
         if rec.intent == "unknown":  # the nearest template sentences, the records (readers.py)
             focus = self._conversation.client_in_focus(now)  # "is it laundry day today?"
+            care, similar = self.care, self._similar
             rec, said_back = read_unknown(
-                question,
-                rec,
-                self._similar,
-                self._recognizer,
-                self.care,
-                self._settings,
-                llm_ms,
-                focus,
+                question, rec, similar, self._recognizer, care, self._settings, llm_ms, focus
             )
             ask_back = ask_back or said_back
         offered = rec if rec.slots.get("nearest") == "unsure" else None  # the LLM goes first
