@@ -220,6 +220,8 @@ def test_a_records_question_naming_no_one_is_about_the_client_in_focus(
     talk.ask("what do i do at karl linds", now=nine)
     laundry = talk.ask("is it laundry day today", now=nine)
     assert "onsdagar" in laundry.answer and "Karl Lind" in laundry.answer, laundry.answer
+    swedish = talk.ask("är det tvättdag i dag", now=nine)
+    assert "onsdagar" in swedish.answer and "Karl Lind" in swedish.answer, swedish.answer
     job = talk.ask("and what did he do before he retired", now=nine)
     assert "sjöman" in job.answer, job.answer
     later = talk.ask("is it laundry day today", now=nine.replace(hour=10))
