@@ -302,6 +302,8 @@ def test_held_out_conversations_never_answer_for_the_wrong_person(
         # The same, 2026-12-07, evening: 42 / 25 / 1 ("hans fru … vad behöver hon hjälp med?"
         # answered with the client's routine); 58 when worked from, of 68 turns.
         ("conversations3.jsonl", 50),
+        # The same, 2026-12-07, night: 44 / 20 / 0 on the landed code; 59 when worked from, of 64.
+        ("conversations4.jsonl", 52),
     ],
 )
 def test_later_held_out_conversations_never_answer_for_the_wrong_person(
