@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -20,6 +21,7 @@ from device.nlu.clauses import clause_reading
 from device.nlu.followup import who_is_that
 from device.nlu.question import asked
 from device.nlu.recognizer import Recognition, Templates
+from device.nlu.similar import mask
 from device.nlu.similar_reader import SimilarReader
 from device.nlu.text import normalize
 from device.settings import Settings, SimilarSettings
@@ -226,3 +228,19 @@ def test_a_records_question_naming_no_one_is_about_the_client_in_focus(
     assert "sjöman" in job.answer, job.answer
     later = talk.ask("is it laundry day today", now=nine.replace(hour=10))
     assert later.outcome == "unknown" and "onsdagar" not in later.answer, later.answer
+
+
+@given(
+    st.lists(st.sampled_from(["is", "there", "a", "dog", "at", "anna", "vad", "ska", "jag"])),
+    st.lists(st.sampled_from(["uh", "um", "öh", "eh", "hmm"])),
+    st.randoms(use_true_random=False),
+)
+def test_property_a_pause_sound_changes_nothing_the_similar_reader_compares(
+    words: list[str], pauses: list[str], rng: Any
+) -> None:
+    """round18: "uh is there like an animal at bertils place …" was not read, the same without
+    "uh" was."""
+    said = list(words)
+    for pause in pauses:
+        said.insert(rng.randint(0, len(said)), pause)
+    assert mask(" ".join(said), ["anna"]) == mask(" ".join(words), ["anna"])

@@ -23,7 +23,9 @@ _ASKS: tuple[tuple[str, str, frozenset[str]], ...] = (
         "tolerates",
         r"\b(tål|tåla|tåls|allergi\w*|allergisk\w*|överkänslig\w*|allergic|allerg(y|ies)|"
         r"intoleran\w*|tolerate\w*|react\w* to)\b",
-        frozenset({"flags", "records", "notes"}),
+        # "contact": a relative named as if a client ("har Eva Nilsson några allergier?") is
+        # told who she is, never given a client's fact
+        frozenset({"flags", "records", "notes", "contact"}),
     ),
     (
         "fits",

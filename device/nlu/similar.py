@@ -85,12 +85,17 @@ class Candidate:
         return (self.intent, tuple(sorted((k, repr(v)) for k, v in self.slots.items())))
 
 
+# Sounds a recogniser writes for a pause ("uh is there like an animal …"): no template says them,
+# and in the embedding they moved a question away from its own wording.
+_HESITATIONS = re.compile(r"(?<= )(uh|um|uhm|erm|eh|ehm|öh|öhm|hmm|mm)(?= )")
+
+
 def mask(text: str, names: Sequence[str], masks: Mapping[str, Sequence[str]] = {}) -> str:
     """``text`` normalised, each client name form (longest first, whole words) replaced by
     ``NAME`` (a genitive by ``NAME`` + "s"), and each form in ``masks`` by its key (a medicine
     by "medicinen"): the index then holds no name or medicine of the care data, and a question
     is compared by its wording, not by whom or what it names."""
-    said = f" {normalize(text)} "
+    said = _HESITATIONS.sub(" ", f" {normalize(text)} ")
     known = set(names)
     replacements = [(form, NAME) for form in known]
     replacements += [(form, word) for word, forms in masks.items() for form in forms if form]
@@ -98,7 +103,8 @@ def mask(text: str, names: Sequence[str], masks: Mapping[str, Sequence[str]] = {
         if f" {form} " not in said:
             continue
         genitive = word == NAME and form.endswith("s") and form[:-1] in known
-        said = said.replace(f" {form} ", f" {word}s " if genitive else f" {word} ")
+        # Each whole-word use, side by side too ("anna anna": str.replace took only the first).
+        said = re.sub(rf"(?<= ){re.escape(form)}(?= )", f"{word}s" if genitive else word, said)
     return re.sub(r"\s+", " ", said).strip()
 
 
