@@ -193,8 +193,9 @@ def read_unknown(
             proposals.append(Proposal("similar", reading, sure))
     if not any(p.sure for p in proposals):
         started = time.perf_counter()
-        mine = focus and not question.clients and not _WHICH_CLIENT.search(question.plain)
-        about = replace(question, clients=(focus,)) if mine and focus else question
+        about = question
+        if focus and not question.clients and not _WHICH_CLIENT.search(question.plain):
+            about = replace(question, clients=(focus,))
         found = in_records(about, rec, recognizer, care, similar, settings.similar)
         timings["records"] = ms_since(started)
         if found.intent != "unknown":

@@ -14,6 +14,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from device.answers.ask import Ask
+from device.answers.schedule import schedule_count
 from device.assistant import Assistant
 from device.care.fhir_import import parse_bundle
 from device.care.model import CareData
@@ -244,3 +246,11 @@ def test_property_a_pause_sound_changes_nothing_the_similar_reader_compares(
     for pause in pauses:
         said.insert(rng.randint(0, len(said)), pause)
     assert mask(" ".join(said), ["anna"]) == mask(" ".join(words), ["anna"])
+
+
+def test_left_after_a_client_with_no_visit_that_day_is_not_said_to_be_after_her() -> None:
+    """The count says "efter Märta Lindqvist" only when it was counted from her visit."""
+    ask = Ask(care=THIRD, now=datetime(2026, 12, 16, 9, 0, tzinfo=TZ), tz=TZ, lang="sv")
+    rec = Recognition("schedule_count", "sv", {"client": ("Patient/t-marta",), "remaining": True})
+    reply = schedule_count(ask, rec)
+    assert "efter" not in reply.text, reply.text

@@ -222,11 +222,14 @@ def at_clock(
     return Reply(text, sources=(client.ref,), outcome="unknown")
 
 
-def after_theirs(ask: Ask, rec: Recognition, booked: list[Visit], left: list[Visit]) -> list[Visit]:
-    """``left`` after the named client's visit ("hur många har jag kvar efter Märta?"): her
-    visit still to come or under way, else her last; ``left`` as it is when no one is named."""
+def after_theirs(
+    ask: Ask, rec: Recognition, booked: list[Visit], left: list[Visit]
+) -> tuple[list[Visit], Visit | None]:
+    """``left`` after the named client's visit ("hur många har jag kvar efter Märta?"), and
+    that visit: hers still to come or under way, else her last; ``left`` and None when no one
+    is named or she has no visit of the day."""
     if len(rec.clients) != 1:
-        return left
+        return left, None
     theirs = [v for v in booked if v.client == rec.clients[0]]
     anchor = next((v for v in theirs if v.end > ask.now), theirs[-1] if theirs else None)
-    return left if anchor is None else [v for v in left if v.start > anchor.start]
+    return ([v for v in left if v.start > anchor.start], anchor) if anchor else (left, None)

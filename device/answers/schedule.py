@@ -262,10 +262,10 @@ def schedule_count(ask: Ask, rec: Recognition) -> Reply:
     visits, period = day_visits(ask, rec, day)
     booked = [v for v in visits if v.booked]
     if rec.slots.get("remaining") and day == ask.today:  # from now on, not the day's total
-        left = after_theirs(ask, rec, booked, [v for v in booked if v.end > ask.now])
+        left, anchor = after_theirs(ask, rec, booked, [v for v in booked if v.end > ask.now])
         cite.add(*(v.ref for v in left))
-        anchor = ask.care.client(rec.clients[0]) if len(rec.clients) == 1 else None
-        when = say(ask.lang, "after", when=anchor.full_name) if anchor else period
+        # "efter Märta Lindqvist" only when counted from her visit
+        when = say(ask.lang, "after", when=name_of(ask, anchor.client)) if anchor else period
         text = say(ask.lang, "count_left", count=_count(ask, len(left)), period=when)
         items = [
             say(ask.lang, "schedule_item", name=name_of(ask, v.client),
