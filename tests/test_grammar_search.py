@@ -218,6 +218,31 @@ def test_the_numpy_decoder_agrees_with_ctranslate2(whisper: object) -> None:
         assert np.abs(ours[top] - reference[top]).max() < 0.5
 
 
+def test_batched_scores_are_those_of_one_token_at_a_time(whisper: object) -> None:
+    """``mean_logprobs`` (sorted by length, batched, padded, each prefix's distribution once)
+    gives each text the mean of the log-probabilities ``step`` gives token by token, whatever
+    the batch size or the order of the texts."""
+    decoder = whisper.decoder()  # type: ignore[attr-defined]
+    rng = np.random.default_rng(7)
+    window = rng.normal(0, 1, (200, decoder.width)).astype(np.float32)
+    start, end = [50258, 50300, 50359, 50363], 50257
+    texts = [[int(t) for t in rng.integers(220, 9000, n)] for n in (1, 7, 3, 7, 12, 2, 5)]
+    texts.append(texts[1][:4])  # a prefix of another text
+    state, first = decoder.start(window, start)
+    one_by_one = []
+    for tokens in texts:
+        total, now, row = 0.0, state, first
+        for token in [*tokens, end]:
+            total += float(row[0][token])
+            now, row = decoder.step(now, np.asarray([[token]]))
+        one_by_one.append(total / (len(tokens) + 1))
+    for batch in (1, 3, 32):
+        got = decoder.mean_logprobs(state, first, texts, end, batch=batch)
+        assert got == pytest.approx(one_by_one, abs=1e-4)
+    backwards = decoder.mean_logprobs(state, first, texts[::-1], end, batch=3)
+    assert backwards == pytest.approx(one_by_one[::-1], abs=1e-4)
+
+
 def test_the_grammar_search_finds_a_spoken_template_question(
     whisper: object, assistant: object
 ) -> None:
