@@ -251,6 +251,20 @@ _HOURS = {
     )
 }
 _HOUR_SAID = re.compile(rf"\b({'|'.join(_HOURS)}) (o'clock|o’clock)")
+# Swedish says the hour of a twelve-hour clock ("klockan fyra" for a visit at 16:00): both hours.
+_TIMMAR = {
+    w: i for i, w in enumerate("ett två tre fyra fem sex sju åtta nio tio elva tolv".split(), 1)
+}
+_KLOCKAN = re.compile(rf"\bklockan ({'|'.join(_TIMMAR)})\b")
+
+
+def with_hours(answer: str) -> str:
+    """``answer`` (case-folded) and its hours said in words written in digits as well, as a
+    key writes them: "three o'clock" is "3 o'clock", "klockan fyra" is "4" and "16"."""
+    english = _HOUR_SAID.sub(lambda m: f"{_HOURS[m.group(1)]} " + m.group(2), answer)
+    hours = [_TIMMAR[m.group(1)] for m in _KLOCKAN.finditer(answer)]
+    swedish = " ".join(f"{h} {h + 12}" if h < 12 else str(h) for h in hours)
+    return f"{answer} {english} {swedish}"
 
 
 def judge_everyday(case: Everyday, got: Turn) -> tuple[str, list[str]]:
@@ -264,8 +278,7 @@ def judge_everyday(case: Everyday, got: Turn) -> tuple[str, list[str]]:
         problems.append("cites records for a question they can't answer")
     problems += [f"missing {s}" for s in case.expect_sources if s not in sources]
     problems += [f"cites forbidden {s}" for s in case.forbid_sources if s in sources]
-    answer = got.answer.casefold()
-    answer = f"{answer} {_HOUR_SAID.sub(lambda m: f'{_HOURS[m.group(1)]} ' + m.group(2), answer)}"
+    answer = with_hours(got.answer.casefold())
     for group in case.expect_any:
         if not any(word.casefold() in answer for word in group):
             problems.append(f"none of {list(group)}")

@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bench.evaluation import BUNDLES, judge_everyday, load_everyday
+from bench.evaluation import BUNDLES, judge_everyday, load_everyday, with_hours
 from device.assistant import Assistant
 from device.care.fhir_import import parse_bundle
 from device.care.model import CareData
@@ -55,7 +55,7 @@ def judge_named(answer: str, case: dict[str, Any]) -> str:
     text = answer.casefold()
     if any(bad.casefold() in text for bad in case["must_not_contain"] if bad):
         return "wrong"
-    wanted = case["expect_any"]
+    wanted, text = case["expect_any"], with_hours(text)
     if all(any(alt.casefold() in text for alt in group) for group in wanted):
         return "right"
     return "miss"

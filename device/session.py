@@ -187,6 +187,8 @@ class Conversation:
         """A client's fact asked without a name ("Vad är portkoden?") is about the client in
         focus: (the reading with her, whether to say it back first because the focus is old)."""
         focus = self._focus
+        if self._shares_a_name(text, rec, now, people):
+            return rec, True  # "och Karins mediciner?" just after Maria's sister Karin: ask
         if (
             not self._window
             or focus is None
@@ -198,6 +200,17 @@ class Conversation:
             return rec, False
         stale = now - focus.since > self._window
         return replace(rec, slots={**rec.slots, "client": (focus.client,)}), stale
+
+    def _shares_a_name(self, text: str, rec: Recognition, now: datetime, people: Directory) -> bool:
+        """Does ``rec``'s client go by a name ``text`` said that the relative in focus has too?"""
+        focus = self._focus
+        if not self._window or focus is None or focus.person is None or not rec.clients:
+            return False
+        if now - focus.since > self._window:
+            return False
+        return any(
+            focus.person in m.refs and set(rec.clients) & set(m.refs) for m in people.mentions(text)
+        )
 
     def ellipsis_reading(
         self, text: str, now: datetime, recognizer: Recognizer, people: Directory

@@ -170,3 +170,15 @@ def test_the_door_code_gate_is_right_where_it_is_wanted_and_honest_elsewhere() -
     assert judge_everyday(plain, _turn(gated=True))[0] == "miss"
     other = Everyday("example", "x", "sv", "q", MONDAY, forbid_sources=("Patient/p-anna",))
     assert judge_everyday(other, _turn(gated=True))[0] == "wrong"
+
+
+def test_an_hour_said_in_words_is_judged_as_the_hour_in_digits() -> None:
+    """The judge reads "klockan fyra" as 4 or 16 (a twelve-hour clock, as Swedish is spoken) and
+    "three o'clock" as 3; minutes and other numbers are left as they are."""
+    from bench.evaluation import with_hours
+
+    assert {"4", "16"} <= set(with_hours("besöket börjar klockan fyra.").split())
+    assert "12" in with_hours("anna andersson, klockan tolv, lunch.").split()
+    assert "24" not in with_hours("klockan tolv").split()
+    assert "3 o'clock" in with_hours("at three o'clock")
+    assert set(with_hours("halv åtta").split()) == {"halv", "åtta"}

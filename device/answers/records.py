@@ -42,7 +42,7 @@ _STOP = frozenset(
     name called before earlier used well okay ok have has
     will shall must may i you he she it they we me him her his its their my your our a an
     and or but to of in on at for with from by about any some there tell say know please
-    get gets got out uh um today day
+    get gets got out uh um today day blir bli blev ibland sometimes
     """.split()
 )
 # What a note says of a working life seldom has the word "arbetade": "Var sjökapten", "Före detta
@@ -88,8 +88,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "work": ("worked", "job", "arbetade", "jobbade", "yrke"),
     "gillar": ("älskar", "intresse", "tycker", "gärna"),
     "intresse": ("gillar", "älskar"),
-    "hobby": ("gillar", "intresse", "älskar"),
+    "hobby": ("gillar", "intresse", "älskar", "tycker om", "spelar", "gärna"),
     "like": ("likes", "enjoys", "loves", "gillar", "gärna", "tycker om", "helst"),
+    "likes": ("like", "enjoys", "loves", "gillar", "gärna", "tycker om", "helst"),
     "enjoy": ("likes", "enjoys", "loves", "gillar", "gärna", "tycker om"),
     "listening": ("lyssna", "lyssnar", "radio", "musik", "p1"),
     "listen": ("lyssna", "lyssnar", "radio", "musik"),
@@ -182,13 +183,13 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 # a sentence that shares a word with them would answer another question.
 NOT_FOR_RECORDS = re.compile(
     r"\b(ring|ringa|ringer|nummer|numret|telefon\w*|adress\w*|\w*kod|\w*koden|när|dags|"
-    r"klockan|call|phone|number|address|code|when|time)\b"
+    r"klockan|call|phone|number|address|code|when|(?<!pass the )time)\b"
 )
 # "Vad gillar Anna att prata om?" asks for a topic of talk: a sentence says one with the verb and
 # "om" or "gärna" ("Pratar gärna fotboll"), not with the verb alone ("Hör dåligt, tala tydligt").
 _TALK_ABOUT = re.compile(
     r"\b(prata|pratar|tala|talar|snacka|snackar|talk|talks|talking|chat|chatting) "
-    r"(\w+ )?(om|about)\b"
+    r"(\w+ ){0,2}(om|about)\b"
 )
 _TOPIC = re.compile(
     r"\b(prata\w*|tala\w*|snacka\w*|samtala\w*) ((gärna |mycket |ofta )?om\b|gärna\b)"
@@ -226,6 +227,7 @@ _TIME_WORDS = re.compile(
 # Said around a question of a working life: "back in the day" asks nothing of its own; "innan
 # hon blev pensionär" asks what her work was.
 _LONG_AGO = re.compile(r"\b(back in the day|in the old days|förr i tiden)\b")
+_PASSTIME = re.compile(r"\b((to )?pass the time|fördriva tiden|få tiden att gå)\b")  # a hobby
 _RETIRED = re.compile(
     r"\b(innan|före) (hon|han|\w+) (blev pensionär|gick i pension|pensionerades)\b"
     r"|\bbefore (she|he|\w+) retired\b"  # "\w+": her name, once a follow-up put it in
@@ -235,6 +237,7 @@ _RETIRED = re.compile(
 def _content_words(question: str, names: set[str]) -> list[str]:
     """The question's words that say what is asked: no stop word, name, number or "talk about"."""
     said = _RETIRED.sub(" yrke ", _LONG_AGO.sub(" ", normalize(question)))
+    said = _PASSTIME.sub(" hobby ", said)
     return [
         w
         for w in _TALK_ABOUT.sub(" ", said).split()
@@ -270,11 +273,22 @@ def _matches(concept: Concept, words: set[str], written: list[str]) -> bool:
         return concept.phrase.search(" ".join(written)) is not None
     for stem in concept.stems:
         for word in words:
-            if stem == word:
+            if stem == word and (len(stem) > _SHORT or _written_as(stem, written)):
                 return True
             if len(stem) >= MIN_INSIDE and len(word) >= MIN_INSIDE and _holds(stem, word):
                 return True
     return any(w.endswith(tuple(concept.endings)) for w in written)
+
+
+# A stem of three letters or fewer stands for too many words: Snowball cuts both "lag" (a team)
+# and "laga" (to cook) to "lag". Such a stem is found only in a recorded word that is it, or it
+# with a noun's ending ("lagen", "kolet", "dogs").
+_SHORT = 3
+_NOUN_ENDINGS = ("", "en", "et", "n", "t", "ar", "er", "or", "na", "s", "ens", "ets", "es")
+
+
+def _written_as(stem: str, written: list[str]) -> bool:
+    return any(w.startswith(stem) and w[len(stem) :] in _NOUN_ENDINGS for w in written)
 
 
 def _holds(one: str, other: str) -> bool:

@@ -317,13 +317,18 @@ def visit_time(ask: Ask, rec: Recognition) -> Reply:
             )
     part = rec.slots.get("part_of_day")
     if isinstance(part, str) and part in ask.parts and visits:  # "hos Gullan i kväll"
+        that_day = on_day(ask, visits, ask.local(visits[0].start).date())
         visits = [v for v in visits if ask.in_part(v, part)]
-        if not visits:
-            cite.add(client.ref)
-            when_part = say(ask.lang, f"part_{part}")
-            return cite.reply(
-                say(ask.lang, "no_visit_for_day", name=client.full_name, day=when_part)
+        if not visits:  # never a bare "no": a "Kvällsmat" at 17:00 is the afternoon's
+            cite.add(client.ref, *(v.ref for v in that_day))
+            text = say(
+                ask.lang,
+                "no_visit_for_day",
+                name=client.full_name,
+                day=say(ask.lang, f"part_{part}"),
             )
+            said = ", ".join(f"{ask.when(v.start)} ({v.kind.lower()})" for v in that_day)
+            return cite.reply(f"{text} {say(ask.lang, 'that_day', visits=said)}")
     kind = rec.slots.get("visit_kind")
     if isinstance(kind, str) and visits:  # "nattbesöket hos Elsa": that kind of visit only
         visits = ask.of_kind(visits, kind)

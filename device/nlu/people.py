@@ -53,6 +53,8 @@ EVERYDAY = frozenset(
     måndag tisdag onsdag torsdag fredag lördag söndag morgon morse kväll kvällen natt lunch
     förmiddag eftermiddag middag monday tuesday wednesday thursday friday saturday sunday
     morning evening night noon afternoon
+    nötter mandlar tomater bananer apelsiner jordgubbar kryddor grönsaker tabletter mediciner
+    allergier
     """.split()
 )
 
@@ -275,6 +277,10 @@ def vet(
             return Vetting("nobody", full)
         if full is not None and not any(directory.is_client(r) for r in full.refs):
             return Vetting("person", full)
+        # "vad tar Omar för mediciner?", Omar a client's son: she hears who he is.
+        only = mentions[0] if len(mentions) == 1 else None
+        if only is not None and only.refs and not any(directory.is_client(r) for r in only.refs):
+            return Vetting("person", only)
         return Vetting("ok")
     if intent in NOT_ABOUT_A_CLIENT or (not clients and intent not in CLIENT_FACTS):
         return Vetting("ok")

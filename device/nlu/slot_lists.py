@@ -63,10 +63,10 @@ def medicine_list(names: Iterable[str], lang: str, definite: bool = False) -> Te
 # Everyday words for a recorded relation, indefinite and definite: "Ainas man" is the relative
 # recorded as "make". A relation not here is said as recorded or in its definite form.
 RELATION_WORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "make": (("man",), ("mannen", "maken")),
-    "man": (("make",), ("maken", "mannen")),
-    "fru": (("hustru",), ("frun", "hustrun")),
-    "hustru": (("fru",), ("frun", "hustrun")),
+    "make": (("man", "gubbe"), ("mannen", "maken", "gubben")),
+    "man": (("make", "gubbe"), ("maken", "mannen", "gubben")),
+    "fru": (("hustru", "gumma"), ("frun", "hustrun", "gumman", "frugan")),
+    "hustru": (("fru", "gumma"), ("frun", "hustrun", "gumman", "frugan")),
     "sambo": (("partner",), ("sambon",)),
     "bror": ((), ("brodern", "brorsan")),
     "syster": ((), ("systern", "syrran")),
