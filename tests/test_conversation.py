@@ -304,6 +304,9 @@ def test_held_out_conversations_never_answer_for_the_wrong_person(
         ("conversations3.jsonl", 50),
         # The same, 2026-12-07, night: 44 / 20 / 0 on the landed code; 59 when worked from, of 64.
         ("conversations4.jsonl", 52),
+        # The same, 2026-12-07, late night: 53 / 13 / 1 on the landed code ("och karins
+        # mediciner då" after Maria's sister Karin: the client Karin's); 57 worked from, of 67.
+        ("conversations5.jsonl", 53),
     ],
 )
 def test_later_held_out_conversations_never_answer_for_the_wrong_person(

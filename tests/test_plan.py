@@ -307,6 +307,7 @@ def test_held_out_plan_and_records_questions(
 KEY_DISPUTED = {
     "gittans blodsocker är jättehögt alltså vem ringer jag",
     "maria svenssons dotter i helsingfors vad har hon för nummer",
+    "marias dotter i helsingfors vad har hon för nummer",  # round19 asks it again
 }
 
 
@@ -318,6 +319,7 @@ KEY_DISPUTED = {
         ("round16.jsonl", 54),
         ("round17.jsonl", 46),
         ("round18.jsonl", 44),
+        ("round19.jsonl", 52),
     ],
 )
 def test_the_latest_held_out_sets_have_no_wrong_answer(
@@ -332,7 +334,8 @@ def test_the_latest_held_out_sets_have_no_wrong_answer(
     assert not wrong, wrong
     # 61 and 59 on 2026-12-07; round16 (written before round 13) 57 when worked from; round17
     # (written before round 14) 42 on the landed code, more when worked from; round18 (written
-    # before round 15) 40 on the landed code.
+    # before round 15) 40 on the landed code; round19 (written before round 16) 44 on the
+    # landed code, 57 when worked from.
     assert scores["all"]["right"] >= floor, scores["all"]
 
 

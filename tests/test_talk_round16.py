@@ -135,6 +135,7 @@ def test_no_visit_in_a_part_of_the_day_still_says_the_days_visits(
         ("second", "2026-11-25T09:05", "anything ahmed likes to do to pass the time", "schack"),
         ("third", "2026-12-14T07:28", "what can i chat with kjelle about", "Häcken"),
         ("third", "2026-12-14T18:50", "olle blir han rörig ibland eller", "förvirrad"),
+        ("third", "2026-12-14T22:20", "leila sent på natten vad är det jag ska kolla", "larmet"),
     ],
 )
 def test_questions_in_the_workers_words(

@@ -149,6 +149,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "breath": ("andfådd", "kol", "syrgas"),
     "breathless": ("andfådd", "kol", "syrgas"),
     "reminder": ("påminn", "påminnelse"),
+    # What to check on a visit is written "kontrollera", "tillsyn": "vad ska jag kolla i natt?"
+    "kolla": ("kontrollera", "tillsyn"),
+    "check": ("kontrollera", "tillsyn"),
     # English questions about Swedish records: the words workers ask about most.
     "cat": ("katt",),
     "dog": ("hund",),
