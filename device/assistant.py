@@ -28,7 +28,7 @@ from device.nlu.similar_reader import SimilarReader
 from device.nlu.situations import whom_to_call
 from device.nlu.text import guess_language, normalize
 from device.readers import known_words, read_unknown, recorded
-from device.session import Conversation, Leaning, released, two_clients_asked, vet_reading
+from device.session import Conversation, Leaning, chosen, released, two_clients_asked, vet_reading
 from device.settings import Settings
 from device.signals import Answered, Signal, SignalWatch
 from device.turn import Turn, path_of, plain_slots
@@ -174,6 +174,8 @@ class Assistant:
                 leaning = self._conversation.lean(text, now, self.care, self._people)
                 text = leaning.text
         rec = given or leaning.reading or self._read(text)
+        if rec.intent == "choose_client" and self._choosing is None:  # "Greta menar jag": the
+            rec = Recognition("unknown", rec.language)  # last question, corrected (below)
         if rec.intent == "unknown" and given is None:  # "och i morgon då?", "och Bertil?"
             said_before = self._conversation.ellipsis_reading
             rec = said_before(text, now, self._recognizer, self._people) or rec
@@ -337,8 +339,8 @@ class Assistant:
         if rec.intent == "choose_client" and self._choosing is not None:
             waiting = self._choosing
             self._choosing = None
-            slots = {**waiting.recognition.slots, "client": rec.clients}
-            return replace(waiting.recognition, slots=slots, language=rec.language), confirmed
+            completed = chosen(waiting.recognition, self.care, rec.clients)
+            return replace(completed, language=rec.language), confirmed
         return rec, confirmed
 
     def warm_up(self) -> None:

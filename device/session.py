@@ -244,6 +244,9 @@ class Conversation:
                 return Recognition("next_visit", lang, {"order": "after", "client": (clients[0],)})
             if last.intent != "contact" and (last.clients or last.intent in CLIENT_FACTS):
                 return replace(last, slots={**last.slots, "client": (clients[0],)})
+            if last.intent in ("next_visit", "schedule"):  # "när börjar jag i morgon?" "och Siv?"
+                day = {"day": last.slots["day"]} if "day" in last.slots else {}
+                return Recognition("visit_time", lang, {"client": (clients[0],), **day})
             return None
         parts = recognizer.values_in(rest, lang, "part_of_day")
         if len(parts) == 1 and len(rest.split()) <= 3:  # "och på kvällen?" after lunch's
@@ -333,6 +336,17 @@ def _ask_who(text: str, care: CareData) -> Leaning:
         return Leaning(text, ask_who=True)
     stand_in = care.clients[0].given
     return Leaning(substitute(text, stand_in, stand_in), ask_who=True)
+
+
+def chosen(rec: Recognition, care: CareData, clients: tuple[str, ...]) -> Recognition:
+    """A question read with ``_ask_who``'s stand-in, completed by the client she then named: the
+    records' words ("vad ska <stand-in> äta") get her name too, not only the client slot."""
+    slots: dict[str, object] = {**rec.slots, "client": clients}
+    about, named = rec.slots.get("about"), care.client(clients[0]) if len(clients) == 1 else None
+    if isinstance(about, str) and care.clients and named is not None:
+        stand_in = re.escape(normalize(care.clients[0].given))
+        slots["about"] = re.sub(rf"\b{stand_in}(s?)\b", rf"{normalize(named.given)}\1", about)
+    return replace(rec, slots=slots)
 
 
 def _first_name(care: CareData, ref: str) -> str | None:

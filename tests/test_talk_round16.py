@@ -166,3 +166,38 @@ def test_the_door_code_asked_in_two_words_is_the_client_in_focus(
         "i'm outside kjelle's building what's the code", now=now
     )
     assert outside.gated and "Kjell" in outside.answer, outside.answer
+
+
+# -- conversations --------------------------------------------------------------------------------
+
+
+def test_a_name_said_after_who_do_you_mean_completes_a_records_question(
+    settings: Settings, templates: Templates
+) -> None:
+    """ "vad ska hon äta?" with nobody in focus is read with a stand-in client and asked "Vem
+    menar du?"; "Gittan menar jag" answers it from Greta's records (it searched the stand-in's
+    name in hers, and found nothing)."""
+    now = datetime(2026, 11, 24, 10, 0, tzinfo=TZ)
+    talk = _talk(settings, templates, EXAMPLE_CARE)
+    assert talk.ask("vad ska hon äta", now=now).outcome == "ambiguous"
+    turn = talk.ask("gittan menar jag", now=now)
+    assert "diabeteskost" in turn.answer and "Patient/p-greta" in turn.sources, turn.answer
+
+
+def test_a_client_said_after_the_days_first_visit_asks_her_visit_that_day(
+    settings: Settings, templates: Templates
+) -> None:
+    now = datetime(2026, 12, 14, 20, 0, tzinfo=TZ)
+    talk = _talk(settings, templates, THIRD)
+    talk.ask("när börjar jag i morgon", now=now)
+    turn = talk.ask("och till siv", now=now)
+    assert "kvart över tolv i morgon" in turn.answer, turn.answer
+    assert "Appointment/t-siv-v3" in turn.sources
+
+
+def test_a_clients_visit_in_a_part_of_the_day_said_as_a_phrase_is_its_time(
+    settings: Settings, templates: Templates
+) -> None:
+    now = datetime(2026, 11, 25, 10, 40, tzinfo=TZ)
+    turn = _talk(settings, templates, SECOND).ask("marias besök i eftermiddag", now=now)
+    assert "inställt" in turn.answer and "klockan sju" in turn.answer, turn.answer
