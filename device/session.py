@@ -245,8 +245,8 @@ class Conversation:
             if last.intent != "contact" and (last.clients or last.intent in CLIENT_FACTS):
                 return replace(last, slots={**last.slots, "client": (clients[0],)})
             if last.intent in ("next_visit", "schedule"):  # "när börjar jag i morgon?" "och Siv?"
-                day = {"day": last.slots["day"]} if "day" in last.slots else {}
-                return Recognition("visit_time", lang, {"client": (clients[0],), **day})
+                that_day = {"day": last.slots["day"]} if "day" in last.slots else {}
+                return Recognition("visit_time", lang, {"client": (clients[0],), **that_day})
             return None
         parts = recognizer.values_in(rest, lang, "part_of_day")
         if len(parts) == 1 and len(rest.split()) <= 3:  # "och på kvällen?" after lunch's
