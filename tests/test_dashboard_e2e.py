@@ -26,7 +26,7 @@ from dashboard.web import create_app, hash_password, secret_key
 from device.cli import main
 from device.telemetry.mqtt import BrokerConfig
 from provisioning.localbroker import ORG, PASSWORDS, free_port
-from tests.conftest import EXAMPLE
+from tests.conftest import EXAMPLE, TZ
 
 ARTIFACTS = Path(__file__).parent.parent / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
@@ -73,7 +73,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Storage]]:
         storage,
         secret_key(tmp_path / "key"),
         small_count=5,
-        today=lambda: datetime.now(UTC).astimezone().date(),
+        today=lambda: datetime.now(TZ).date(),  # the devices count days in Stockholm
     )
     port = free_port()
     server = waitress.server.create_server(app, host="127.0.0.1", port=port, threads=2)
@@ -121,7 +121,10 @@ def test_device_to_dashboard_in_a_real_browser(
         assert signals.count("bad") == 5 and signals.count("good") == 1
         assert signals.count("repeat") == 6
         assert main(["sync", "--flush"]) == 0
-        _wait(lambda: collector.stats.stored >= 2 and storage.overview(1, date.today()).total)
+        # The dashboard's day is Stockholm's, as the devices count it: between 23:00 and 24:00 UTC
+        # the machine's own date is the day before.
+        today = datetime.now(TZ).date()
+        _wait(lambda: collector.stats.stored >= 2 and storage.overview(1, today).total)
         # The same messages again (a device that lost the acks resends): counted once.
         assert main(["stats", "--json"]) == 0
         capsys.readouterr()
@@ -146,7 +149,7 @@ def test_device_to_dashboard_in_a_real_browser(
             assert page.inner_text('[data-outcome="unknown"]') == "<5"
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "dashboard-overview.png"), full_page=True)
-            today = datetime.now(UTC).astimezone().date()
+            today = datetime.now(TZ).date()
             page.click("text=Pilot")
             page.wait_for_selector("#pilot-form")
             page.fill('#pilot-form input[name="team"]', "majorna-2")
