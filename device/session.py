@@ -332,10 +332,15 @@ def _led_by_a_name(rest: str, people: Directory) -> str | None:
 def _ask_who(text: str, care: CareData) -> Leaning:
     """Nobody in focus: read the question with a stand-in client, to be asked "Vem menar du?"
     and completed by the name the worker says (never answered for the stand-in)."""
-    if not care.clients:
+    stand_in = _stand_in(care)
+    if stand_in is None:
         return Leaning(text, ask_who=True)
-    stand_in = care.clients[0].given
     return Leaning(substitute(text, stand_in, stand_in), ask_who=True)
+
+
+def _stand_in(care: CareData) -> str | None:
+    """The client a question is read with until she says whom she means (``_ask_who``)."""
+    return care.clients[0].given if care.clients else None
 
 
 def chosen(rec: Recognition, care: CareData, clients: tuple[str, ...]) -> Recognition:
@@ -343,9 +348,10 @@ def chosen(rec: Recognition, care: CareData, clients: tuple[str, ...]) -> Recogn
     records' words ("vad ska <stand-in> äta") get her name too, not only the client slot."""
     slots: dict[str, object] = {**rec.slots, "client": clients}
     about, named = rec.slots.get("about"), care.client(clients[0]) if len(clients) == 1 else None
-    if isinstance(about, str) and care.clients and named is not None:
-        stand_in = re.escape(normalize(care.clients[0].given))
-        slots["about"] = re.sub(rf"\b{stand_in}(s?)\b", rf"{normalize(named.given)}\1", about)
+    stand_in = _stand_in(care)
+    if isinstance(about, str) and stand_in is not None and named is not None:
+        said = re.escape(normalize(stand_in))
+        slots["about"] = re.sub(rf"\b{said}(s?)\b", rf"{normalize(named.given)}\1", about)
     return replace(rec, slots=slots)
 
 

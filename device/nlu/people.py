@@ -278,8 +278,8 @@ def vet(
         if full is not None and not any(directory.is_client(r) for r in full.refs):
             return Vetting("person", full)
         # "vad tar Omar för mediciner?", Omar a client's son: she hears who he is.
-        only = mentions[0] if len(mentions) == 1 else None
-        if only is not None and only.refs and not any(directory.is_client(r) for r in only.refs):
+        only = mentions[0] if len(mentions) == 1 else None  # one person, never a shared name
+        if only is not None and len(only.refs) == 1 and not directory.is_client(only.refs[0]):
             return Vetting("person", only)
         return Vetting("ok")
     if intent in NOT_ABOUT_A_CLIENT or (not clients and intent not in CLIENT_FACTS):
